@@ -1,0 +1,111 @@
+"""The one cattrs converter: camelCase JSON in, frozen models out, leniently.
+
+Lenient means: a field the SDK does not model lands in ``Model.extra``; an enum value it does not know stays a
+plain ``str``; timestamps (including those the API documents as ``object``) become timezone-aware datetimes.
+``strict_converter`` is the same converter with ``forbid_extra_keys=True``: the tests decode our own fixtures
+with it so that a misspelt model field fails loudly.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import types
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar, Union, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from ._models import Model
+
+logger = logging.getLogger("skipcall_async")
+
+T = TypeVar("T")
+
+
+def to_camel(name: str) -> str:
+    """``linkedin_sales_url`` -> ``linkedinSalesUrl``."""
+    head, *rest = name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def _structure_datetime(value: Any, _: type) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+    else:
+        raise TypeError(f"expected an ISO-8601 timestamp string, got {type(value).__name__}")
+    # A timestamp without an offset is read as UTC: the API speaks UTC ("...Z").
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _is_open_enum(tp: Any) -> bool:
+    """``SomeEnum | str`` (optionally ``| None``): an enum that tolerates values it does not list."""
+    if get_origin(tp) not in (Union, types.UnionType):
+        return False
+    args = set(get_args(tp)) - {type(None)}
+    enums = [a for a in args if isinstance(a, type) and issubclass(a, enum.Enum)]
+    return len(enums) == 1 and args == {enums[0], str}
+
+
+def _open_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    enum_cls = next(a for a in get_args(tp) if isinstance(a, type) and issubclass(a, enum.Enum))
+    optional = type(None) in get_args(tp)
+
+    def structure(value: Any, _: Any) -> Any:
+        if value is None and optional:
+            return None
+        try:
+            return enum_cls(value)
+        except ValueError:
+            logger.debug("unknown %s value %r kept as a string", enum_cls.__name__, value)
+            return str(value)
+
+    return structure
+
+
+def _model_hook_factory(cl: type[Model], conv: cattrs.Converter) -> Callable[[Any, Any], Model]:
+    """Structure function for one model: camelCase keys, unknown keys collected into ``extra``."""
+    fields = [f for f in attrs.fields(cl) if f.name != "extra"]
+    renames: dict[str, Any] = {f.name: override(rename=to_camel(f.name)) for f in fields}
+    renames["extra"] = override(omit=True)
+    forbid = conv.forbid_extra_keys
+    base = make_dict_structure_fn(cl, conv, _cattrs_forbid_extra_keys=forbid, **renames)
+    if forbid:
+        return base
+    known = frozenset(to_camel(f.name) for f in fields)
+
+    def structure(data: Any, tp: Any) -> Model:
+        if not isinstance(data, dict):
+            raise TypeError(f"{cl.__name__}: expected a JSON object, got {type(data).__name__}")
+        obj = base(data, tp)
+        if not known.issuperset(data):
+            obj = attrs.evolve(obj, extra=types.MappingProxyType({k: v for k, v in data.items() if k not in known}))
+        return obj
+
+    return structure
+
+
+def _build(*, forbid_extra_keys: bool) -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=forbid_extra_keys, detailed_validation=forbid_extra_keys)
+    conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_structure_hook_factory(_is_open_enum, _open_enum_hook)
+    conv.register_structure_hook_factory(
+        lambda tp: isinstance(tp, type) and issubclass(tp, Model) and attrs.has(tp), _model_hook_factory
+    )
+    return conv
+
+
+converter = _build(forbid_extra_keys=False)
+strict_converter = _build(forbid_extra_keys=True)
+
+
+def structure(data: Any, model: type[T] | Any, *, strict: bool = False) -> T:
+    """Decode JSON data into ``model`` with the lenient (default) or the strict converter."""
+    conv = strict_converter if strict else converter
+    result: T = conv.structure(data, model)
+    return result

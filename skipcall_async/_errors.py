@@ -1,0 +1,139 @@
+"""Every error the SDK raises, in one tree.
+
+::
+
+    SkipcallError                      base of everything below
+    ├── ConfigurationError             bad client set-up (missing key, unsafe base URL); also a ValueError
+    ├── ClientClosedError              the client was used after ``aclose()``
+    ├── DecodeError                    a 2xx body that is not the JSON (or the shape) promised
+    ├── APIConnectionError             the request did not get a response (DNS, refused, reset)
+    │   └── APITimeoutError            ... because a timeout fired
+    └── APIError                       the server answered with an error status
+        ├── BadRequestError            400
+        ├── AuthenticationError        401 (bad, revoked or missing key)
+        ├── PermissionDeniedError      403 (SUBSCRIPTION_REQUIRED, PLAN_NOT_ELIGIBLE)
+        ├── NotFoundError              404 (also: outside the key's workspaces)
+        ├── RateLimitError             429, or a rate-limit wait longer than allowed
+        └── ServerError                5xx
+
+Low-level transport exceptions are translated once, in the transport, and never reach users. Every error
+carries ``attempts``: how many times the request was sent before giving up (0 when it never left).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+_SNIPPET_CHARS = 200
+
+
+def snippet(body: bytes | str, limit: int = _SNIPPET_CHARS) -> str:
+    """A short, printable excerpt of a body for error messages."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class SkipcallError(Exception):
+    """Base class of every error raised by skipcall-async."""
+
+    attempts: int = 0
+
+
+class ConfigurationError(SkipcallError, ValueError):
+    """The client was set up with an argument it cannot work with."""
+
+
+class ClientClosedError(SkipcallError, RuntimeError):
+    """The client was used after it was closed."""
+
+
+class DecodeError(SkipcallError):
+    """A successful response whose body is not the JSON, or not the shape, the operation promises."""
+
+    def __init__(self, message: str, *, status: int, body: bytes | str = b"") -> None:
+        self.status = status
+        self.snippet = snippet(body)
+        detail = f" Body starts: {self.snippet!r}" if self.snippet else ""
+        super().__init__(f"{message} (HTTP {status}).{detail}")
+
+
+class APIConnectionError(SkipcallError):
+    """No response was received: the connection failed, was reset, or the host is unreachable.
+
+    ``request_sent`` is False only when the request provably never reached the server (for example the
+    connection was refused), which makes even a POST safe to retry.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        self.request_sent = request_sent
+        super().__init__(message)
+
+
+class APITimeoutError(APIConnectionError):
+    """A timeout fired before the response was complete."""
+
+
+class APIError(SkipcallError):
+    """The server answered with an error status.
+
+    ``code`` and ``message`` come from the body when it has them (both documented shapes are read);
+    ``headers`` are the response headers (never the request's, so never the key).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str = b"",
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers: Mapping[str, str] = dict(headers or {})
+        self.snippet = snippet(body)
+        label = f"{status} {code}" if code else str(status)
+        super().__init__(f"HTTP {label}: {message}")
+
+
+class BadRequestError(APIError):
+    """400: the server rejected the parameters or body."""
+
+
+class AuthenticationError(APIError):
+    """401: the API key is invalid, revoked or missing."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the organisation's subscription does not allow API access (see ``code``)."""
+
+
+class NotFoundError(APIError):
+    """404: no such resource, or it lies outside the key's workspaces."""
+
+
+class RateLimitError(APIError):
+    """429, or a rate-limit wait that would exceed ``max_rate_limit_wait`` or the caller's deadline.
+
+    ``retry_after`` is the number of seconds until the server is expected to admit the request again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None,
+        status: int = 429,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str = b"",
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, status=status, code=code, headers=headers, body=body)
+
+
+class ServerError(APIError):
+    """5xx: the server failed; retried automatically for safe requests."""

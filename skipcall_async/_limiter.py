@@ -1,0 +1,176 @@
+"""The async side of the governor: a FIFO of waiting futures and one timer, shared by every task on a key.
+
+No lock is held across an ``await``: the store is only touched from the event loop's thread between awaits.
+Waiters are released one by one in order (a 429-rejected request re-enters at the head), each only when the
+store grants it a token, so a reset wakes exactly as many tasks as it has tokens, not a herd.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import math
+import time
+import weakref
+from collections.abc import Callable
+
+import attrs
+
+from ._errors import RateLimitError
+from ._governor import Governor, RateLimitState, RateLimitStore
+from ._headers import RateLimitHeaders
+
+
+@attrs.frozen(kw_only=True)
+class RateLimitSnapshot:
+    """What ``client.rate_limit`` shows: the governor's view of the key's quota at one instant.
+
+    ``remaining`` is what the SDK may still send in the current window (server's count minus requests in
+    flight); ``reset_at`` is the window's end on the local wall clock (None when unknown); ``waiting`` counts
+    tasks queued for a token; ``rate_limited`` counts 429 responses seen on this key.
+    """
+
+    limit: int | None
+    remaining: int | None
+    reset_at: float | None
+    waiting: int
+    in_flight: int
+    rate_limited: int
+    gate_closed_for: float
+    clock_skew: float | None
+
+
+@attrs.define(slots=True)
+class _Waiter:
+    future: asyncio.Future[None]
+    give_up_at: float
+
+
+class RateLimiter:
+    """Admits requests when the store grants a token, queueing the rest in FIFO order."""
+
+    def __init__(
+        self,
+        store: RateLimitStore,
+        *,
+        clock: Callable[[], float] | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self._loop = asyncio.get_running_loop()
+        self._clock = clock or self._loop.time
+        self._wall_clock = wall_clock
+        self._waiters: collections.deque[_Waiter] = collections.deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def acquire(self, *, first: bool = False, give_up_at: float = math.inf) -> float:
+        """Wait for a token; returns the seconds spent waiting.
+
+        ``first`` puts the caller at the head of the queue (a request the server just rejected with 429).
+        Raises :class:`RateLimitError` at once when the earliest possible admission is after ``give_up_at``.
+        """
+        start = self._clock()
+        if not self._waiters:
+            retry_at = self.store.reserve(start)
+            if retry_at is None:
+                return 0.0
+            if math.isfinite(retry_at) and retry_at > give_up_at:
+                raise _too_long(retry_at - start)
+        waiter = _Waiter(self._loop.create_future(), give_up_at)
+        if first:
+            self._waiters.appendleft(waiter)
+        else:
+            self._waiters.append(waiter)
+        self._wake()
+        try:
+            await waiter.future
+        except asyncio.CancelledError:
+            if waiter.future.done() and not waiter.future.cancelled():
+                self.store.release(self._clock())  # granted, then cancelled before using it
+            elif waiter in self._waiters:
+                self._waiters.remove(waiter)
+            self._wake()
+            raise
+        return self._clock() - start
+
+    def observe(self, headers: RateLimitHeaders, *, status: int, retry_after: float | None) -> None:
+        """Feed one response to the store and admit whoever it makes room for."""
+        self.store.observe(self._clock(), self._wall_clock(), headers, status=status, retry_after=retry_after)
+        self._wake()
+
+    def release(self) -> None:
+        """Give back a token whose request got no response."""
+        self.store.release(self._clock())
+        self._wake()
+
+    def snapshot(self) -> RateLimitSnapshot:
+        state: RateLimitState = self.store.state(self._clock())
+        return RateLimitSnapshot(
+            limit=state.limit,
+            remaining=state.remaining,
+            reset_at=None if state.reset_in is None else self._wall_clock() + state.reset_in,
+            waiting=sum(1 for w in self._waiters if not w.future.done()),
+            in_flight=state.in_flight,
+            rate_limited=state.rate_limited,
+            gate_closed_for=state.gate_closed_for,
+            clock_skew=state.clock_skew,
+        )
+
+    def _wake(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        now = self._clock()
+        retry_at = math.inf
+        while self._waiters:
+            head = self._waiters[0]
+            if head.future.done():
+                self._waiters.popleft()
+                continue
+            granted = self.store.reserve(now)
+            if granted is None:
+                self._waiters.popleft()
+                head.future.set_result(None)
+                continue
+            retry_at = granted
+            break
+        if not self._waiters:
+            return
+        # Nobody waits past the moment they would give up, and never sleeps a day because a header said so.
+        deadline = retry_at if math.isfinite(retry_at) else now
+        for waiter in [w for w in self._waiters if w.give_up_at < deadline or w.give_up_at <= now]:
+            self._waiters.remove(waiter)
+            if not waiter.future.done():
+                wait = retry_at - now if math.isfinite(retry_at) else None
+                waiter.future.set_exception(_too_long(wait))
+        wake_at = min([retry_at, *(w.give_up_at for w in self._waiters)])
+        if self._waiters and math.isfinite(wake_at):
+            self._timer = self._loop.call_at(wake_at, self._wake)
+
+
+def _too_long(wait: float | None) -> RateLimitError:
+    when = f"{wait:.1f} s" if wait is not None else "an unknown time"
+    return RateLimitError(
+        f"the rate limit would delay this request by {when}, past max_rate_limit_wait or its deadline",
+        retry_after=wait,
+        code="RATE_LIMIT_WAIT_EXCEEDED",
+    )
+
+
+_registry: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], RateLimiter]]
+_registry = weakref.WeakKeyDictionary()
+
+
+def shared_limiter(base_url: str, key_fingerprint: str, make_store: Callable[[], RateLimitStore]) -> RateLimiter:
+    """The one limiter for (base URL, key) in the running loop; every client on that key shares it."""
+    loop = asyncio.get_running_loop()
+    per_loop = _registry.setdefault(loop, {})
+    limiter = per_loop.get((base_url, key_fingerprint))
+    if limiter is None:
+        limiter = per_loop[(base_url, key_fingerprint)] = RateLimiter(make_store())
+    return limiter
+
+
+def default_store(*, probe: int, rate_limit: int | None) -> Governor:
+    """The in-process store, configured from the client's arguments."""
+    return Governor(probe=probe, assumed_limit=rate_limit)

@@ -1,0 +1,50 @@
+"""Contacts."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from ._base import Model
+
+
+class LastModificationSource(enum.StrEnum):
+    """System that last changed a contact. Unknown values arrive as a plain ``str``."""
+
+    SKIPCALL = "SKIPCALL"
+    API = "API"
+    HUBSPOT = "HUBSPOT"
+    PIPEDRIVE = "PIPEDRIVE"
+
+
+@attrs.frozen(kw_only=True)
+class Contact(Model):
+    """A contact as returned by create, get and update.
+
+    ``team_id`` is the workspace the contact belongs to (the API keeps the older "team" name here).
+    """
+
+    id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    phone_numbers: tuple[str, ...] = ()
+    email: str | None = None
+    company: str | None = None
+    city: str | None = None
+    country: str | None = None
+    url: str | None = None
+    linkedin_url: str | None = None
+    linkedin_sales_url: str | None = None
+    role: str | None = None
+    allow_phone_calls: bool | None = None
+    call_count: int | None = None
+    team_id: str | None = None
+    custom_fields: Mapping[str, Any] = attrs.field(factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    last_call_at: datetime | None = None
+    last_modification_source: LastModificationSource | str | None = None

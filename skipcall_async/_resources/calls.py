@@ -1,0 +1,44 @@
+"""Calls: list, get, recording metadata, transcription."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from .._base_client import BaseClient
+from .._models import Call, CallRecording, CallTranscription, Page
+from .._pagination import MAX_PAGE_SIZE, iterate, page_params
+from .._urls import path
+from ._arguments import workspace_filter
+
+
+class CallsMixin(BaseClient):
+    async def list_calls(
+        self, *, workspace_ids: Sequence[str] | None = None, page: int = 0, size: int = MAX_PAGE_SIZE
+    ) -> Page[Call]:
+        """One page of calls in the key's workspaces, optionally narrowed to ``workspace_ids``."""
+        params = {"workspaceIds": workspace_filter(workspace_ids), **page_params(page, size)}
+        return await self._get_page("/v1/calls", Call, params)
+
+    async def iter_calls(
+        self, *, workspace_ids: Sequence[str] | None = None, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[Call]:
+        """Every call, page after page."""
+        page_params(0, page_size)
+        async for call in iterate(
+            lambda index: self.list_calls(workspace_ids=workspace_ids, page=index, size=page_size), size=page_size
+        ):
+            yield call
+
+    async def get_call(self, call_id: str) -> Call:
+        """One call with its contact, numbers and caller; 404 outside the key's workspaces."""
+        return await self._get_model("GET", path("/v1/calls/{call_id}", call_id=call_id), Call)
+
+    async def get_call_recording(self, call_id: str) -> CallRecording:
+        """Recording metadata of a call: duration, start, transcription state (no audio URL)."""
+        return await self._get_model("GET", path("/v1/calls/{call_id}/recording", call_id=call_id), CallRecording)
+
+    async def get_call_transcription(self, call_id: str) -> CallTranscription:
+        """Transcript utterances of a call and its AI summary."""
+        return await self._get_model(
+            "GET", path("/v1/calls/{call_id}/transcription", call_id=call_id), CallTranscription
+        )

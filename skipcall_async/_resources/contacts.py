@@ -1,0 +1,90 @@
+"""Contacts: create, get, partial update."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._base_client import BaseClient
+from .._models import Contact
+from .._types import NOT_GIVEN, NotGiven
+from .._urls import path
+from ._arguments import body, check_text, string_list
+
+NAME_MAX = 100
+TEXT_MAX = 200
+
+
+def _check_contact_fields(fields: Mapping[str, Any]) -> None:
+    for name in ("first_name", "last_name"):
+        check_text(name, fields[name], min_length=1, max_length=NAME_MAX)
+    for name in ("company", "city"):
+        check_text(name, fields[name], max_length=TEXT_MAX)
+    for name in ("email", "country", "url", "linkedin_url", "linkedin_sales_url", "role"):
+        check_text(name, fields[name])
+    if fields["allow_phone_calls"] not in (None, NOT_GIVEN, True, False):
+        raise TypeError("allow_phone_calls must be a bool")
+    custom = fields["custom_fields"]
+    if custom not in (None, NOT_GIVEN) and not isinstance(custom, Mapping):
+        raise TypeError("custom_fields must be a mapping of field name to value")
+
+
+class ContactsMixin(BaseClient):
+    async def create_contact(
+        self,
+        *,
+        first_name: str,
+        last_name: str,
+        phone_numbers: Sequence[str],
+        email: str | None = None,
+        company: str | None = None,
+        city: str | None = None,
+        country: str | None = None,
+        url: str | None = None,
+        linkedin_url: str | None = None,
+        linkedin_sales_url: str | None = None,
+        role: str | None = None,
+        allow_phone_calls: bool | None = None,
+        custom_fields: Mapping[str, Any] | None = None,
+    ) -> Contact:
+        """Create a contact; arguments left as None are not sent. Not retried unless it never reached the server."""
+        fields = dict(locals())
+        del fields["self"]
+        _check_contact_fields(fields)
+        fields["phone_numbers"] = string_list("phone_numbers", phone_numbers)
+        return await self._get_model("POST", "/v1/contacts", Contact, body=body(fields, omit_none=True))
+
+    async def get_contact(self, contact_id: str) -> Contact:
+        """One contact; 404 outside the key's workspaces."""
+        return await self._get_model("GET", path("/v1/contacts/{contact_id}", contact_id=contact_id), Contact)
+
+    async def update_contact(
+        self,
+        contact_id: str,
+        *,
+        first_name: str | NotGiven = NOT_GIVEN,
+        last_name: str | NotGiven = NOT_GIVEN,
+        phone_numbers: Sequence[str] | NotGiven = NOT_GIVEN,
+        email: str | NotGiven | None = NOT_GIVEN,
+        company: str | NotGiven | None = NOT_GIVEN,
+        city: str | NotGiven | None = NOT_GIVEN,
+        country: str | NotGiven | None = NOT_GIVEN,
+        url: str | NotGiven | None = NOT_GIVEN,
+        linkedin_url: str | NotGiven | None = NOT_GIVEN,
+        linkedin_sales_url: str | NotGiven | None = NOT_GIVEN,
+        role: str | NotGiven | None = NOT_GIVEN,
+        allow_phone_calls: bool | NotGiven = NOT_GIVEN,
+        custom_fields: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+    ) -> Contact:
+        """Change only the fields given; ``None`` sends null (clears the field), an omitted field is untouched."""
+        fields = dict(locals())
+        del fields["self"], fields["contact_id"]
+        _check_contact_fields(fields)
+        if phone_numbers is not NOT_GIVEN:
+            fields["phone_numbers"] = string_list("phone_numbers", phone_numbers)
+        payload = body(fields, omit_none=False)
+        if not payload:
+            raise ValueError("update_contact needs at least one field to change")
+        return await self._get_model(
+            "PATCH", path("/v1/contacts/{contact_id}", contact_id=contact_id), Contact, body=payload
+        )

@@ -1,0 +1,60 @@
+"""Users, workspaces, workspace members and the health probe."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from .._base_client import BaseClient
+from .._models import Health, OrganizationUser, Page, Workspace, WorkspaceMember
+from .._pagination import MAX_PAGE_SIZE, iterate, page_params
+from .._urls import path, segment
+from ._arguments import workspace_filter
+
+
+class OrganizationMixin(BaseClient):
+    async def health(self) -> Health:
+        """The API's liveness probe."""
+        return await self._get_model("GET", "/v1/health", Health, empty_ok=True)
+
+    async def list_users(
+        self, *, workspace_ids: Sequence[str] | None = None, page: int = 0, size: int = MAX_PAGE_SIZE
+    ) -> Page[OrganizationUser]:
+        """One page of organisation users who can reach the key's workspaces."""
+        params = {"workspaceIds": workspace_filter(workspace_ids), **page_params(page, size)}
+        return await self._get_page("/v1/users", OrganizationUser, params)
+
+    async def iter_users(
+        self, *, workspace_ids: Sequence[str] | None = None, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[OrganizationUser]:
+        """Every organisation user, page after page."""
+        page_params(0, page_size)
+        async for user in iterate(
+            lambda index: self.list_users(workspace_ids=workspace_ids, page=index, size=page_size), size=page_size
+        ):
+            yield user
+
+    async def list_workspaces(self) -> list[Workspace]:
+        """All workspaces in the key's scope (not paginated)."""
+        page = await self._get_page("/v1/workspaces", Workspace, {})
+        return list(page.items)
+
+    async def list_workspace_members(
+        self, workspace_id: str, *, page: int = 0, size: int = MAX_PAGE_SIZE
+    ) -> Page[WorkspaceMember]:
+        """One page of a workspace's members, every status included."""
+        return await self._get_page(
+            path("/v1/workspaces/{workspace_id}/members", workspace_id=workspace_id),
+            WorkspaceMember,
+            dict(page_params(page, size)),
+        )
+
+    async def iter_workspace_members(
+        self, workspace_id: str, *, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[WorkspaceMember]:
+        """Every member of a workspace, page after page."""
+        page_params(0, page_size)
+        segment(workspace_id, "workspace_id")
+        async for member in iterate(
+            lambda index: self.list_workspace_members(workspace_id, page=index, size=page_size), size=page_size
+        ):
+            yield member

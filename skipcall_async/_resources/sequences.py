@@ -1,0 +1,117 @@
+"""Sequences: create, list their contacts, add and remove contacts (both documented idempotent)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from collections.abc import Sequence as Seq
+from typing import Final
+
+from .._base_client import BaseClient
+from .._models import Page, Sequence, SequenceContact, SequenceContactAssignment, SequenceContactsResult
+from .._pagination import MAX_PAGE_SIZE, iterate, page_params
+from .._urls import path, segment
+from ._arguments import MAX_BATCH, body, check_text, optional_id, string_list
+
+# Inferred wrapper keys (the docs show the arrays, not their names): change here if the API differs.
+ADD_CONTACTS_KEY: Final = "contacts"
+REMOVE_CONTACTS_KEY: Final = "contactIds"
+# Inferred filter names of List contacts of a sequence.
+TAG_FILTER: Final = "tag"
+STATUS_FILTER: Final = "status"
+
+
+def _assignments(contacts: Iterable[str | SequenceContactAssignment]) -> list[dict[str, str]]:
+    if isinstance(contacts, str) or not isinstance(contacts, Iterable):
+        raise TypeError("contacts must be a list of contact ids or SequenceContactAssignment")
+    items: list[dict[str, str]] = []
+    for entry in contacts:
+        if isinstance(entry, str):
+            entry = SequenceContactAssignment(contact_id=entry)
+        if not isinstance(entry, SequenceContactAssignment):
+            raise TypeError(f"contacts entries must be ids or SequenceContactAssignment, got {entry!r}")
+        segment(entry.contact_id, "contacts[].contact_id")
+        optional_id("contacts[].assigned_to_workspace_membership_id", entry.assigned_to_workspace_membership_id)
+        item = {"contactId": entry.contact_id}
+        if entry.assigned_to_workspace_membership_id is not None:
+            item["assignedToWorkspaceMembershipId"] = entry.assigned_to_workspace_membership_id
+        items.append(item)
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise ValueError(f"contacts must hold 1 to {MAX_BATCH} entries, got {len(items)}")
+    return items
+
+
+class SequencesMixin(BaseClient):
+    async def create_sequence(
+        self,
+        *,
+        name: str | None = None,
+        assigned_to_ids: Seq[str] | None = None,
+        creator_id: str | None = None,
+        workspace_id: str | None = None,
+    ) -> Sequence:
+        """Create a sequence; ``assigned_to_ids`` and ``creator_id`` are organisation-membership ids."""
+        check_text("name", name, min_length=1)
+        fields = {
+            "name": name,
+            "assigned_to_ids": None if assigned_to_ids is None else string_list("assigned_to_ids", assigned_to_ids),
+            "creator_id": optional_id("creator_id", creator_id),
+            "workspace_id": optional_id("workspace_id", workspace_id),
+        }
+        return await self._get_model("POST", "/v1/sequences", Sequence, body=body(fields, omit_none=True))
+
+    async def list_sequence_contacts(
+        self,
+        sequence_id: str,
+        *,
+        tag: str | None = None,
+        status: str | None = None,
+        page: int = 0,
+        size: int = MAX_PAGE_SIZE,
+    ) -> Page[SequenceContact]:
+        """One page of a sequence's contacts, optionally filtered by tag label or contact status."""
+        params = {
+            TAG_FILTER: optional_id("tag", tag),
+            STATUS_FILTER: optional_id("status", status),
+            **page_params(page, size),
+        }
+        return await self._get_page(
+            path("/v1/sequences/{sequence_id}/contacts", sequence_id=sequence_id), SequenceContact, params
+        )
+
+    async def iter_sequence_contacts(
+        self, sequence_id: str, *, tag: str | None = None, status: str | None = None, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[SequenceContact]:
+        """Every contact of a sequence, page after page."""
+        page_params(0, page_size)
+        segment(sequence_id, "sequence_id")
+        async for item in iterate(
+            lambda index: self.list_sequence_contacts(sequence_id, tag=tag, status=status, page=index, size=page_size),
+            size=page_size,
+        ):
+            yield item
+
+    async def add_sequence_contacts(
+        self, sequence_id: str, contacts: Iterable[str | SequenceContactAssignment]
+    ) -> SequenceContactsResult:
+        """Add 1-100 contacts (ids, or assignments naming a workspace membership). Idempotent, so retried."""
+        payload = {ADD_CONTACTS_KEY: _assignments(contacts)}
+        return await self._get_model(
+            "POST",
+            path("/v1/sequences/{sequence_id}/contacts", sequence_id=sequence_id),
+            SequenceContactsResult,
+            body=payload,
+            idempotent=True,
+            empty_ok=True,
+        )
+
+    async def remove_sequence_contacts(self, sequence_id: str, contact_ids: Iterable[str]) -> SequenceContactsResult:
+        """Soft-remove 1-100 contacts; a DELETE that carries a JSON body. Idempotent, so retried."""
+        ids = string_list("contact_ids", contact_ids, min_items=1, max_items=MAX_BATCH)
+        return await self._get_model(
+            "DELETE",
+            path("/v1/sequences/{sequence_id}/contacts", sequence_id=sequence_id),
+            SequenceContactsResult,
+            body={REMOVE_CONTACTS_KEY: ids},
+            idempotent=True,
+            empty_ok=True,
+        )

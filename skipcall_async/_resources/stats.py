@@ -1,0 +1,140 @@
+"""Statistics: tag and status distributions, call durations, legacy per-team totals."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date, datetime
+from typing import Final, Literal
+
+from .._base_client import BaseClient
+from .._models import CallDurationStats, StatusDistribution, TagDistribution, TeamStats
+from .._urls import QueryValue
+from ._arguments import choice, iso, optional_id
+
+StatsCallType = Literal["all", "sequence", "direct", "inbound", "outbound"]
+Granularity = Literal["hour", "day", "week", "month", "none"]
+TeamStatsPeriod = Literal["day", "week", "month", "custom"]
+CALL_TYPES: Final = ("all", "sequence", "direct", "inbound", "outbound")
+GRANULARITIES: Final = ("hour", "day", "week", "month", "none")
+PERIODS: Final = ("day", "week", "month", "custom")
+# Inferred path: only the docs page slug of this operation was seen.
+CALL_DURATION_PATH: Final = "/v1/stats/call-duration"
+
+DateLike = date | datetime | str
+
+
+def _filters(
+    *,
+    sequence_id: str | None,
+    user_membership_id: str | None,
+    granularity: str | None,
+    start_date: DateLike | None,
+    end_date: DateLike | None,
+    workspace_id: str | None,
+    team_id: str | None,
+) -> dict[str, QueryValue]:
+    if team_id is not None:
+        warnings.warn("team_id is deprecated by the API; pass workspace_id", DeprecationWarning, stacklevel=3)
+    return {
+        "sequenceId": optional_id("sequence_id", sequence_id),
+        "userMembershipId": optional_id("user_membership_id", user_membership_id),
+        "granularity": choice("granularity", granularity, GRANULARITIES),
+        "startDate": iso("start_date", start_date),
+        "endDate": iso("end_date", end_date),
+        "workspaceId": optional_id("workspace_id", workspace_id),
+        "teamId": optional_id("team_id", team_id),
+    }
+
+
+class StatsMixin(BaseClient):
+    async def get_tag_distribution(
+        self,
+        *,
+        sequence_id: str | None = None,
+        user_membership_id: str | None = None,
+        call_type: StatsCallType | None = None,
+        granularity: Granularity | None = None,
+        start_date: DateLike | None = None,
+        end_date: DateLike | None = None,
+        workspace_id: str | None = None,
+        team_id: str | None = None,
+    ) -> TagDistribution:
+        """Contacts by post-call tag, optionally bucketed by ``granularity``. ``team_id`` is deprecated."""
+        params = _filters(
+            sequence_id=sequence_id,
+            user_membership_id=user_membership_id,
+            granularity=granularity,
+            start_date=start_date,
+            end_date=end_date,
+            workspace_id=workspace_id,
+            team_id=team_id,
+        )
+        params["callType"] = choice("call_type", call_type, CALL_TYPES)
+        return await self._get_model("GET", "/v1/stats/tag-repartition", TagDistribution, params=params)
+
+    async def get_status_distribution(
+        self,
+        *,
+        sequence_id: str | None = None,
+        user_membership_id: str | None = None,
+        granularity: Granularity | None = None,
+        start_date: DateLike | None = None,
+        end_date: DateLike | None = None,
+        workspace_id: str | None = None,
+        team_id: str | None = None,
+    ) -> StatusDistribution:
+        """Calls by status plus the number of contacts never called. ``team_id`` is deprecated."""
+        params = _filters(
+            sequence_id=sequence_id,
+            user_membership_id=user_membership_id,
+            granularity=granularity,
+            start_date=start_date,
+            end_date=end_date,
+            workspace_id=workspace_id,
+            team_id=team_id,
+        )
+        return await self._get_model("GET", "/v1/stats/status-repartition", StatusDistribution, params=params)
+
+    async def get_call_duration_stats(
+        self,
+        *,
+        sequence_id: str | None = None,
+        user_membership_id: str | None = None,
+        call_type: StatsCallType | None = None,
+        granularity: Granularity | None = None,
+        start_date: DateLike | None = None,
+        end_date: DateLike | None = None,
+        workspace_id: str | None = None,
+        team_id: str | None = None,
+    ) -> CallDurationStats:
+        """Call count, average and total duration. ``team_id`` is deprecated."""
+        params = _filters(
+            sequence_id=sequence_id,
+            user_membership_id=user_membership_id,
+            granularity=granularity,
+            start_date=start_date,
+            end_date=end_date,
+            workspace_id=workspace_id,
+            team_id=team_id,
+        )
+        params["callType"] = choice("call_type", call_type, CALL_TYPES)
+        return await self._get_model("GET", CALL_DURATION_PATH, CallDurationStats, params=params)
+
+    async def get_team_stats(
+        self,
+        *,
+        period: TeamStatsPeriod,
+        start_date: DateLike | None = None,
+        end_date: DateLike | None = None,
+        team_id: str | None = None,
+    ) -> TeamStats:
+        """Totals overall and per team for a period (the older, team-named endpoint)."""
+        if choice("period", period, PERIODS) is None:
+            raise ValueError("period is required: one of " + ", ".join(PERIODS))
+        params: dict[str, QueryValue] = {
+            "period": period,
+            "startDate": iso("start_date", start_date),
+            "endDate": iso("end_date", end_date),
+            "teamId": optional_id("team_id", team_id),
+        }
+        return await self._get_model("GET", "/v1/teams/stats", TeamStats, params=params)

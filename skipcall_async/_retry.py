@@ -1,0 +1,142 @@
+"""What is retried, and how long to wait: a policy as data plus pure functions, run by tenacity.
+
+Retried: 429 (after the governor's gate), 500/502/503/504, connection errors and timeouts. GET and DELETE are
+always safe to repeat; POST and PATCH only when the request provably never reached the server (refused
+connection) or the operation is documented idempotent. Backoff is full-jitter exponential:
+``uniform(0, min(cap, base * 2 ** (retry - 1)))``, none before a 429 retry (the governor already waited).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import attrs
+import tenacity
+
+from ._errors import APIConnectionError, RateLimitError, ServerError, SkipcallError
+
+logger = logging.getLogger("skipcall_async")
+
+RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
+
+
+def _non_negative(_: object, attribute: attrs.Attribute[float], value: float | None) -> None:
+    if value is not None and value < 0:
+        raise ValueError(f"{attribute.name} must not be negative, got {value}")
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How the SDK retries.
+
+    ``max_attempts`` counts the first try (1 disables retries). ``base`` and ``cap`` shape the backoff in
+    seconds. ``deadline`` bounds one call's total time across attempts, rate-limit waits included (None: no
+    bound beyond ``max_attempts``). ``jitter(low, high)`` draws the delay; tests pass a fixed function.
+    """
+
+    max_attempts: int = attrs.field(default=4)
+    base: float = attrs.field(default=0.5, validator=_non_negative)
+    cap: float = attrs.field(default=8.0, validator=_non_negative)
+    deadline: float | None = attrs.field(default=None, validator=_non_negative)
+    jitter: Callable[[float, float], float] = attrs.field(default=random.uniform, repr=False)
+
+    @max_attempts.validator
+    def _check_attempts(self, _: attrs.Attribute[int], value: int) -> None:
+        if value < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {value}")
+
+    def backoff(self, retry_number: int, error: BaseException | None) -> float:
+        """Seconds to sleep before retry number ``retry_number`` (1 for the first retry)."""
+        if isinstance(error, RateLimitError):
+            return 0.0
+        ceiling = min(self.cap, self.base * 2 ** (retry_number - 1))
+        return self.jitter(0.0, ceiling)
+
+
+def is_retryable(error: BaseException, *, idempotent: bool) -> bool:
+    """Whether ``error`` may be retried for a request that is (or is not) safe to repeat."""
+    if isinstance(error, RateLimitError):
+        # The server refused without acting; a local "would wait too long" is final.
+        return error.code != "RATE_LIMIT_WAIT_EXCEEDED"
+    if isinstance(error, APIConnectionError):
+        return idempotent or not error.request_sent
+    if isinstance(error, ServerError):
+        return idempotent and error.status in RETRYABLE_STATUSES
+    return False
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def mark_attempts(error: BaseException, attempts: int) -> None:
+    """Record on a raised SDK error how many times its request was sent."""
+    if isinstance(error, SkipcallError):
+        error.attempts = attempts
+        error.add_note(f"attempts: {attempts}")
+
+
+T = TypeVar("T")
+
+
+@attrs.frozen(kw_only=True)
+class RetryEvent:
+    """Passed to ``on_retry``: the attempt that failed, its error, and the sleep before the next one."""
+
+    attempt: int
+    error: BaseException
+    delay: float
+
+
+async def run_with_retries(
+    attempt: Callable[[BaseException | None], Awaitable[T]],
+    policy: RetryPolicy,
+    *,
+    idempotent: bool,
+    sleep: Sleep,
+    on_retry: Callable[[RetryEvent], Awaitable[None]] | None = None,
+) -> T:
+    """Call ``attempt(previous_error)`` until it succeeds, the error is final, or the policy says stop."""
+    stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(policy.max_attempts)
+    if policy.deadline is not None:
+        stop = stop | tenacity.stop_before_delay(policy.deadline)
+
+    async def before_sleep(state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        delay = state.upcoming_sleep
+        logger.info(
+            "retrying after %s (attempt %d failed), sleeping %.2f s", _describe(error), state.attempt_number, delay
+        )
+        if on_retry is not None and error is not None:
+            await on_retry(RetryEvent(attempt=state.attempt_number, error=error, delay=delay))
+
+    retrying = tenacity.AsyncRetrying(
+        stop=stop,
+        wait=lambda state: policy.backoff(state.attempt_number, state.outcome.exception() if state.outcome else None),
+        retry=tenacity.retry_if_exception(lambda error: is_retryable(error, idempotent=idempotent)),
+        sleep=sleep,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    previous: BaseException | None = None
+    number = 0
+    try:
+        async for try_ in retrying:
+            number = try_.retry_state.attempt_number
+            with try_:
+                try:
+                    return await attempt(previous)
+                except SkipcallError as error:
+                    previous = error
+                    raise
+    except SkipcallError as error:
+        mark_attempts(error, number)
+        raise
+    raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
+
+
+def _describe(error: BaseException | None) -> str:
+    return type(error).__name__ if error is None else f"{type(error).__name__}: {error}"

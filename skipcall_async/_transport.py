@@ -1,0 +1,116 @@
+"""The only module that imports aiohttp: send one request, return status, headers and body.
+
+Translates every aiohttp and socket exception into :class:`APIConnectionError` or :class:`APITimeoutError`.
+Follows redirects itself so that the ``Authorization`` header is only ever sent to the base URL's host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from urllib.parse import urljoin
+
+import aiohttp
+import attrs
+import yarl
+
+from ._errors import APIConnectionError, APITimeoutError, ClientClosedError
+from ._urls import origin
+
+logger = logging.getLogger("skipcall_async")
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+DEFAULT_CONNECTIONS = 100
+
+
+@attrs.frozen(kw_only=True)
+class HttpRequest:
+    """One request as the funnel built it; ``url`` is fully percent-encoded."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None = None
+
+
+@attrs.frozen(kw_only=True)
+class HttpResponse:
+    """Status, headers (case-insensitive mapping) and the complete body of one response."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    url: str
+
+
+class AiohttpTransport:
+    """Sends requests on one ``aiohttp.ClientSession``: created lazily in the running loop, or borrowed."""
+
+    def __init__(self, *, session: aiohttp.ClientSession | None = None, connections: int = DEFAULT_CONNECTIONS):
+        self._session = session
+        self._owns_session = session is None
+        self._connections = connections
+        self._closed = False
+
+    @property
+    def connections(self) -> int:
+        """How many connections the session may open at once (a borrowed session's own limit)."""
+        if self._session is not None and not self._owns_session:
+            limit = self._session.connector.limit if self._session.connector is not None else 0
+            return limit or DEFAULT_CONNECTIONS
+        return self._connections
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError("the client is closed; create a new SkipcallClient")
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._connections)
+            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
+        elif self._session.closed:
+            raise ClientClosedError("the aiohttp session passed to the client has been closed")
+        return self._session
+
+    async def send(self, request: HttpRequest, *, timeout: float | None) -> HttpResponse:
+        """Send ``request`` (following redirects) within ``timeout`` seconds for the whole exchange."""
+        session = self._get_session()
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._follow(session, request)
+        except TimeoutError as exc:
+            raise APITimeoutError(f"no complete response within {timeout} s") from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise APIConnectionError(f"cannot connect: {exc.os_error}", request_sent=False) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}") from exc
+
+    async def _follow(self, session: aiohttp.ClientSession, request: HttpRequest) -> HttpResponse:
+        home = origin(request.url)
+        method, url, body, headers = request.method, request.url, request.body, dict(request.headers)
+        for _ in range(MAX_REDIRECTS + 1):
+            async with session.request(
+                method,
+                yarl.URL(url, encoded=True),
+                headers=headers,
+                data=body,
+                allow_redirects=False,
+            ) as response:
+                payload = await response.read()
+                location = response.headers.get("Location")
+                if response.status not in _REDIRECTS or not location:
+                    return HttpResponse(status=response.status, headers=response.headers, body=payload, url=url)
+            url = urljoin(url, location)
+            if response.status == 303 or (response.status in (301, 302) and method not in ("GET", "HEAD")):
+                method, body = "GET", None
+                headers.pop("Content-Type", None)
+            if origin(url) != home:
+                headers.pop("Authorization", None)
+            logger.debug("following %s redirect to %s", response.status, url)
+        raise APIConnectionError(f"more than {MAX_REDIRECTS} redirects", request_sent=True)
+
+    async def aclose(self) -> None:
+        """Close the session if this transport created it; a borrowed session stays open."""
+        self._closed = True
+        if self._session is not None and self._owns_session:
+            await self._session.close()

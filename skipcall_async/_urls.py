@@ -1,0 +1,81 @@
+"""Base-URL checks and path building: ids become exactly one percent-encoded path segment."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Final
+from urllib.parse import quote, urlsplit
+
+from ._errors import ConfigurationError
+
+DEFAULT_BASE_URL: Final = "https://api-public.skipcall.app"
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals (IPv4 127/8 and ``::1``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_base_url(base_url: str) -> str:
+    """Validate ``base_url`` and drop a trailing slash; plain http is only allowed to a loopback host."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigurationError(f"base_url must be an absolute http(s) URL, got {base_url!r}.")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"base_url must use https (plain http is only allowed to a loopback host), got {base_url!r}."
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigurationError("base_url must not carry a query, a fragment or credentials.")
+    return base_url.rstrip("/")
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with default ports filled in, for same-host comparisons."""
+    parts = urlsplit(url)
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def segment(value: str, name: str = "id") -> str:
+    """Percent-encode ``value`` as one path segment; ``/``, ``?``, ``#`` and dot segments cannot escape it."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name} must be a non-empty string")
+    encoded = quote(value, safe="")
+    if encoded in (".", ".."):
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
+def path(template: str, **ids: str) -> str:
+    """Fill ``{name}`` placeholders of ``template`` with encoded segments."""
+    return template.format(**{name: segment(value, name) for name, value in ids.items()})
+
+
+QueryValue = str | int | float | bool | list[str] | tuple[str, ...] | None
+
+
+def query_string(params: Mapping[str, QueryValue] | None) -> str:
+    """``?a=1&b=x%2Cy`` from params, dropping None; lists become one comma-separated value."""
+    if not params:
+        return ""
+    pairs = []
+    for name, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, list | tuple):
+            text = ",".join(value)
+        else:
+            text = str(value)
+        pairs.append(f"{quote(name, safe='')}={quote(text, safe=',')}")
+    return "?" + "&".join(pairs) if pairs else ""
