@@ -1,0 +1,116 @@
+"""Decoding: documented examples under the strict converter; leniency for what the API adds tomorrow."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import cattrs
+import pytest
+
+import examples as ex
+from skipcall_async import (
+    Call,
+    CallDurationStats,
+    CallRecording,
+    CallTranscription,
+    CallType,
+    Contact,
+    Health,
+    LastModificationSource,
+    OrganizationUser,
+    Sequence,
+    SequenceContact,
+    StatusDistribution,
+    Tag,
+    TagDistribution,
+    TeamStats,
+    Workspace,
+    WorkspaceMember,
+)
+from skipcall_async._converter import structure, to_camel
+
+DOCUMENTED = [
+    (ex.CALL, Call),
+    (ex.RECORDING, CallRecording),
+    (ex.TRANSCRIPTION, CallTranscription),
+    (ex.CONTACT, Contact),
+    (ex.TAG, Tag),
+    (ex.TAG_DISTRIBUTION, TagDistribution),
+    (ex.STATUS_DISTRIBUTION, StatusDistribution),
+    (ex.CALL_DURATION, CallDurationStats),
+    (ex.TEAM_STATS, TeamStats),
+    (ex.USER, OrganizationUser),
+    (ex.WORKSPACE, Workspace),
+    (ex.MEMBER, WorkspaceMember),
+    (ex.SEQUENCE, Sequence),
+    (ex.SEQUENCE_CONTACT, SequenceContact),
+    (ex.HEALTH, Health),
+]
+
+
+@pytest.mark.parametrize(("data", "model"), DOCUMENTED, ids=[m.__name__ for _, m in DOCUMENTED])
+def test_documented_examples_decode_under_the_strict_converter(data: dict[str, Any], model: type) -> None:
+    """Every key of each documented example maps onto a model field (a misspelt field would fail here)."""
+    obj = structure(data, model, strict=True)
+    assert obj.extra == {}
+    assert obj == structure(data, model)
+
+
+def test_the_strict_converter_rejects_an_unknown_key() -> None:
+    """The strict copy really is strict, nested models included."""
+    with pytest.raises(cattrs.BaseValidationError):
+        structure({**ex.CALL, "newField": 1}, Call, strict=True)
+    with pytest.raises(cattrs.BaseValidationError):
+        structure({**ex.CALL, "contact": {**ex.CALL["contact"], "nickname": "J"}}, Call, strict=True)
+
+
+def test_unknown_fields_are_kept_in_extra_at_every_level() -> None:
+    """A field the SDK does not know yet is reachable, not dropped, and never raises."""
+    call = structure({**ex.CALL, "sentiment": "positive", "contact": {**ex.CALL["contact"], "score": 9}}, Call)
+    assert call.extra == {"sentiment": "positive"}
+    assert call.contact is not None and call.contact.extra == {"score": 9}
+
+
+def test_unknown_enum_values_stay_strings() -> None:
+    """Tomorrow's callType or source arrives as the raw string; known values are enum members."""
+    call = structure({**ex.CALL, "callType": "CONFERENCE"}, Call)
+    assert call.call_type == "CONFERENCE" and not isinstance(call.call_type, CallType)
+    contact = structure({**ex.CONTACT, "lastModificationSource": "SALESFORCE"}, Contact)
+    assert contact.last_modification_source == "SALESFORCE"
+    assert structure(ex.CONTACT, Contact).last_modification_source is LastModificationSource.SKIPCALL
+
+
+def test_timestamps_are_timezone_aware_and_nulls_are_none() -> None:
+    """ISO strings (with Z, an offset, or none) become aware datetimes; null nested objects are None."""
+    call = structure({**ex.CALL, "endedAt": None, "startedAt": "2024-03-20T11:00:00+02:00",
+                      "updatedAt": "2024-03-20T09:16:00", "contact": None, "caller": None}, Call)
+    assert call.started_at == datetime(2024, 3, 20, 9, tzinfo=UTC)
+    assert call.updated_at is not None and call.updated_at.tzinfo is not None
+    assert call.ended_at is None and call.contact is None and call.caller is None
+    assert call.created_at == datetime(2024, 3, 20, 8, 55, tzinfo=UTC)
+
+
+def test_a_malformed_timestamp_fails_to_decode() -> None:
+    """A timestamp that is not ISO-8601 is an error, not a silently wrong value."""
+    with pytest.raises((ValueError, cattrs.BaseValidationError)):
+        structure({**ex.CALL, "startedAt": "yesterday"}, Call)
+
+
+def test_models_are_frozen_and_keyword_only() -> None:
+    """Models cannot be mutated, and positional construction is refused."""
+    tag = structure(ex.TAG, Tag)
+    with pytest.raises(AttributeError):
+        tag.label = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Tag("id", "label")  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("name", "camel"),
+    [("first_name", "firstName"), ("linkedin_sales_url", "linkedinSalesUrl"), ("id", "id"),
+     ("assigned_to_workspace_membership_id", "assignedToWorkspaceMembershipId")],
+)
+def test_snake_case_maps_to_camel_case(name: str, camel: str) -> None:
+    """One mapping rule for every field."""
+    assert to_camel(name) == camel
