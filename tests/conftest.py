@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import re
@@ -90,7 +91,21 @@ class LocalServer(Backend):
     async def stop(self) -> None:
         await self._runner.cleanup()
 
+    delay = 0.0  # seconds each request is held, to observe concurrency
+    active = 0
+    peak = 0
+
     async def _handle(self, request: web.Request) -> web.Response:
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            return await self._reply(request)
+        finally:
+            self.active -= 1
+
+    async def _reply(self, request: web.Request) -> web.Response:
         raw = await request.read()
         sent = Sent(
             method=request.method,
@@ -100,8 +115,12 @@ class LocalServer(Backend):
             body=_body(raw),
         )
         reply = self._next(sent)
-        return web.Response(status=reply.status, body=reply.payload(), headers=reply.headers,
-                            content_type=None if "Content-Type" in reply.headers else "application/json")
+        return web.Response(
+            status=reply.status,
+            body=reply.payload(),
+            headers=reply.headers,
+            content_type=None if "Content-Type" in reply.headers else "application/json",
+        )
 
 
 class MockedTransport(Backend):

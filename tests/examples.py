@@ -144,7 +144,9 @@ SEQUENCE_CONTACT: dict[str, Any] = {
 
 HEALTH: dict[str, Any] = {"status": "ok"}
 
-UNAUTHORIZED: dict[str, Any] = {"error": {"code": "UNAUTHORIZED", "message": "Invalid or revoked API key", "status": 401}}
+UNAUTHORIZED: dict[str, Any] = {
+    "error": {"code": "UNAUTHORIZED", "message": "Invalid or revoked API key", "status": 401}
+}
 LEGACY_UNAUTHORIZED: dict[str, Any] = {"code": "API_KEY_INVALID", "details": None}
 FORBIDDEN: dict[str, Any] = {
     "error": {"code": "PLAN_NOT_ELIGIBLE", "message": "API access requires INTERMÉDIAIRE or EXPERT plan", "status": 403}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-
 from conftest import API_KEY, Backend, LocalServer
+
 from skipcall_async import ClientClosedError, ConfigurationError, SkipcallClient
 from skipcall_async._secret import API_KEY_ENV
 
@@ -64,7 +64,8 @@ async def test_an_owned_session_is_created_lazily_and_closed(server: LocalServer
     async with client:
         await client.health()
         session = client._transport._session
-        assert session is not None and not session.closed
+        assert session is not None
+        assert not session.closed
     assert session.closed
 
 
@@ -99,8 +100,7 @@ def test_bad_configuration_names_the_argument(kwargs: dict[str, float], message:
         (lambda c: c.remove_sequence_contacts("seq", []), "contact_ids"),
         (lambda c: c.create_contact(first_name="", last_name="Doe", phone_numbers=["+1"]), "first_name"),
         (lambda c: c.create_contact(first_name="J", last_name="D" * 101, phone_numbers=["+1"]), "last_name"),
-        (lambda c: c.create_contact(first_name="J", last_name="D", phone_numbers=["+1"], company="x" * 201),
-         "company"),
+        (lambda c: c.create_contact(first_name="J", last_name="D", phone_numbers=["+1"], company="x" * 201), "company"),
         (lambda c: c.update_contact("c-1"), "at least one field"),
         (lambda c: c.get_tag_distribution(granularity="year"), "granularity"),
         (lambda c: c.get_team_stats(period="year"), "period"),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 import examples as ex
+import pytest
 from conftest import API_KEY, Backend
+
 from skipcall_async import (
     APIError,
     AuthenticationError,
@@ -23,17 +23,36 @@ from skipcall_async import (
 from skipcall_async._decode import api_error, decode_json, error_fields
 
 ERROR_TABLE: list[tuple[int, Any, type[APIError], str | None, str]] = [
-    (400, {"message": ["firstName should not be empty", "phoneNumbers must be an array"], "error": "Bad Request",
-           "statusCode": 400}, BadRequestError, None, "firstName should not be empty; phoneNumbers must be an array"),
+    (
+        400,
+        {
+            "message": ["firstName should not be empty", "phoneNumbers must be an array"],
+            "error": "Bad Request",
+            "statusCode": 400,
+        },
+        BadRequestError,
+        None,
+        "firstName should not be empty; phoneNumbers must be an array",
+    ),
     (401, ex.UNAUTHORIZED, AuthenticationError, "UNAUTHORIZED", "Invalid or revoked API key"),
     (401, ex.LEGACY_UNAUTHORIZED, AuthenticationError, "API_KEY_INVALID", "invalid, revoked or missing API key"),
     (403, ex.FORBIDDEN, PermissionDeniedError, "PLAN_NOT_ELIGIBLE", "API access requires INTERMÉDIAIRE or EXPERT plan"),
-    (403, {"error": {"code": "SUBSCRIPTION_REQUIRED", "message": "no subscription", "status": 403}},
-     PermissionDeniedError, "SUBSCRIPTION_REQUIRED", "no subscription"),
+    (
+        403,
+        {"error": {"code": "SUBSCRIPTION_REQUIRED", "message": "no subscription", "status": 403}},
+        PermissionDeniedError,
+        "SUBSCRIPTION_REQUIRED",
+        "no subscription",
+    ),
     (404, None, NotFoundError, None, "not found, or outside the API key's workspaces"),
     (409, {"error": {"code": "CONFLICT", "message": "duplicate"}}, APIError, "CONFLICT", "duplicate"),
-    (429, {"error": {"code": "RATE_LIMITED", "message": "slow down", "status": 429}}, RateLimitError, "RATE_LIMITED",
-     "slow down"),
+    (
+        429,
+        {"error": {"code": "RATE_LIMITED", "message": "slow down", "status": 429}},
+        RateLimitError,
+        "RATE_LIMITED",
+        "slow down",
+    ),
     (500, None, ServerError, None, "server error"),
     (503, b"<html><body>Service Unavailable</body></html>", ServerError, None, "server error"),
 ]

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import cattrs
+import examples as ex
 import pytest
 
-import examples as ex
 from skipcall_async import (
     Call,
     CallDurationStats,
@@ -69,13 +69,15 @@ def test_unknown_fields_are_kept_in_extra_at_every_level() -> None:
     """A field the SDK does not know yet is reachable, not dropped, and never raises."""
     call = structure({**ex.CALL, "sentiment": "positive", "contact": {**ex.CALL["contact"], "score": 9}}, Call)
     assert call.extra == {"sentiment": "positive"}
-    assert call.contact is not None and call.contact.extra == {"score": 9}
+    assert call.contact is not None
+    assert call.contact.extra == {"score": 9}
 
 
 def test_unknown_enum_values_stay_strings() -> None:
     """Tomorrow's callType or source arrives as the raw string; known values are enum members."""
     call = structure({**ex.CALL, "callType": "CONFERENCE"}, Call)
-    assert call.call_type == "CONFERENCE" and not isinstance(call.call_type, CallType)
+    assert call.call_type == "CONFERENCE"
+    assert not isinstance(call.call_type, CallType)
     contact = structure({**ex.CONTACT, "lastModificationSource": "SALESFORCE"}, Contact)
     assert contact.last_modification_source == "SALESFORCE"
     assert structure(ex.CONTACT, Contact).last_modification_source is LastModificationSource.SKIPCALL
@@ -83,11 +85,23 @@ def test_unknown_enum_values_stay_strings() -> None:
 
 def test_timestamps_are_timezone_aware_and_nulls_are_none() -> None:
     """ISO strings (with Z, an offset, or none) become aware datetimes; null nested objects are None."""
-    call = structure({**ex.CALL, "endedAt": None, "startedAt": "2024-03-20T11:00:00+02:00",
-                      "updatedAt": "2024-03-20T09:16:00", "contact": None, "caller": None}, Call)
+    call = structure(
+        {
+            **ex.CALL,
+            "endedAt": None,
+            "startedAt": "2024-03-20T11:00:00+02:00",
+            "updatedAt": "2024-03-20T09:16:00",
+            "contact": None,
+            "caller": None,
+        },
+        Call,
+    )
     assert call.started_at == datetime(2024, 3, 20, 9, tzinfo=UTC)
-    assert call.updated_at is not None and call.updated_at.tzinfo is not None
-    assert call.ended_at is None and call.contact is None and call.caller is None
+    assert call.updated_at is not None
+    assert call.updated_at.tzinfo is not None
+    assert call.ended_at is None
+    assert call.contact is None
+    assert call.caller is None
     assert call.created_at == datetime(2024, 3, 20, 8, 55, tzinfo=UTC)
 
 
@@ -108,8 +122,12 @@ def test_models_are_frozen_and_keyword_only() -> None:
 
 @pytest.mark.parametrize(
     ("name", "camel"),
-    [("first_name", "firstName"), ("linkedin_sales_url", "linkedinSalesUrl"), ("id", "id"),
-     ("assigned_to_workspace_membership_id", "assignedToWorkspaceMembershipId")],
+    [
+        ("first_name", "firstName"),
+        ("linkedin_sales_url", "linkedinSalesUrl"),
+        ("id", "id"),
+        ("assigned_to_workspace_membership_id", "assignedToWorkspaceMembershipId"),
+    ],
 )
 def test_snake_case_maps_to_camel_case(name: str, camel: str) -> None:
     """One mapping rule for every field."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import examples as ex
+import pytest
 from conftest import API_KEY, Backend, Reply, Sent
+
 from skipcall_async import Call, SkipcallClient
 from skipcall_async._pagination import split_envelope, to_page
 
@@ -23,7 +23,8 @@ def test_a_page_keeps_known_metadata_and_extra_keys() -> None:
     page = to_page({"data": [ex.CALL], "total": 1, "page": 0, "size": 10, "totalPages": 1, "cursor": "abc"}, Call)
     assert (page.total, page.page, page.size, page.total_pages) == (1, 0, 10, 1)
     assert page.extra == {"cursor": "abc"}
-    assert [c.id for c in page] == [ex.CALL["id"]] and len(page) == 1
+    assert [c.id for c in page] == [ex.CALL["id"]]
+    assert len(page) == 1
 
 
 def _pages(sizes: list[int], *, bare: bool = False) -> object:
@@ -56,6 +57,7 @@ async def test_iteration_stops_on_an_empty_page(backend: Backend) -> None:
 
 async def test_iteration_stops_once_total_items_are_seen(backend: Backend) -> None:
     """A server that reports total saves the extra empty-page request."""
+
     def reply(sent: Sent) -> Reply:
         return Reply(json={"data": [{**ex.CALL, "id": sent.query["page"]}], "total": 2})
 

@@ -6,9 +6,9 @@ import logging
 import traceback
 
 import pytest
-
 from conftest import API_KEY, Backend, LocalServer
-from skipcall_async import APIConnectionError, ConfigurationError, RetryPolicy, SkipcallClient
+
+from skipcall_async import APIConnectionError, APIError, ConfigurationError, RetryPolicy, SkipcallClient
 from skipcall_async._secret import ApiKey
 
 
@@ -36,7 +36,7 @@ async def test_the_key_is_absent_from_errors_and_logs(
     caplog.set_level(logging.DEBUG, logger="skipcall_async")
     backend.respond(status, {"error": {"code": "X", "message": "m"}}, Retry_After="0")
     async with SkipcallClient(API_KEY, base_url=backend.url, retry=RetryPolicy(max_attempts=2, base=0)) as client:
-        with pytest.raises(Exception) as info:
+        with pytest.raises(APIError) as info:
             await client.get_call("x")
     rendered = "".join(traceback.format_exception(info.value)) + repr(info.value) + str(vars(info.value))
     assert API_KEY not in rendered
@@ -55,8 +55,14 @@ async def test_the_key_is_absent_from_connection_errors() -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["http://api-public.skipcall.app", "http://10.0.0.5:8080", "ftp://example.com", "api-public.skipcall.app",
-     "https://user:pw@example.com", "https://example.com/?x=1"],
+    [
+        "http://api-public.skipcall.app",
+        "http://10.0.0.5:8080",
+        "ftp://example.com",
+        "api-public.skipcall.app",
+        "https://user:pw@example.com",
+        "https://example.com/?x=1",
+    ],
 )
 def test_unsafe_base_urls_are_refused(url: str) -> None:
     """Plain http is only allowed to loopback; other schemes, credentials and queries are refused."""
@@ -64,7 +70,9 @@ def test_unsafe_base_urls_are_refused(url: str) -> None:
         SkipcallClient(API_KEY, base_url=url)
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:80", "https://x.example/"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:80", "https://x.example/"]
+)
 def test_https_and_loopback_base_urls_are_accepted(url: str) -> None:
     """https anywhere and http on loopback are fine; a trailing slash is dropped."""
     assert SkipcallClient(API_KEY, base_url=url).base_url == url.rstrip("/")

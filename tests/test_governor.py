@@ -1,0 +1,230 @@
+"""The pure governor, driven by a fake clock: windows, skew, ordering, reset formats, garbage, the 429 gate."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from skipcall_async import Governor, RateLimitHeaders
+from skipcall_async._headers import retry_after
+
+WALL = 1_800_000_000.0  # local wall clock at monotonic 0
+
+
+def headers(
+    remaining: int | None, reset: str | None, *, limit: str = "100", date: str | None = None
+) -> RateLimitHeaders:
+    raw = {"X-RateLimit-Limit": limit}
+    if remaining is not None:
+        raw["X-RateLimit-Remaining"] = str(remaining)
+    if reset is not None:
+        raw["X-RateLimit-Reset"] = reset
+    if date is not None:
+        raw["Date"] = date
+    return RateLimitHeaders.parse(raw)
+
+
+def observe(gov: Governor, now: float, h: RateLimitHeaders, status: int = 200, after: float | None = None) -> None:
+    gov.observe(now, WALL + now, h, status=status, retry_after=after)
+
+
+def admit(gov: Governor, now: float, cap: int = 1_000) -> int:
+    """How many requests the governor grants at ``now`` before it says wait (at most ``cap``)."""
+    granted = 0
+    while granted < cap and gov.reserve(now) is None:
+        granted += 1
+    return granted
+
+
+def test_cold_start_admits_one_probe_until_headers_arrive() -> None:
+    """Only the probe goes out; once its headers say 99 left, 99 more are admitted (none past the quota)."""
+    gov = Governor()
+    assert gov.reserve(0.0) is None
+    assert gov.reserve(0.0) == math.inf
+    observe(gov, 0.1, headers(99, "60"))
+    assert admit(gov, 0.1) == 99
+    assert gov.reserve(0.1) == pytest.approx(60.1 + gov.margin)
+
+
+def test_a_larger_probe_and_a_stated_plan() -> None:
+    """probe=3 admits three at cold start; a stated plan admits a whole window at once."""
+    assert admit(Governor(probe=3), 0.0) == 3
+    assert admit(Governor(assumed_limit=100), 0.0) == 100
+
+
+def test_a_stated_plan_gives_way_to_the_first_real_headers() -> None:
+    """The assumed window is replaced by what the server says, even if its reset is earlier."""
+    gov = Governor(assumed_limit=100)
+    assert gov.reserve(0.0) is None
+    observe(gov, 0.1, headers(0, "10"))
+    assert gov.reserve(0.1) == pytest.approx(10.1 + gov.margin)
+
+
+def test_requests_in_flight_count_against_remaining() -> None:
+    """Ten requests out and remaining=12 leaves room for exactly two more... after each response, recount."""
+    gov = Governor(probe=1)
+    gov.reserve(0.0)
+    observe(gov, 0.0, headers(20, "60"))
+    assert admit(gov, 0.0) == 20
+    observe(gov, 0.1, headers(12, "60"))  # 19 still in flight
+    assert gov.reserve(0.1) is not None
+    for _ in range(19):
+        observe(gov, 0.2, headers(0, "60"))
+    assert gov.state(0.2).remaining == 0
+
+
+def test_remaining_never_rises_within_a_window() -> None:
+    """A late, out-of-order response with a higher Remaining does not give tokens back."""
+    gov = Governor(probe=3)
+    admit(gov, 0.0)
+    observe(gov, 0.1, headers(5, "60"))
+    observe(gov, 0.1, headers(9, "60"))  # processed earlier by the server, arrived later
+    assert gov.state(0.1).remaining == 5 - 1  # one request still in flight
+
+
+def test_a_later_reset_opens_a_new_window_and_an_earlier_one_is_stale() -> None:
+    """New window: Remaining is replaced. Older window's late response: ignored."""
+    gov = Governor()
+    gov.reserve(0.0)
+    observe(gov, 0.0, headers(0, "10"))
+    assert admit(gov, 5.0) == 0
+    assert admit(gov, 10.0 + gov.margin) == 1  # window over: probe the new one
+    observe(gov, 10.2, headers(98, "60"))
+    observe(gov, 10.3, headers(0, "5"))  # stale: reset earlier than the window we know
+    assert gov.state(10.3).remaining == 98
+
+
+def test_waiters_sleep_until_the_reset_plus_margin() -> None:
+    """Spent tokens: the next admission is at reset + margin, then a probe of the new window."""
+    gov = Governor(margin=0.05)
+    gov.reserve(0.0)
+    observe(gov, 0.0, headers(0, "30"))
+    assert gov.reserve(1.0) == pytest.approx(30.05)
+    assert gov.reserve(30.04) == pytest.approx(30.05)
+    assert gov.reserve(30.05) is None
+    assert gov.reserve(30.05) == math.inf  # the rest wait for the probe's headers
+
+
+@pytest.mark.parametrize(
+    ("reset", "expected_in"),
+    [
+        (str(int(WALL) + 42), 42.0),  # epoch seconds
+        (str((int(WALL) + 42) * 1000), 42.0),  # epoch milliseconds
+        ("42", 42.0),  # seconds until reset
+        ("41.5", 41.5),  # fractional seconds until reset
+    ],
+)
+def test_reset_formats_are_decided_by_magnitude(reset: str, expected_in: float) -> None:
+    """Epoch seconds, epoch milliseconds and seconds-until-reset all mean 'in 42 s'."""
+    gov = Governor()
+    gov.reserve(0.0)
+    observe(gov, 0.0, headers(0, reset))
+    assert gov.state(0.0).reset_in == pytest.approx(expected_in, abs=1e-6)
+
+
+@pytest.mark.parametrize("skew", [-90.0, 90.0, 600.0])
+def test_server_clock_skew_is_corrected_from_date(skew: float) -> None:
+    """A server clock off by minutes: the reset is read against the server's Date, not the local clock."""
+    from email.utils import formatdate
+
+    gov = Governor()
+    gov.reserve(0.0)
+    server_now = WALL + skew
+    date = formatdate(server_now, usegmt=True)
+    observe(gov, 0.0, headers(0, str(int(server_now) + 30), date=date))
+    reset_in = gov.state(0.0).reset_in
+    assert reset_in is not None
+    assert 30.0 <= reset_in <= 31.0  # never early; at most the 1 s resolution of Date late
+
+
+def test_skew_estimate_tightens_with_more_responses() -> None:
+    """Date is rounded down: the largest (Date - local) sample is the best lower bound of the skew."""
+    from email.utils import formatdate
+
+    gov = Governor(probe=10)
+    admit(gov, 0.0)
+    skew = 90.4
+    for now in (0.0, 0.3, 0.59):
+        observe(gov, now, headers(50, "30", date=formatdate(int(WALL + now + skew), usegmt=True)))
+    assert gov.state(0.6).clock_skew == pytest.approx(skew - 0.99 + 0.59 + 0.01, abs=0.02)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {},
+        {"X-RateLimit-Remaining": "abc", "X-RateLimit-Reset": "60"},
+        {"X-RateLimit-Remaining": "-5", "X-RateLimit-Reset": "60"},
+        {"X-RateLimit-Remaining": "10", "X-RateLimit-Reset": "soon"},
+        {"X-RateLimit-Remaining": "10", "X-RateLimit-Reset": "nan"},
+        {"X-RateLimit-Remaining": "10", "X-RateLimit-Reset": "-1"},
+        {"X-RateLimit-Limit": "inf", "X-RateLimit-Remaining": "", "Date": "not a date"},
+    ],
+)
+def test_garbage_headers_are_ignored(raw: dict[str, str]) -> None:
+    """Unreadable or negative values are dropped, never a crash; without headers nothing throttles."""
+    parsed = RateLimitHeaders.parse(raw)
+    assert not parsed.complete
+    gov = Governor()
+    gov.reserve(0.0)
+    observe(gov, 0.0, parsed)
+    assert admit(gov, 0.0) == 1_000  # no pacing information: the concurrency cap and 429 gate take over
+
+
+def test_a_429_closes_the_gate_until_retry_after_then_probes() -> None:
+    """Everyone waits for Retry-After; then a single probe learns the new window."""
+    gov = Governor(probe=1)
+    gov.reserve(0.0)
+    observe(gov, 0.0, headers(50, "60"))
+    admit(gov, 0.0)
+    observe(gov, 0.5, headers(0, "60"), status=429, after=7.0)
+    assert gov.reserve(1.0) == pytest.approx(7.5)
+    assert gov.state(1.0).rate_limited == 1
+    assert gov.state(1.0).gate_closed_for == pytest.approx(6.5)
+    for _ in range(49):
+        gov.release(2.0)
+    assert gov.reserve(7.5) is None
+    assert gov.reserve(7.5) == math.inf
+
+
+def test_a_429_without_retry_after_waits_for_the_reset() -> None:
+    """The reset of the 429's own headers closes the gate; without any header a fallback second does."""
+    gov = Governor()
+    gov.reserve(0.0)
+    observe(gov, 0.0, headers(0, "12"), status=429)
+    assert gov.reserve(0.0) == pytest.approx(12.0)
+    bare = Governor(gate_fallback=1.0)
+    bare.reserve(0.0)
+    observe(bare, 0.0, RateLimitHeaders.parse({}), status=429)
+    assert bare.reserve(0.0) == pytest.approx(1.0)
+
+
+def test_releasing_a_reservation_returns_its_token() -> None:
+    """A cancelled or failed request gives its token back: nothing leaks."""
+    gov = Governor()
+    gov.reserve(0.0)
+    observe(gov, 0.0, headers(3, "60"))
+    assert admit(gov, 0.0) == 3
+    gov.release(0.1)
+    assert admit(gov, 0.1) == 1
+    assert gov.state(0.1).in_flight == 3
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"Retry-After": "5"}, 5.0),
+        ({"Retry-After": "2.5"}, 2.5),
+        ({"Retry-After": "Thu, 01 Jan 2026 00:00:30 GMT", "Date": "Thu, 01 Jan 2026 00:00:00 GMT"}, 30.0),
+        ({"Retry-After": "Thu, 01 Jan 2026 00:00:00 GMT", "Date": "Thu, 01 Jan 2026 00:01:00 GMT"}, 0.0),
+        ({"Retry-After": "soon"}, None),
+        ({"Retry-After": "nan"}, None),
+        ({"Retry-After": "inf"}, None),
+        ({"Retry-After": "-3"}, None),
+        ({}, None),
+    ],
+)
+def test_retry_after_accepts_seconds_and_http_dates(raw: dict[str, str], expected: float | None) -> None:
+    """Delta seconds, HTTP-dates (against the response's Date) or None for anything unusable."""
+    assert retry_after(raw, local_now=0.0) == expected
