@@ -1,0 +1,39 @@
+"""``python -m skipcall_async.testing --port 8080``: run the fake server as a process and print its URL."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+from ._faults import PROFILES
+from ._ratelimit import PLANS, RULES, RateLimitRule
+from ._server import DEFAULT_KEY, FakeSkipcall
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m skipcall_async.testing", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--plan", choices=sorted(PLANS), default="starter")
+    parser.add_argument("--rule", choices=RULES, default="fixed-clock")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="10 makes a minute last 6 s")
+    parser.add_argument("--skew", type=float, default=0.0, help="server clock offset in seconds")
+    parser.add_argument("--faults", choices=sorted(PROFILES), default="none")
+    parser.add_argument("--key", default=None, help="the accepted API key (default: the testing key)")
+    args = parser.parse_args(argv)
+    rule = RateLimitRule(plan=PLANS[args.plan], rule=args.rule, time_scale=args.time_scale, skew=args.skew)
+    asyncio.run(_serve(args, rule))
+
+
+async def _serve(args: argparse.Namespace, rule: RateLimitRule) -> None:
+    keys: tuple[str, ...] = (args.key,) if args.key else (DEFAULT_KEY,)
+    server = FakeSkipcall(api_keys=keys, rate_limit=rule, faults=PROFILES[args.faults], host=args.host, port=args.port)
+    async with server:
+        print(f"fake Skipcall API on {server.url} (key {server.api_key}); Ctrl-C to stop", flush=True)
+        await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        main()

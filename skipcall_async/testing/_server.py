@@ -1,0 +1,91 @@
+"""``FakeSkipcall``: the fake API on a real socket on 127.0.0.1, started and stopped with ``async with``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final, Self
+
+from aiohttp import web
+
+from ._app import Api, RecordedRequest, build_app
+from ._faults import NONE, Faults
+from ._ratelimit import RateLimitRule
+from ._store import Store
+
+DEFAULT_KEY: Final = "sk_test_fake_skipcall"
+INELIGIBLE_KEY: Final = "sk_test_plan_not_eligible"
+
+
+class FakeSkipcall:
+    """An in-process Skipcall API for tests and demos.
+
+    Only ``api_keys`` are accepted (401 otherwise); ``ineligible_keys`` get 403 ``PLAN_NOT_ELIGIBLE``.
+    ``rate_limit`` picks the plan, rule, time scale and clock skew; ``faults`` (or ``route_faults``, keyed by
+    operation name such as ``"get_call"``) inject failures. ``requests`` records what arrived (without the
+    key) and ``rate_limited`` counts the 429s sent.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_keys: tuple[str, ...] = (DEFAULT_KEY,),
+        ineligible_keys: tuple[str, ...] = (INELIGIBLE_KEY,),
+        rate_limit: RateLimitRule | None = None,
+        faults: Faults = NONE,
+        route_faults: Mapping[str, Faults] | None = None,
+        seed: int = 7,
+        calls: int = 500,
+        contacts: int = 200,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.api = Api(
+            store=Store(seed=seed, calls=calls, contacts=contacts),
+            api_keys=api_keys,
+            ineligible_keys=ineligible_keys,
+            rate_limit=rate_limit or RateLimitRule(),
+            faults=faults,
+            route_faults=route_faults or {},
+            seed=seed,
+        )
+        self.api_key = api_keys[0]
+        self._host, self._port = host, port
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    @property
+    def store(self) -> Store:
+        """The in-memory data; tests may read or change it directly."""
+        return self.api.store
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received, in arrival order."""
+        return self.api.requests
+
+    @property
+    def rate_limited(self) -> int:
+        """How many 429 responses the server has sent."""
+        return self.api.rate_limited
+
+    async def start(self) -> None:
+        """Listen on the configured host and port (0: an ephemeral port); sets :attr:`url`."""
+        self._runner = web.AppRunner(build_app(self.api), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+
+    async def stop(self) -> None:
+        """Close the socket and every open connection."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
