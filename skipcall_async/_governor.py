@@ -13,8 +13,10 @@ Rules, in the order they apply:
   upper bound), so a late, out-of-order response never raises it. A reset later by more than
   ``window_tolerance`` opens a new window; an earlier one is a stale response from the last window.
 * ``X-RateLimit-Reset`` is converted to the local monotonic clock with the server's clock skew, estimated
-  from ``Date``: ``Date`` is the server time rounded down, so ``Date - local wall time`` is a lower bound of
-  the skew and the largest one seen is the tightest; a lower bound can only make the SDK wait longer.
+  from ``Date``. ``Date`` is the server time rounded down to the second, so each response bounds the skew to
+  ``[Date - local, Date + 1 - local]``; the bounds of all responses are intersected. While zero lies inside
+  them the clocks agree as far as ``Date`` can tell and the local clock (finer than a second) is used;
+  otherwise the lower bound is, which can only make the SDK wait a little longer, never send early.
 * When the window's tokens are spent, nothing is admitted until its reset (plus ``margin``). After a reset
   the governor knows nothing about the new window and probes again, which works for fixed windows and
   sliding logs alike.
@@ -31,7 +33,8 @@ import attrs
 from ._headers import RateLimitHeaders
 
 _ASSUMED_WINDOW = 60.0  # plans are stated per minute
-_SKEW_JUMP = 2.0  # a skew sample this far below the estimate means the server clock was set back
+_SKEW_JUMP = 2.0  # a skew sample this far outside the bounds means a clock was set
+_DATE_SLACK = 0.05  # network latency blurs the upper bound of the skew by about this much
 
 
 @attrs.frozen(kw_only=True)
@@ -77,7 +80,8 @@ class Governor:
         "_rate_limited",
         "_remaining",
         "_reset_at",
-        "_skew",
+        "_skew_high",
+        "_skew_low",
         "assumed_limit",
         "gate_fallback",
         "margin",
@@ -110,7 +114,8 @@ class Governor:
         self._in_flight = 0
         self._gate_until = -math.inf
         self._headerless = False
-        self._skew: float | None = None
+        self._skew_low: float | None = None
+        self._skew_high = math.inf
         self._rate_limited = 0
 
     # -- the request path -------------------------------------------------------------------------------------
@@ -170,8 +175,21 @@ class Governor:
     # -- internals ---------------------------------------------------------------------------------------------
 
     def _update_skew(self, sample: float) -> None:
-        if self._skew is None or sample > self._skew or sample < self._skew - _SKEW_JUMP:
-            self._skew = sample
+        low = self._skew_low
+        if low is None or sample < low - _SKEW_JUMP or sample + 1.0 > self._skew_high + _SKEW_JUMP:
+            self._skew_low, self._skew_high = sample, sample + 1.0  # first sample, or the server clock was reset
+            return
+        self._skew_low = max(low, sample)
+        self._skew_high = max(self._skew_low, min(self._skew_high, sample + 1.0))
+
+    @property
+    def _skew(self) -> float | None:
+        """Seconds the server clock is ahead of the local one, as far as the ``Date`` headers can tell."""
+        if self._skew_low is None:
+            return None
+        if self._skew_low <= 0.0 <= self._skew_high + _DATE_SLACK:
+            return 0.0
+        return self._skew_low
 
     def _reset_in(self, wall_now: float, headers: RateLimitHeaders) -> float | None:
         if headers.reset_after is not None:

@@ -228,3 +228,15 @@ def test_releasing_a_reservation_returns_its_token() -> None:
 def test_retry_after_accepts_seconds_and_http_dates(raw: dict[str, str], expected: float | None) -> None:
     """Delta seconds, HTTP-dates (against the response's Date) or None for anything unusable."""
     assert retry_after(raw, local_now=0.0) == expected
+
+
+def test_agreeing_clocks_use_the_precise_local_time() -> None:
+    """When every Date agrees with the local clock to the second, no skew is applied (no idle second)."""
+    from email.utils import formatdate
+
+    gov = Governor(probe=5)
+    admit(gov, 0.0)
+    for now in (0.0, 0.2, 0.7):
+        observe(gov, now, headers(50, str((int(WALL) + 30) * 1000), date=formatdate(int(WALL + now), usegmt=True)))
+    assert gov.state(0.7).clock_skew == 0.0
+    assert gov.state(0.7).reset_in == pytest.approx(30.0 - 0.7)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import formatdate
-from typing import Any
+from typing import Any, Final
 
 import attrs
 from aiohttp import web
@@ -22,6 +22,7 @@ from ._ratelimit import KeyLimiter, RateLimitRule
 from ._store import Store, iso
 
 Json = Any
+BODY: Final = web.RequestKey("body", object)
 Handler = Callable[["Api", web.Request], Awaitable[tuple[int, Json]]]
 
 
@@ -114,7 +115,7 @@ class Api:
             if fault is not None:
                 status = {"error": 503, "html": 502, "reset": 200, "malformed": 200}[fault]
                 return await self._faulty(request, fault, headers)
-            request["json"] = self._json_body(raw)
+            request[BODY] = self._json_body(raw)
             status, payload = await handler(self, request)
         except HttpProblem as problem:
             status, payload = problem.status, problem.body()
@@ -240,7 +241,7 @@ def _workspace_filter(api: Api, request: web.Request) -> set[str]:
 
 
 def _object(request: web.Request) -> dict[str, Any]:
-    body = request["json"]
+    body = request[BODY]
     if not isinstance(body, dict):
         raise _bad("body must be a JSON object")
     return body

@@ -1,0 +1,287 @@
+"""The fake server: each operation, auth, each rate rule, each fault, and what it records."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+
+from skipcall_async import (
+    APIConnectionError,
+    AuthenticationError,
+    BadRequestError,
+    DecodeError,
+    NotFoundError,
+    PermissionDeniedError,
+    RetryPolicy,
+    ServerError,
+    SkipcallClient,
+)
+from skipcall_async._converter import structure
+from skipcall_async._models import Call, Contact
+from skipcall_async.testing import INELIGIBLE_KEY, PLANS, FakeSkipcall, Faults, RateLimitRule
+from skipcall_async.testing._ratelimit import KeyLimiter
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+def in_scope_calls(server: FakeSkipcall) -> list[str]:
+    return [c for c in server.store.calls if server.store.visible(server.store.call_workspace[c])]
+
+
+async def test_every_operation_answers_with_decodable_data() -> None:
+    """All 21 operations succeed through the SDK and their seeded data decodes under the strict converter."""
+    async with FakeSkipcall(rate_limit=RateLimitRule(plan=PLANS["expert"])) as server:
+        call_id = next(c for c in in_scope_calls(server) if c in server.store.transcriptions)
+        async with SkipcallClient(server.api_key, base_url=server.url) as client:
+            assert (await client.health()).status == "ok"
+            assert (await client.get_call(call_id)).id == call_id
+            assert (await client.list_calls(size=5)).total == len(in_scope_calls(server))
+            assert (await client.get_call_recording(call_id)).duration is not None
+            assert (await client.get_call_transcription(call_id)).id
+            contact = await client.create_contact(first_name="Ada", last_name="L", phone_numbers=["+1"])
+            assert (await client.get_contact(contact.id)).first_name == "Ada"
+            assert (await client.update_contact(contact.id, city="London")).city == "London"
+            users = await client.list_users()
+            sequence = await client.create_sequence(
+                name="S", assigned_to_ids=[users.items[0].organization_membership_id]
+            )
+            added = await client.add_sequence_contacts(sequence.id, [contact.id, contact.id])
+            assert added.extra == {"added": 1}
+            assert [c.contact_id async for c in client.iter_sequence_contacts(sequence.id)] == [contact.id]
+            assert (await client.remove_sequence_contacts(sequence.id, [contact.id])).extra == {"removed": 1}
+            assert (await client.list_sequence_contacts(sequence.id)).items == ()
+            tag = await client.create_tag(label="Won", is_success_tag=True)
+            await client.delete_tag(tag.id)
+            assert (await client.get_tag_distribution()).data
+            assert (await client.get_status_distribution()).non_called_count is not None
+            assert (await client.get_call_duration_stats()).data[0].count > 0
+            assert len((await client.get_team_stats(period="week")).teams) == 2
+            workspaces = await client.list_workspaces()
+            assert [w.id for w in workspaces] == ["ws-1", "ws-2"]
+            assert [m.id async for m in client.iter_workspace_members("ws-1")]
+        routes = {r.route for r in server.requests}
+        assert len(routes) == 21
+        assert all(r.status < 400 for r in server.requests)
+    for raw in (server.store.calls[call_id], server.store.contacts[contact.id]):
+        structure(raw, Call if "callType" in raw else Contact, strict=True)
+
+
+async def test_writes_persist_and_ids_outside_the_scope_are_404() -> None:
+    """A created contact is readable and patchable; resources of workspace ws-3 answer 404."""
+    async with FakeSkipcall() as server:
+        outside = next(c for c, ws in server.store.call_workspace.items() if ws == "ws-3")
+        async with SkipcallClient(server.api_key, base_url=server.url, retry=NO_RETRY) as client:
+            with pytest.raises(NotFoundError):
+                await client.get_call(outside)
+            with pytest.raises(NotFoundError):
+                await client.list_workspace_members("ws-3")
+            created = await client.create_contact(first_name="A", last_name="B", phone_numbers=["+1"])
+            await client.update_contact(created.id, email="a@b.c")
+        assert server.store.contacts[created.id]["email"] == "a@b.c"
+
+
+async def test_auth_wrong_key_is_401_and_ineligible_plan_is_403() -> None:
+    """Only configured keys work; the documented bodies come back as typed errors."""
+    async with FakeSkipcall() as server:
+        async with SkipcallClient("sk_test_wrong", base_url=server.url, retry=NO_RETRY) as client:
+            with pytest.raises(AuthenticationError) as auth:
+                await client.health()
+        async with SkipcallClient(INELIGIBLE_KEY, base_url=server.url, retry=NO_RETRY) as client:
+            with pytest.raises(PermissionDeniedError) as denied:
+                await client.health()
+    assert auth.value.code == "UNAUTHORIZED"
+    assert denied.value.code == "PLAN_NOT_ELIGIBLE"
+    assert all("Authorization" not in r.headers for r in server.requests)
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/v1/calls?size=500", "size"),
+        ("/v1/calls?page=-1", "page"),
+        ("/v1/stats/tag-repartition?granularity=year", "granularity"),
+    ],
+)
+async def test_invalid_query_parameters_get_a_readable_400(path: str, message: str) -> None:
+    """Bad page, size or enum values are refused with a message naming the parameter."""
+    async with FakeSkipcall() as server, aiohttp.ClientSession() as session:
+        async with session.get(server.url + path, headers={"Authorization": f"Bearer {server.api_key}"}) as resp:
+            body = await resp.json()
+    assert resp.status == 400
+    assert message in body["error"]["message"]
+
+
+async def test_invalid_bodies_get_a_readable_400() -> None:
+    """A contact without a first name, or with an unknown property, is a BadRequestError."""
+    async with FakeSkipcall() as server, aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bearer {server.api_key}"}
+        async with session.post(
+            server.url + "/v1/contacts", json={"lastName": "x", "phoneNumbers": []}, headers=headers
+        ) as resp:
+            assert resp.status == 400
+            assert "firstName" in (await resp.json())["error"]["message"]
+        async with session.post(server.url + "/v1/contacts", data=b"{oops", headers=headers) as resp:
+            assert resp.status == 400
+
+
+def test_the_last_success_tag_cannot_be_deleted() -> None:
+    """Deleting the only success tag of a workspace is refused with 400."""
+
+    async def scenario() -> None:
+        async with FakeSkipcall() as server:
+            ws1 = [
+                t
+                for t, ws in server.store.tag_workspace.items()
+                if ws == "ws-1" and server.store.tags[t]["isSuccessTag"]
+            ]
+            async with SkipcallClient(server.api_key, base_url=server.url, retry=NO_RETRY) as client:
+                await client.delete_tag(ws1[0])
+                with pytest.raises(BadRequestError, match="last success tag"):
+                    await client.delete_tag(ws1[1])
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("rule", ["fixed-clock", "fixed-first", "seconds-until-reset", "sliding-log"])
+def test_each_rule_admits_limit_requests_per_window(rule: str) -> None:
+    """limit requests pass, the next is refused, and the window reopens after it ends (fake clock)."""
+    limiter = KeyLimiter(RateLimitRule(plan=PLANS["starter"], rule=rule))  # type: ignore[arg-type]
+    start = 1_800_000_000.0
+    assert all(limiter.check(start + i * 0.01).allowed for i in range(100))
+    refused = limiter.check(start + 1.5)
+    assert not refused.allowed
+    assert refused.remaining == 0
+    assert limiter.check(refused.reset_at + 0.001).allowed
+    headers = limiter.headers(refused, start + 1.5)
+    reset = float(headers["X-RateLimit-Reset"])
+    assert reset < 1e8 if rule == "seconds-until-reset" else reset > 1e9
+
+
+def test_fixed_clock_windows_are_aligned_and_sliding_log_frees_one_slot_at_a_time() -> None:
+    """Clock-aligned windows reset on multiples of the window; a sliding log readmits as entries age out."""
+    clock = KeyLimiter(RateLimitRule(rule="fixed-clock"))
+    assert clock.check(1_800_000_030.0).reset_at == 1_800_000_060.0
+    sliding = KeyLimiter(RateLimitRule(rule="sliding-log", plan=PLANS["starter"]))
+    for i in range(100):
+        sliding.check(1000.0 + i * 0.01)
+    refused = sliding.check(1030.0)
+    assert not refused.allowed
+    assert refused.reset_at == 1060.0  # when the oldest entry ages out
+    assert sliding.check(1060.005).allowed  # one slot freed...
+    assert not sliding.check(1060.006).allowed  # ...and only one
+
+
+async def test_429s_carry_headers_retry_after_and_are_counted() -> None:
+    """Past the limit: 429 with X-RateLimit-*, Date, Retry-After; the server counts it."""
+    rule = RateLimitRule(plan=PLANS["starter"], rule="fixed-first", retry_after=True)
+    async with FakeSkipcall(rate_limit=rule) as server, aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bearer {server.api_key}"}
+        statuses = []
+        for _ in range(101):
+            async with session.get(server.url + "/v1/health", headers=headers) as resp:
+                statuses.append(resp.status)
+                last = dict(resp.headers)
+    assert statuses.count(429) == 1
+    assert statuses[-1] == 429
+    assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Date", "Retry-After"} <= set(last)
+    assert server.rate_limited == 1
+
+
+async def test_the_server_clock_can_be_skewed() -> None:
+    """With skew=90 the Date header and the reset are 90 s ahead of the local clock."""
+    from email.utils import parsedate_to_datetime
+
+    rule = RateLimitRule(rule="fixed-first", skew=90.0)
+    async with FakeSkipcall(rate_limit=rule) as server, aiohttp.ClientSession() as session:
+        async with session.get(server.url + "/v1/health", headers={"Authorization": f"Bearer {server.api_key}"}) as r:
+            date = parsedate_to_datetime(r.headers["Date"]).timestamp()
+            reset = float(r.headers["X-RateLimit-Reset"])
+    import time
+
+    assert 88 < date - time.time() < 91
+    assert 88 + 60 < reset - time.time() < 92 + 60
+
+
+@pytest.mark.parametrize(
+    ("faults", "error"),
+    [
+        (Faults(error_rate=1.0), ServerError),
+        (Faults(html_502_rate=1.0), ServerError),
+        (Faults(malformed_rate=1.0), DecodeError),
+        (Faults(reset_rate=1.0), APIConnectionError),
+    ],
+)
+async def test_each_fault_surfaces_as_the_right_error(faults: Faults, error: type[Exception]) -> None:
+    """503 JSON, HTML 502, truncated JSON and a cut connection each map to their typed error."""
+    async with FakeSkipcall(route_faults={"get_call": faults}) as server:
+        call_id = in_scope_calls(server)[0]
+        async with SkipcallClient(server.api_key, base_url=server.url, retry=NO_RETRY) as client:
+            assert (await client.health()).status == "ok"  # other routes are unaffected
+            with pytest.raises(error):
+                await client.get_call(call_id)
+
+
+async def test_latency_and_header_faults() -> None:
+    """Latency delays answers; missing and garbage rate-limit headers do not break the client."""
+    async with FakeSkipcall(faults=Faults(latency=0.05, rate_headers="garbage")) as server:
+        async with SkipcallClient(server.api_key, base_url=server.url) as client:
+            started = asyncio.get_running_loop().time()
+            await asyncio.gather(*(client.health() for _ in range(5)))
+            assert asyncio.get_running_loop().time() - started >= 0.05
+            assert client.rate_limit.remaining is None
+        assert server.requests[0].status == 200
+    async with FakeSkipcall(faults=Faults(rate_headers="missing")) as server:
+        async with SkipcallClient(server.api_key, base_url=server.url) as client:
+            await asyncio.gather(*(client.health() for _ in range(5)))
+
+
+async def test_a_reset_far_in_the_future_fails_fast_instead_of_sleeping() -> None:
+    """A window that claims to end in a day makes the next call raise RateLimitError at once."""
+    from skipcall_async import RateLimitError
+
+    async with FakeSkipcall(faults=Faults(far_future_reset=True)) as server:
+        async with SkipcallClient(server.api_key, base_url=server.url, max_rate_limit_wait=5) as client:
+            await client.health()
+            with pytest.raises(RateLimitError) as info:
+                await client.health()
+    assert info.value.retry_after is not None
+    assert info.value.retry_after > 80_000
+
+
+async def test_requests_are_recorded_without_the_key() -> None:
+    """Method, path, query, body and headers (minus Authorization) of each request are kept."""
+    async with FakeSkipcall() as server, SkipcallClient(server.api_key, base_url=server.url) as client:
+        await client.list_calls(workspace_ids=["ws-1"], size=3)
+        await client.create_tag(label="X")
+    first, second = server.requests
+    assert (first.method, first.path, dict(first.query)) == (
+        "GET",
+        "/v1/calls",
+        {"workspaceIds": "ws-1", "page": "0", "size": "3"},
+    )
+    assert (second.method, second.body) == ("POST", {"label": "X", "isSuccessTag": False})
+    assert server.api_key not in json.dumps([dict(r.headers) for r in server.requests])
+
+
+def test_the_server_runs_as_a_process_and_prints_its_url() -> None:
+    """python -m skipcall_async.testing prints a URL that answers."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skipcall_async.testing", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        url = line.split(" on ")[1].split(" ")[0]
+        request = urllib.request.Request(url + "/v1/health", headers={"Authorization": "Bearer sk_test_fake_skipcall"})
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            assert json.load(resp) == {"status": "ok"}
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=5)

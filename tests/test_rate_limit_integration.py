@@ -1,0 +1,55 @@
+"""A gather of hundreds of calls against a server that enforces a limit: no 429, in about the ideal time."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import pytest
+
+from skipcall_async import SkipcallClient
+from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule
+
+SCALE = 30.0  # the one-minute window lasts 2 s
+REQUESTS = 250
+
+
+def ideal(rule: RateLimitRule, first_at: float) -> float:
+    """Earliest the server's rule admits REQUESTS, from the first request at server time ``first_at``."""
+    windows = math.floor((REQUESTS - 1) / rule.plan.limit)
+    if rule.rule == "fixed-clock":
+        boundary = math.floor(first_at / rule.window) * rule.window + rule.window
+        return boundary - first_at + (windows - 1) * rule.window
+    return windows * rule.window
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        RateLimitRule(plan=PLANS["starter"], rule="fixed-clock", time_scale=SCALE),
+        RateLimitRule(plan=PLANS["starter"], rule="fixed-first", time_scale=SCALE, reset_format="epoch-ms"),
+        RateLimitRule(plan=PLANS["starter"], rule="seconds-until-reset", time_scale=SCALE),
+        RateLimitRule(plan=PLANS["starter"], rule="sliding-log", time_scale=SCALE, reset_format="epoch-ms"),
+        RateLimitRule(plan=PLANS["starter"], rule="fixed-first", time_scale=SCALE, skew=90.0, reset_format="epoch-ms"),
+    ],
+    ids=["fixed-clock", "fixed-first", "seconds-until-reset", "sliding-log", "skewed-90s"],
+)
+async def test_a_large_gather_never_trips_the_limit(rule: RateLimitRule) -> None:
+    """Only the probe precedes the headers; after it, zero 429s, and the wall time is close to the ideal."""
+    async with FakeSkipcall(rate_limit=rule, calls=600) as server:
+        ids = [c for c in server.store.calls if server.store.visible(server.store.call_workspace[c])][:REQUESTS]
+        loop = asyncio.get_running_loop()
+        async with SkipcallClient(server.api_key, base_url=server.url) as client:
+            started = loop.time()
+            first_at = server.api.server_now()
+            calls = await asyncio.gather(*(client.get_call(i) for i in ids))
+            wall = loop.time() - started
+            snapshot = client.rate_limit
+    assert [c.id for c in calls] == ids
+    assert server.rate_limited == 0
+    assert snapshot.rate_limited == 0
+    assert len(server.requests) == REQUESTS
+    best = ideal(rule, first_at)
+    # Date has 1 s resolution: a skewed clock may cost up to a second per window until the estimate tightens.
+    slack = (math.floor((REQUESTS - 1) / rule.plan.limit) if rule.skew else 0) + 0.5
+    assert best - 0.05 <= wall <= best * 1.1 + slack, (wall, best)
