@@ -90,10 +90,35 @@ def _model_hook_factory(cl: type[Model], conv: cattrs.Converter) -> Callable[[An
     return structure
 
 
+_SCALARS = (str, bool, int, float)
+
+
+def _is_optional_scalar(tp: Any) -> bool:
+    """``str | None`` and friends: the most common field type, given a fast path."""
+    if get_origin(tp) not in (Union, types.UnionType):
+        return False
+    args = get_args(tp)
+    return len(args) == 2 and type(None) in args and any(a in _SCALARS for a in args)
+
+
+def _optional_scalar_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    scalar = next(a for a in get_args(tp) if a is not type(None))
+
+    def structure(value: Any, _: Any) -> Any:
+        if value is None or type(value) is scalar:
+            return value
+        if scalar is bool and not isinstance(value, bool):
+            raise TypeError(f"expected a boolean, got {type(value).__name__}")
+        return scalar(value)
+
+    return structure
+
+
 def _build(*, forbid_extra_keys: bool) -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=forbid_extra_keys, detailed_validation=forbid_extra_keys)
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_structure_hook_factory(_is_open_enum, _open_enum_hook)
+    conv.register_structure_hook_factory(_is_optional_scalar, _optional_scalar_hook)
     conv.register_structure_hook_factory(
         lambda tp: isinstance(tp, type) and issubclass(tp, Model) and attrs.has(tp), _model_hook_factory
     )

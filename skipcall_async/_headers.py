@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import math
 from collections.abc import Mapping
@@ -31,8 +32,9 @@ def _number(headers: Mapping[str, str], name: str) -> float | None:
     return value
 
 
+@functools.lru_cache(maxsize=64)
 def http_date(value: str | None) -> float | None:
-    """An HTTP-date as epoch seconds, or None."""
+    """An HTTP-date as epoch seconds, or None (cached: every response of the same second repeats it)."""
     if not value:
         return None
     try:

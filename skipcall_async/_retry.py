@@ -100,6 +100,14 @@ async def run_with_retries(
     on_retry: Callable[[RetryEvent], Awaitable[None]] | None = None,
 ) -> T:
     """Call ``attempt(previous_error)`` until it succeeds, the error is final, or the policy says stop."""
+    # Fast path: most calls succeed at once, so tenacity is only entered after a retryable failure.
+    try:
+        return await attempt(None)
+    except SkipcallError as error:
+        if policy.max_attempts == 1 or not is_retryable(error, idempotent=idempotent):
+            mark_attempts(error, 1)
+            raise
+        first_error: SkipcallError = error
     stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(policy.max_attempts)
     if policy.deadline is not None:
         stop = stop | tenacity.stop_before_delay(policy.deadline)
@@ -121,12 +129,14 @@ async def run_with_retries(
         before_sleep=before_sleep,
         reraise=True,
     )
-    previous: BaseException | None = None
-    number = 0
+    previous: BaseException | None = first_error
+    number = 1
     try:
         async for try_ in retrying:
             number = try_.retry_state.attempt_number
             with try_:
+                if number == 1:
+                    raise first_error
                 try:
                     return await attempt(previous)
                 except SkipcallError as error:

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 
 from ._faults import PROFILES
-from ._ratelimit import PLANS, RULES, RateLimitRule
+from ._ratelimit import PLANS, RULES, Plan, RateLimitRule
 from ._server import DEFAULT_KEY, FakeSkipcall
 
 
@@ -19,10 +19,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rule", choices=RULES, default="fixed-clock")
     parser.add_argument("--time-scale", type=float, default=1.0, help="10 makes a minute last 6 s")
     parser.add_argument("--skew", type=float, default=0.0, help="server clock offset in seconds")
+    parser.add_argument("--limit", type=int, default=None, help="requests per window, overriding the plan's")
+    parser.add_argument("--reset-format", choices=("epoch", "epoch-ms", "delta"), default=None)
     parser.add_argument("--faults", choices=sorted(PROFILES), default="none")
     parser.add_argument("--key", default=None, help="the accepted API key (default: the testing key)")
     args = parser.parse_args(argv)
-    rule = RateLimitRule(plan=PLANS[args.plan], rule=args.rule, time_scale=args.time_scale, skew=args.skew)
+    plan = PLANS[args.plan] if args.limit is None else Plan(limit=args.limit)
+    rule = RateLimitRule(
+        plan=plan, rule=args.rule, time_scale=args.time_scale, skew=args.skew, reset_format=args.reset_format
+    )
     asyncio.run(_serve(args, rule))
 
 
