@@ -122,14 +122,7 @@ USER: dict[str, Any] = {
 
 WORKSPACE: dict[str, Any] = {"id": "ws-1", "name": "Sales"}
 
-MEMBER: dict[str, Any] = {
-    "id": "wm-1",
-    "status": "ACTIVE",
-    "organizationMembershipId": "om-1",
-    "firstName": "Alice",
-    "lastName": "Martin",
-    "email": "alice@example.com",
-}
+MEMBER: dict[str, Any] = {"id": "wm-1", "status": "ACTIVE", **USER}
 
 SEQUENCE: dict[str, Any] = {"id": "seq-1", "name": "Q4 outreach"}
 

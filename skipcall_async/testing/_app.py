@@ -298,11 +298,16 @@ async def list_calls(api: Api, request: web.Request) -> tuple[int, Json]:
     return 200, _paginate(calls, request)
 
 
+def _scoped_id(api: Api, request: web.Request, workspace_of: Mapping[str, str], what: str) -> str:
+    """The path's id if it exists in a workspace of the key's scope; 404 otherwise, as the API does."""
+    item_id = request.match_info["id"]
+    if not api.store.visible(workspace_of.get(item_id)):
+        raise _not_found(what)
+    return item_id
+
+
 def _call(api: Api, request: web.Request) -> str:
-    call_id = request.match_info["id"]
-    if call_id not in api.store.calls or not api.store.visible(api.store.call_workspace[call_id]):
-        raise _not_found("Call")
-    return call_id
+    return _scoped_id(api, request, api.store.call_workspace, "Call")
 
 
 async def get_call(api: Api, request: web.Request) -> tuple[int, Json]:
@@ -376,10 +381,7 @@ async def create_sequence(api: Api, request: web.Request) -> tuple[int, Json]:
 
 
 def _sequence(api: Api, request: web.Request) -> str:
-    seq_id = request.match_info["id"]
-    if seq_id not in api.store.sequences or not api.store.visible(api.store.sequence_workspace[seq_id]):
-        raise _not_found("Sequence")
-    return seq_id
+    return _scoped_id(api, request, api.store.sequence_workspace, "Sequence")
 
 
 async def list_sequence_contacts(api: Api, request: web.Request) -> tuple[int, Json]:
@@ -431,10 +433,8 @@ async def create_tag(api: Api, request: web.Request) -> tuple[int, Json]:
 
 
 async def delete_tag(api: Api, request: web.Request) -> tuple[int, Json]:
-    tag_id = request.match_info["id"]
-    workspace = api.store.tag_workspace.get(tag_id)
-    if workspace is None or not api.store.visible(workspace):
-        raise _not_found("Tag")
+    tag_id = _scoped_id(api, request, api.store.tag_workspace, "Tag")
+    workspace = api.store.tag_workspace[tag_id]
     tag = api.store.tags[tag_id]
     successes = [
         t for t_id, t in api.store.tags.items() if api.store.tag_workspace[t_id] == workspace and t["isSuccessTag"]
@@ -547,9 +547,7 @@ async def list_workspaces(api: Api, request: web.Request) -> tuple[int, Json]:
 
 
 async def list_members(api: Api, request: web.Request) -> tuple[int, Json]:
-    workspace = request.match_info["id"]
-    if workspace not in api.store.members or not api.store.visible(workspace):
-        raise _not_found("Workspace")
+    workspace = _scoped_id(api, request, {ws: ws for ws in api.store.members}, "Workspace")
     return 200, _paginate(api.store.members[workspace], request)
 
 
