@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -98,8 +99,13 @@ async def run_with_retries(
     idempotent: bool,
     sleep: Sleep,
     on_retry: Callable[[RetryEvent], Awaitable[None]] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
-    """Call ``attempt(previous_error)`` until it succeeds, the error is final, or the policy says stop."""
+    """Call ``attempt(previous_error)`` until it succeeds, the error is final, or the policy says stop.
+
+    The deadline counts from this call, first attempt included: no retry starts that would end past it.
+    """
+    started = clock()
     # Fast path: most calls succeed at once, so tenacity is only entered after a retryable failure.
     try:
         return await attempt(None)
@@ -110,7 +116,7 @@ async def run_with_retries(
         first_error: SkipcallError = error
     stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(policy.max_attempts)
     if policy.deadline is not None:
-        stop = stop | tenacity.stop_before_delay(policy.deadline)
+        stop = stop | _StopAtDeadline(started + policy.deadline, clock)
 
     async def before_sleep(state: tenacity.RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
@@ -146,6 +152,17 @@ async def run_with_retries(
         mark_attempts(error, number)
         raise
     raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
+
+
+class _StopAtDeadline(tenacity.stop.stop_base):
+    """Stop when the next attempt would start at or after the call's deadline (first attempt counted)."""
+
+    def __init__(self, deadline_at: float, clock: Callable[[], float]) -> None:
+        self.deadline_at = deadline_at
+        self.clock = clock
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        return self.clock() + retry_state.upcoming_sleep >= self.deadline_at
 
 
 def _describe(error: BaseException | None) -> str:

@@ -191,3 +191,20 @@ async def test_the_deadline_bounds_all_attempts(backend: Backend) -> None:
         with pytest.raises(ServerError) as info:
             await client.get_call("x")
     assert info.value.attempts == 1
+
+
+async def test_the_deadline_counts_the_first_attempt() -> None:
+    """A first attempt that used most of the deadline leaves no room for a retry and its backoff."""
+    now = [0.0]
+
+    async def slow_first(previous: BaseException | None) -> str:
+        now[0] += 9.0  # the first attempt took 9 of the 10 seconds
+        raise server_error()
+
+    async def sleep(_: float) -> None:
+        return None
+
+    policy = RetryPolicy(max_attempts=5, base=2.0, cap=2.0, deadline=10.0, jitter=highest)
+    with pytest.raises(ServerError) as info:
+        await run_with_retries(slow_first, policy, idempotent=True, sleep=sleep, clock=lambda: now[0])
+    assert info.value.attempts == 1
