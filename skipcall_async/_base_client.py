@@ -186,10 +186,14 @@ class BaseClient:
         waited = await limiter.acquire(first=first, give_up_at=min(loop.time() + self._max_rate_limit_wait, deadline))
         if waited > 0:
             logger.debug("%s %s waited %.3f s for the rate limit", request.method, path, waited)
-            await emit(self._on_rate_limit_wait, RateLimitWaitEvent(method=request.method, path=path, waited=waited))
+            if self._on_rate_limit_wait is not None:
+                await emit(
+                    self._on_rate_limit_wait, RateLimitWaitEvent(method=request.method, path=path, waited=waited)
+                )
         try:
             async with self._slots:  # held only for the HTTP exchange: the timeout starts here
-                await emit(self._on_request, RequestEvent(method=request.method, path=path, attempt=number))
+                if self._on_request is not None:  # events are only built for a hook that listens
+                    await emit(self._on_request, RequestEvent(method=request.method, path=path, attempt=number))
                 started = loop.time()
                 timeout = self._timeout if math.isinf(deadline) else _min_timeout(self._timeout, deadline - started)
                 response = await self._transport.send(request, timeout=timeout)
@@ -211,10 +215,11 @@ class BaseClient:
         rate_headers = RateLimitHeaders.parse(headers)
         wait = retry_after(headers, local_now=time.time()) if status == 429 else None
         limiter.observe(rate_headers, status=status, retry_after=wait)
-        await emit(
-            self._on_response,
-            ResponseEvent(method=request.method, path=path, attempt=number, status=status, elapsed=elapsed),
-        )
+        if self._on_response is not None:
+            await emit(
+                self._on_response,
+                ResponseEvent(method=request.method, path=path, attempt=number, status=status, elapsed=elapsed),
+            )
         if not 200 <= status < 300:
             if status == 429:
                 logger.info("%s %s got 429; the gate is closed for this key", request.method, path)

@@ -114,9 +114,29 @@ def _optional_scalar_hook(tp: Any) -> Callable[[Any, Any], Any]:
     return structure
 
 
+def _is_optional(tp: Any) -> bool:
+    """``X | None`` for any single X (scalars and open enums have their own hooks)."""
+    if get_origin(tp) not in (Union, types.UnionType):
+        return False
+    args = get_args(tp)
+    return len(args) == 2 and type(None) in args
+
+
+def _optional_hook_factory(tp: Any, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """Resolve the inner hook once, instead of dispatching on every value as cattrs' generic hook does."""
+    inner = next(a for a in get_args(tp) if a is not type(None))
+    hook = conv.get_structure_hook(inner)
+
+    def structure(value: Any, _: Any) -> Any:
+        return None if value is None else hook(value, inner)
+
+    return structure
+
+
 def _build(*, forbid_extra_keys: bool) -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=forbid_extra_keys, detailed_validation=forbid_extra_keys)
     conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_structure_hook_factory(_is_optional, _optional_hook_factory)
     conv.register_structure_hook_factory(_is_open_enum, _open_enum_hook)
     conv.register_structure_hook_factory(_is_optional_scalar, _optional_scalar_hook)
     conv.register_structure_hook_factory(

@@ -6,7 +6,6 @@ Follows redirects itself so that the ``Authorization`` header is only ever sent 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from urllib.parse import urljoin
@@ -67,7 +66,8 @@ class AiohttpTransport:
             raise ClientClosedError("the client is closed; create a new SkipcallClient")
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._connections)
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
+            # The per-request timeout below is the only one: no session-wide default on top of it.
+            self._session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None))
         elif self._session.closed:
             raise ClientClosedError("the aiohttp session passed to the client has been closed")
         return self._session
@@ -76,8 +76,7 @@ class AiohttpTransport:
         """Send ``request`` (following redirects) within ``timeout`` seconds for the whole exchange."""
         session = self._get_session()
         try:
-            async with asyncio.timeout(timeout):
-                return await self._follow(session, request)
+            return await self._follow(session, request, aiohttp.ClientTimeout(total=timeout))
         except TimeoutError as exc:
             raise APITimeoutError(f"no complete response within {timeout} s") from exc
         except aiohttp.ClientConnectorError as exc:
@@ -85,8 +84,10 @@ class AiohttpTransport:
         except (aiohttp.ClientError, OSError) as exc:
             raise APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}") from exc
 
-    async def _follow(self, session: aiohttp.ClientSession, request: HttpRequest) -> HttpResponse:
-        home = origin(request.url)
+    async def _follow(
+        self, session: aiohttp.ClientSession, request: HttpRequest, timeout: aiohttp.ClientTimeout
+    ) -> HttpResponse:
+        """One exchange per hop, each within ``timeout`` (which covers reading the body)."""
         method, url, body, headers = request.method, request.url, request.body, dict(request.headers)
         for _ in range(MAX_REDIRECTS + 1):
             async with session.request(
@@ -95,6 +96,7 @@ class AiohttpTransport:
                 headers=headers,
                 data=body,
                 allow_redirects=False,
+                timeout=timeout,
             ) as response:
                 payload = await response.read()
                 location = response.headers.get("Location")
@@ -104,7 +106,7 @@ class AiohttpTransport:
             if response.status == 303 or (response.status in (301, 302) and method not in ("GET", "HEAD")):
                 method, body = "GET", None
                 headers.pop("Content-Type", None)
-            if origin(url) != home:
+            if origin(url) != origin(request.url):  # once dropped, the key never comes back
                 headers.pop("Authorization", None)
             logger.debug("following %s redirect to %s", response.status, url)
         raise APIConnectionError(f"more than {MAX_REDIRECTS} redirects", request_sent=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from typing import Final
 from urllib.parse import quote, urlsplit
@@ -10,6 +11,7 @@ from urllib.parse import quote, urlsplit
 from ._errors import ConfigurationError
 
 DEFAULT_BASE_URL: Final = "https://api-public.skipcall.app"
+_PLAIN_SEGMENT: Final = re.compile(r"[A-Za-z0-9_.~-]+")
 
 
 def is_loopback(host: str) -> bool:
@@ -49,6 +51,8 @@ def segment(value: str, name: str = "id") -> str:
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
     if not value.strip():
         raise ValueError(f"{name} must be a non-empty string")
+    if _PLAIN_SEGMENT.fullmatch(value) and value not in (".", ".."):
+        return value  # the common case (uuids): nothing to encode
     encoded = quote(value, safe="")
     if encoded in (".", ".."):
         encoded = encoded.replace(".", "%2E")
