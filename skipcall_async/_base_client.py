@@ -30,7 +30,7 @@ from ._pagination import to_page
 from ._retry import IDEMPOTENT_METHODS, RetryEvent, RetryPolicy, run_with_retries
 from ._secret import resolve_api_key
 from ._transport import AiohttpTransport, HttpRequest, HttpResponse
-from ._urls import DEFAULT_BASE_URL, QueryValue, normalize_base_url, query_string
+from ._urls import QueryValue, normalize_base_url, query_string, resolve_base_url
 from ._version import __version__
 
 logger = logging.getLogger("skipcall_async")
@@ -58,7 +58,7 @@ class BaseClient:
         self,
         api_key: str | None = None,
         *,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
         session: aiohttp.ClientSession | None = None,
         max_connections: int | None = None,
@@ -73,7 +73,7 @@ class BaseClient:
         on_rate_limit_wait: Hook[RateLimitWaitEvent] | None = None,
     ) -> None:
         self._key = resolve_api_key(api_key)
-        self._base_url = normalize_base_url(base_url)
+        self._base_url = normalize_base_url(resolve_base_url(base_url))
         if timeout is not None and timeout <= 0:
             raise ConfigurationError(f"timeout must be positive seconds or None, got {timeout!r}")
         if max_connections is not None and max_connections < 1:

@@ -19,7 +19,7 @@ class SkipcallClient(CallsMixin, ContactsMixin, SequencesMixin, TagsMixin, Stats
     requests on the same key are paced together from the server's rate-limit headers.
 
     Arguments (all keyword-only but ``api_key``):
-        base_url: API root; ``https`` unless the host is loopback.
+        base_url: API root (default ``SKIPCALL_BASE_URL``, else production); ``https`` unless loopback.
         timeout: seconds for one HTTP exchange, counted from when it gets a connection slot (None: no limit).
         session: an ``aiohttp.ClientSession`` to borrow; it is not closed by the client.
         max_connections: requests on the wire at once (default: the session's connection limit, 100).

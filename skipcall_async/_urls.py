@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Mapping
 from typing import Final
@@ -11,6 +12,7 @@ from urllib.parse import quote, urlsplit
 from ._errors import ConfigurationError
 
 DEFAULT_BASE_URL: Final = "https://api-public.skipcall.app"
+BASE_URL_ENV: Final = "SKIPCALL_BASE_URL"
 _PLAIN_SEGMENT: Final = re.compile(r"[A-Za-z0-9_.~-]+")
 
 
@@ -22,6 +24,11 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    """The argument, else ``SKIPCALL_BASE_URL``, else the production API."""
+    return base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
 
 
 def normalize_base_url(base_url: str) -> str:

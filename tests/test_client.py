@@ -130,3 +130,20 @@ async def test_a_bare_string_is_not_a_list_of_phone_numbers(backend: Backend) ->
         with pytest.raises(TypeError, match="phone_numbers"):
             await client.create_contact(first_name="J", last_name="D", phone_numbers="+33612345678")
     assert backend.sent == []
+
+
+async def test_base_url_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch, backend: Backend) -> None:
+    """SKIPCALL_BASE_URL points a client at another API root when base_url is not passed."""
+    monkeypatch.setenv("SKIPCALL_BASE_URL", backend.url)
+    backend.respond(200, {"status": "ok"})
+    async with SkipcallClient(API_KEY) as client:
+        assert client.base_url == backend.url
+        await client.health()
+    assert backend.last.raw_path == "/v1/health"
+
+
+def test_the_base_url_from_the_environment_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unsafe SKIPCALL_BASE_URL is refused like an unsafe argument."""
+    monkeypatch.setenv("SKIPCALL_BASE_URL", "http://api.example.com")
+    with pytest.raises(ConfigurationError, match="https"):
+        SkipcallClient(API_KEY)

@@ -285,3 +285,17 @@ def test_the_server_runs_as_a_process_and_prints_its_url() -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=5)
+
+
+async def test_the_documented_example_ids_exist_in_scope() -> None:
+    """The API reference's example call and contact ids answer, so documented snippets run as written."""
+    from skipcall_async.testing._store import EXAMPLE_CALL_ID, EXAMPLE_CONTACT_ID
+
+    async with FakeSkipcall() as server:
+        async with SkipcallClient(server.api_key, base_url=server.url) as client:
+            call = await client.get_call(EXAMPLE_CALL_ID)
+            contact = await client.get_contact(EXAMPLE_CONTACT_ID)
+            transcription = await client.get_call_transcription(EXAMPLE_CALL_ID)
+    assert call.contact is not None
+    assert call.contact.id == contact.id == EXAMPLE_CONTACT_ID
+    assert transcription.status == "COMPLETED"

@@ -13,6 +13,9 @@ COMPANIES = ("Acme Inc.", "Globex", "Initech", "Umbrella", "Hooli", None)
 CALL_STATUSES = ("completed", "no-answer", "busy", "failed", "voicemail")
 TAG_LABELS = (("Lead", True), ("Meeting booked", True), ("Not interested", False), ("Call back", False))
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+# The ids of the API reference's examples exist in the fake data, in scope, so documented snippets run as written.
+EXAMPLE_CALL_ID = "123e4567-e89b-12d3-a456-426614174000"
+EXAMPLE_CONTACT_ID = "550e8400-e29b-41d4-a716-446655440000"
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -99,6 +102,8 @@ class Store:
             created=created,
         )
         contact["lastModificationSource"] = rng.choice(("SKIPCALL", "API", "HUBSPOT", "PIPEDRIVE"))
+        if i == 0:
+            contact["id"] = EXAMPLE_CONTACT_ID
         self.contacts[contact["id"]] = contact
 
     def contact_json(self, fields: dict[str, Any], *, workspace: str, created: datetime) -> dict[str, Any]:
@@ -133,8 +138,10 @@ class Store:
         user = rng.choice(self.users)
         started = EPOCH + timedelta(minutes=7 * i, seconds=rng.randint(0, 59))
         answered = rng.random() < 0.7
-        duration = rng.randint(20, 900) if answered else 0
         call_id = self.new_id()
+        if i == 0:  # the documented example call: answered, transcribed, with a known contact
+            contact, answered, call_id = self.contacts[EXAMPLE_CONTACT_ID], True, EXAMPLE_CALL_ID
+        duration = rng.randint(20, 900) if answered else 0
         self.calls[call_id] = {
             "id": call_id,
             "callType": rng.choice(("CALL_SESSION", "DIRECT_CALL")),
@@ -158,7 +165,7 @@ class Store:
             "managedPhoneNumberId": self.new_id(),
             "notes": "" if i % 3 else "Left a voicemail",
             "contact": None
-            if i % 10 == 0
+            if i % 10 == 5
             else {
                 "id": contact["id"],
                 "firstName": contact["firstName"],
@@ -171,7 +178,7 @@ class Store:
         }
         self.call_workspace[call_id] = contact["teamId"]
         if answered:
-            status = rng.choice(("COMPLETED", "COMPLETED", "PENDING", "FAILED"))
+            status = "COMPLETED" if i == 0 else rng.choice(("COMPLETED", "COMPLETED", "PENDING", "FAILED"))
             self.recordings[call_id] = {
                 "id": self.new_id(),
                 "duration": duration,
