@@ -84,12 +84,12 @@ def ideal_seconds(rule: str, requests: int, limit: int, window: float, first_at:
     return windows * window
 
 
-async def run_sdk(url: str, ids: list[str], tally: Tally) -> None:
+async def run_sdk(url: str, ids: list[str], tally: Tally, window: float) -> None:
     async def on_response(event: ResponseEvent) -> None:
         tally.sent += 1
         tally.rate_limited += event.status == 429
 
-    async with SkipcallClient(DEFAULT_KEY, base_url=url, on_response=on_response) as client:
+    async with SkipcallClient(DEFAULT_KEY, base_url=url, on_response=on_response, rate_limit_window=window) as client:
         results = await asyncio.gather(*(client.get_call(i) for i in ids), return_exceptions=True)
     tally.failures = sum(isinstance(r, BaseException) for r in results)
 
@@ -143,7 +143,7 @@ async def contended(args: argparse.Namespace) -> None:
     for name, extra in RULES:
         fmt = [] if "seconds" in name else ["--reset-format", "epoch-ms" if args.ms else "epoch"]
         clients: list[tuple[str, Callable[[str, list[str], Tally], Awaitable[None]]]] = [
-            ("sdk", run_sdk),
+            ("sdk", lambda u, i, t: run_sdk(u, i, t, window)),
             ("gather+tenacity", lambda u, i, t: run_by_hand(u, i, t, None)),
             ("aiolimiter+tenacity", lambda u, i, t: run_by_hand(u, i, t, AsyncLimiter(args.limit, window))),
         ]

@@ -22,7 +22,7 @@ from ._converter import structure
 from ._decode import api_error, decode_json
 from ._errors import ClientClosedError, ConfigurationError, DecodeError, RateLimitError
 from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, emit
-from ._governor import RateLimitStore
+from ._governor import PLAN_WINDOW, RateLimitStore
 from ._headers import RateLimitHeaders, retry_after
 from ._limiter import RateLimiter, RateLimitSnapshot, default_store, shared_limiter
 from ._models import Page
@@ -65,6 +65,7 @@ class BaseClient:
         retry: RetryPolicy | None = None,
         rate_limit: int | None = None,
         rate_limit_probe: int = 1,
+        rate_limit_window: float = PLAN_WINDOW,
         max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
         rate_limit_store: Callable[[], RateLimitStore] | None = None,
         on_request: Hook[RequestEvent] | None = None,
@@ -82,12 +83,16 @@ class BaseClient:
             raise ConfigurationError(f"max_rate_limit_wait must not be negative, got {max_rate_limit_wait!r}")
         if rate_limit is not None and rate_limit < 1:
             raise ConfigurationError(f"rate_limit must be at least 1 request per minute, got {rate_limit!r}")
+        if rate_limit_window <= 0:
+            raise ConfigurationError(f"rate_limit_window must be positive seconds, got {rate_limit_window!r}")
         if rate_limit_probe < 1:
             raise ConfigurationError(f"rate_limit_probe must be at least 1, got {rate_limit_probe!r}")
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
         self._max_rate_limit_wait = max_rate_limit_wait
-        self._make_store = rate_limit_store or (lambda: default_store(probe=rate_limit_probe, rate_limit=rate_limit))
+        self._make_store = rate_limit_store or (
+            lambda: default_store(probe=rate_limit_probe, rate_limit=rate_limit, window=rate_limit_window)
+        )
         self._transport = AiohttpTransport(
             session=session, **({"connections": max_connections} if max_connections else {})
         )

@@ -47,7 +47,7 @@ def ideal_seconds(requests: int, limit: int, window: float) -> float:
 
 async def run_demo(*, plan: str, calls: int, time_scale: float, faults: str, out: TextIO) -> dict[str, float]:
     """Run the demo and return its summary figures."""
-    rule = RateLimitRule(plan=PLANS[plan], rule="fixed-first", time_scale=time_scale, reset_format="epoch-ms")
+    rule = RateLimitRule(plan=PLANS[plan], rule="fixed-first", time_scale=time_scale)
     statuses: list[int] = []
     retries: list[RetryEvent] = []
 
@@ -66,7 +66,12 @@ async def run_demo(*, plan: str, calls: int, time_scale: float, faults: str, out
         progress = Progress(total=len(ids), out=out)
         policy = RetryPolicy(max_attempts=6, base=0.05, cap=1.0)
         async with SkipcallClient(
-            server.api_key, base_url=server.url, retry=policy, on_response=on_response, on_retry=on_retry
+            server.api_key,
+            base_url=server.url,
+            retry=policy,
+            on_response=on_response,
+            on_retry=on_retry,
+            rate_limit_window=rule.window,  # the scaled "minute"; against the real API the default 60 s is right
         ) as client:
 
             async def fetch(call_id: str) -> object:

@@ -17,6 +17,11 @@ Rules, in the order they apply:
   ``[Date - local, Date + 1 - local]``; the bounds of all responses are intersected. While zero lies inside
   them the clocks agree as far as ``Date`` can tell and the local clock (finer than a second) is used;
   otherwise the lower bound is, which can only make the SDK wait a little longer, never send early.
+* A window ends at most ``window`` seconds after the server counted its first request, and that request was
+  counted before its response arrived: so the reset is never later than the arrival of the window's first
+  response plus ``window``, on the local clock, whatever the rule and whatever the skew. That bound replaces
+  a ``X-RateLimit-Reset`` that is later only by rounding (up to two seconds); a reset far beyond it is
+  believed. ``window`` is the plan's documented one minute.
 * When the window's tokens are spent, nothing is admitted until its reset (plus ``margin``). After a reset
   the governor knows nothing about the new window and probes again, which works for fixed windows and
   sliding logs alike.
@@ -32,7 +37,8 @@ import attrs
 
 from ._headers import RateLimitHeaders
 
-_ASSUMED_WINDOW = 60.0  # plans are stated per minute
+PLAN_WINDOW = 60.0  # plans are documented as requests per minute
+_ROUNDING_SLACK = 2.0  # a reset rounded up to the second, read through a Date of one-second resolution
 _SKEW_JUMP = 2.0  # a skew sample this far outside the bounds means a clock was set
 _DATE_SLACK = 0.05  # network latency blurs the upper bound of the skew by about this much
 
@@ -74,6 +80,7 @@ class Governor:
     __slots__ = (
         "_assumed",
         "_gate_until",
+        "_header_reset",
         "_headerless",
         "_in_flight",
         "_limit",
@@ -86,6 +93,7 @@ class Governor:
         "gate_fallback",
         "margin",
         "probe",
+        "window",
         "window_tolerance",
     )
 
@@ -95,21 +103,26 @@ class Governor:
         probe: int = 1,
         assumed_limit: int | None = None,
         margin: float = 0.05,
+        window: float = PLAN_WINDOW,
         window_tolerance: float = 1.0,
         gate_fallback: float = 1.0,
     ) -> None:
         if probe < 1:
             raise ValueError("probe must be at least 1")
         if assumed_limit is not None and assumed_limit < 1:
-            raise ValueError("rate_limit must be at least 1 request per minute")
+            raise ValueError("rate_limit must be at least 1 request per window")
+        if window <= 0:
+            raise ValueError("window must be positive seconds")
         self.probe = probe
         self.assumed_limit = assumed_limit
         self.margin = margin
+        self.window = window
         self.window_tolerance = window_tolerance
         self.gate_fallback = gate_fallback
         self._limit: int | None = assumed_limit
         self._remaining = 0
-        self._reset_at: float | None = None
+        self._reset_at: float | None = None  # when the window ends, the tightest bound known
+        self._header_reset: float | None = None  # what the headers say; identifies the window
         self._assumed = False
         self._in_flight = 0
         self._gate_until = -math.inf
@@ -124,7 +137,7 @@ class Governor:
         if now < self._gate_until:
             return self._gate_until
         if self.assumed_limit is not None and self._reset_at is None and not self._rate_limited:
-            self._open_window(self.assumed_limit, now + _ASSUMED_WINDOW, assumed=True)
+            self._open_window(now, self.assumed_limit, now + self.window, assumed=True)
         if self._reset_at is not None and now < self._reset_at + self.margin:
             if self._remaining - self._in_flight > 0:
                 self._in_flight += 1
@@ -202,15 +215,26 @@ class Governor:
     def _merge_window(self, now: float, remaining: int, reset_at: float) -> None:
         if reset_at <= now:
             return  # describes a window that is already over
-        current = self._reset_at
-        if current is None or self._assumed or now >= current or reset_at > current + self.window_tolerance:
-            self._open_window(remaining, reset_at, assumed=False)
+        current = self._header_reset
+        if (
+            current is None
+            or self._reset_at is None
+            or self._assumed
+            or now >= self._reset_at
+            or reset_at > current + self.window_tolerance
+        ):
+            self._open_window(now, remaining, reset_at, assumed=False)
         elif reset_at >= current - self.window_tolerance:
             self._remaining = min(self._remaining, remaining)
-            self._reset_at = min(current, reset_at)
+            self._header_reset = min(current, reset_at)
+            self._reset_at = min(self._reset_at, reset_at)
         # else: an older window's late response; it says nothing about this one
 
-    def _open_window(self, remaining: int, reset_at: float, *, assumed: bool) -> None:
+    def _open_window(self, now: float, remaining: int, header_reset: float, *, assumed: bool) -> None:
         self._remaining = remaining
-        self._reset_at = reset_at
+        self._header_reset = header_reset
+        bound = now + self.window
+        # Only a header within rounding (and Date's resolution) of the bound is tightened; a reset far beyond
+        # one window is the server saying something else (a longer block), and is believed.
+        self._reset_at = bound if bound < header_reset <= bound + _ROUNDING_SLACK else header_reset
         self._assumed = assumed

@@ -171,6 +171,6 @@ def shared_limiter(base_url: str, key_fingerprint: str, make_store: Callable[[],
     return limiter
 
 
-def default_store(*, probe: int, rate_limit: int | None) -> Governor:
+def default_store(*, probe: int, rate_limit: int | None, window: float) -> Governor:
     """The in-process store, configured from the client's arguments."""
-    return Governor(probe=probe, assumed_limit=rate_limit)
+    return Governor(probe=probe, assumed_limit=rate_limit, window=window)

@@ -240,3 +240,41 @@ def test_agreeing_clocks_use_the_precise_local_time() -> None:
         observe(gov, now, headers(50, str((int(WALL) + 30) * 1000), date=formatdate(int(WALL + now), usegmt=True)))
     assert gov.state(0.7).clock_skew == 0.0
     assert gov.state(0.7).reset_in == pytest.approx(30.0 - 0.7)
+
+
+def test_a_rounded_up_reset_is_tightened_by_the_window_length() -> None:
+    """The window ends within `window` of its first response: a reset rounded up to the second is cut back."""
+    gov = Governor(window=10.0)
+    gov.reserve(0.0)
+    observe(gov, 0.2, headers(0, str(int(WALL) + 11)))  # true reset 10.2 s from now, sent rounded up to 11
+    assert gov.reserve(5.0) == pytest.approx(10.2 + gov.margin)
+    assert gov.state(5.0).reset_in == pytest.approx(5.2)
+
+
+def test_a_later_response_of_the_same_window_cannot_push_the_bound_back() -> None:
+    """The bound comes from the window's first response; later ones of the same window keep it."""
+    gov = Governor(window=10.0, probe=2)
+    admit(gov, 0.0)
+    observe(gov, 0.2, headers(5, str(int(WALL) + 11)))
+    observe(gov, 0.9, headers(4, str(int(WALL) + 11)))
+    assert gov.state(1.0).reset_in == pytest.approx(9.2)
+    assert gov.state(1.0).remaining == 4
+
+
+def test_a_reset_far_beyond_one_window_is_believed() -> None:
+    """A server that says "an hour" means more than rounding: the bound does not override it."""
+    gov = Governor(window=10.0)
+    gov.reserve(0.0)
+    observe(gov, 0.0, headers(0, "3600"))
+    assert gov.reserve(1.0) == pytest.approx(3600 + gov.margin)
+
+
+def test_the_window_bound_removes_the_cost_of_a_skewed_clock() -> None:
+    """With the server 90.7 s ahead, Date alone leaves up to a second of doubt; the window bound does not."""
+    from email.utils import formatdate
+
+    gov = Governor(window=10.0)
+    gov.reserve(0.0)
+    server_now = WALL + 90.7
+    observe(gov, 0.0, headers(0, str(int(server_now + 10) + 1), date=formatdate(int(server_now), usegmt=True)))
+    assert gov.state(0.0).reset_in == pytest.approx(10.0)

@@ -27,19 +27,29 @@ def ideal(rule: RateLimitRule, first_at: float) -> float:
     "rule",
     [
         RateLimitRule(plan=PLANS["starter"], rule="fixed-clock", time_scale=SCALE),
-        RateLimitRule(plan=PLANS["starter"], rule="fixed-first", time_scale=SCALE, reset_format="epoch-ms"),
+        RateLimitRule(plan=PLANS["starter"], rule="fixed-first", time_scale=SCALE),
         RateLimitRule(plan=PLANS["starter"], rule="seconds-until-reset", time_scale=SCALE),
         RateLimitRule(plan=PLANS["starter"], rule="sliding-log", time_scale=SCALE, reset_format="epoch-ms"),
-        RateLimitRule(plan=PLANS["starter"], rule="fixed-first", time_scale=SCALE, skew=90.0, reset_format="epoch-ms"),
+        RateLimitRule(plan=PLANS["starter"], rule="sliding-log", time_scale=SCALE),
+        RateLimitRule(plan=PLANS["starter"], rule="fixed-first", time_scale=SCALE, skew=90.0),
+        RateLimitRule(plan=PLANS["starter"], rule="fixed-first", time_scale=SCALE, reset_format="epoch-ms"),
     ],
-    ids=["fixed-clock", "fixed-first", "seconds-until-reset", "sliding-log", "skewed-90s"],
+    ids=[
+        "fixed-clock",
+        "fixed-first",
+        "seconds-until-reset",
+        "sliding-log",
+        "sliding-log-whole-seconds",
+        "skewed-90s",
+        "epoch-ms",
+    ],
 )
 async def test_a_large_gather_never_trips_the_limit(rule: RateLimitRule) -> None:
     """Only the probe precedes the headers; after it, zero 429s, and the wall time is close to the ideal."""
     async with FakeSkipcall(rate_limit=rule, calls=600) as server:
         ids = [c for c in server.store.calls if server.store.visible(server.store.call_workspace[c])][:REQUESTS]
         loop = asyncio.get_running_loop()
-        async with SkipcallClient(server.api_key, base_url=server.url) as client:
+        async with SkipcallClient(server.api_key, base_url=server.url, rate_limit_window=rule.window) as client:
             started = loop.time()
             first_at = server.api.server_now()
             calls = await asyncio.gather(*(client.get_call(i) for i in ids))
@@ -50,6 +60,9 @@ async def test_a_large_gather_never_trips_the_limit(rule: RateLimitRule) -> None
     assert snapshot.rate_limited == 0
     assert len(server.requests) == REQUESTS
     best = ideal(rule, first_at)
-    # Date has 1 s resolution: a skewed clock may cost up to a second per window until the estimate tightens.
-    slack = (math.floor((REQUESTS - 1) / rule.plan.limit) if rule.skew else 0) + 0.5
-    assert best - 0.05 <= wall <= best * 1.1 + slack, (wall, best)
+    # A sliding log's reset is when an earlier burst ages out; sent in whole seconds it may cost up to a second
+    # per window (1.7% of the API's one-minute window, much more of this test's two seconds).
+    rounding = (
+        math.floor((REQUESTS - 1) / rule.plan.limit) if rule.rule == "sliding-log" and rule.format == "epoch" else 0
+    )
+    assert best - 0.05 <= wall <= best * 1.05 + 0.3 + rounding, (wall, best)

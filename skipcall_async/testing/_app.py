@@ -48,6 +48,7 @@ class RecordedRequest:
     headers: Mapping[str, str]
     body: Json
     status: int
+    at: float = 0.0  # local epoch seconds when the answer was decided
 
 
 def _bad(message: str) -> HttpProblem:
@@ -198,6 +199,7 @@ class Api:
                 headers=headers,
                 body=body,
                 status=status,
+                at=time.time(),
             )
         )
 
