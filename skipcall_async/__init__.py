@@ -61,7 +61,6 @@ from ._types import NOT_GIVEN
 from ._version import __version__
 
 __all__ = [
-    "NOT_GIVEN",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
@@ -83,6 +82,7 @@ __all__ = [
     "Health",
     "LastModificationSource",
     "Model",
+    "NOT_GIVEN",
     "NotFoundError",
     "OrganizationUser",
     "Page",
