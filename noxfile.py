@@ -1,18 +1,22 @@
-"""Developer and CI sessions: ``nox`` runs tests, lint and typecheck (the README's test command)."""
+"""Developer and CI sessions. ``nox`` runs them all: the README's test command and what CI runs."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import nox
 
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "lint", "typecheck", "docs", "build"]
 nox.options.reuse_existing_virtualenvs = False
+
+ROOT = Path(__file__).parent
 
 
 def _install(session: nox.Session, *extras: str) -> None:
-    session.install("--upgrade", "pip")
-    target = f".[{','.join(extras)}]" if extras else "."
-    session.install(target)
+    session.install("--upgrade", "pip")  # new virtualenvs here start with an old pip
+    session.install(f".[{','.join(extras)}]" if extras else ".")
 
 
 @nox.session
@@ -35,3 +39,29 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
     _install(session, "lint")
     session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with --strict: a broken link or reference fails."""
+    _install(session, "docs")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build sdist and wheel, check them, and import the wheel in a fresh virtualenv from outside the tree."""
+    session.install("--upgrade", "pip", "build", "twine")
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", str(dist))
+    session.run("twine", "check", "--strict", *map(str, sorted(dist.iterdir())))
+    wheel = next(dist.glob("*.whl"))
+    target = Path(session.create_tmp()).resolve() / "wheel-venv"
+    shutil.rmtree(target, ignore_errors=True)
+    session.run("python", "-m", "venv", str(target))
+    python = str(target / "bin" / "python")
+    session.run(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip", external=True)
+    session.run(python, "-m", "pip", "install", "--quiet", str(wheel), "pytest", "pytest-asyncio", external=True)
+    session.chdir(session.create_tmp())  # away from the source tree: only the installed wheel can be imported
+    session.run(python, str(ROOT / "tests" / "check_wheel.py"), external=True)
