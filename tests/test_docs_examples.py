@@ -1,23 +1,82 @@
-"""The documentation's examples run: the user-facing pytest example of docs/testing.md passes as written."""
+"""Every Python example of the documentation runs against the fake server; an example that breaks fails here."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+import pytest
+
+from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCK = re.compile(r"^```python\n(.*?)^```", flags=re.DOTALL | re.MULTILINE)
 
 
-def python_blocks(page: Path) -> list[str]:
-    return re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.DOTALL)
+def python_blocks(page: Path) -> list[tuple[str, str]]:
+    """(id, code) of each fenced Python block; the id is page:line."""
+    text = page.read_text()
+    return [(f"{page.name}:{text.count(chr(10), 0, m.start()) + 1}", m.group(1)) for m in BLOCK.finditer(text)]
 
 
-def test_the_testing_guide_example_passes_with_the_installed_plugin(tmp_path: Path) -> None:
+SCRIPTS = [block for page in PAGES for block in python_blocks(page) if "def test_" not in block[1]]
+PYTEST_EXAMPLES = [block for page in PAGES for block in python_blocks(page) if "def test_" in block[1]]
+
+
+@pytest.fixture(scope="module")
+def fake_api() -> Iterator[FakeSkipcall]:
+    """A fake server on its own loop in a thread, so each example can call asyncio.run itself."""
+    loop = asyncio.new_event_loop()
+    server = FakeSkipcall(rate_limit=RateLimitRule(plan=PLANS["expert"]))
+    ready = threading.Event()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(server.start())
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(server.stop())
+        loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    yield server
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+def test_the_documentation_has_examples() -> None:
+    """The extraction finds the examples (an empty list would make the tests below pass vacuously)."""
+    assert len(SCRIPTS) >= 15
+    assert PYTEST_EXAMPLES
+
+
+@pytest.mark.parametrize(("where", "code"), SCRIPTS, ids=[where for where, _ in SCRIPTS])
+def test_example_runs_against_the_fake_server(
+    where: str, code: str, fake_api: FakeSkipcall, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The example runs unchanged, with the key and base URL from the environment, and talks to the server."""
+    monkeypatch.setenv("SKIPCALL_API_KEY", fake_api.api_key)
+    monkeypatch.setenv("SKIPCALL_BASE_URL", fake_api.url)
+    before = len(fake_api.requests)
+    exec(compile(code, where, "exec"), {"__name__": "__main__"})
+    if "SkipcallClient(" in code:
+        assert len(fake_api.requests) > before
+        assert capsys.readouterr().out.strip()
+        assert all(r.status < 500 for r in fake_api.requests[before:])
+
+
+@pytest.mark.parametrize(("where", "code"), PYTEST_EXAMPLES, ids=[where for where, _ in PYTEST_EXAMPLES])
+def test_pytest_example_passes_with_the_installed_plugin(where: str, code: str, tmp_path: Path) -> None:
     """The example test module, run by a separate pytest, finds the fixtures through the entry point."""
-    example = next(block for block in python_blocks(DOCS / "testing.md") if "def test_" in block)
-    (tmp_path / "test_example.py").write_text(example)
+    (tmp_path / "test_example.py").write_text(code)
     (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
@@ -27,13 +86,4 @@ def test_the_testing_guide_example_passes_with_the_installed_plugin(tmp_path: Pa
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
-
-
-def test_every_python_block_of_the_testing_guide_compiles() -> None:
-    """Configuration snippets are at least valid Python that imports what it uses."""
-    for block in python_blocks(DOCS / "testing.md"):
-        compile(block, "docs/testing.md", "exec")
-        namespace: dict[str, object] = {}
-        if "def test_" not in block:
-            exec(block, namespace)
+    assert f"{code.count('def test_')} passed" in result.stdout
