@@ -29,6 +29,7 @@ from ._models import Page
 from ._pagination import to_page
 from ._retry import IDEMPOTENT_METHODS, RetryEvent, RetryPolicy, run_with_retries
 from ._secret import resolve_api_key
+from ._slots import Slots
 from ._transport import AiohttpTransport, HttpRequest, HttpResponse
 from ._urls import QueryValue, normalize_base_url, query_string, resolve_base_url
 from ._version import __version__
@@ -96,7 +97,7 @@ class BaseClient:
         self._transport = AiohttpTransport(
             session=session, **({"connections": max_connections} if max_connections else {})
         )
-        self._slots = asyncio.Semaphore(max_connections or self._transport.connections)
+        self._slots = Slots(max_connections or self._transport.connections)
         self._limiter: RateLimiter | None = None
         self._closed = False
         self._on_request = on_request

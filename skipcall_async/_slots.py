@@ -1,0 +1,57 @@
+"""The concurrency cap: at most N requests on the wire, handed out in FIFO order in O(1).
+
+``asyncio.Semaphore`` in Python 3.11 scans all of its waiters on every acquire, which turns a gather of thousands
+of calls queued for a connection into quadratic work; this pool hands a freed slot straight to the oldest waiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from types import TracebackType
+
+
+class Slots:
+    """An async context manager admitting at most ``size`` holders at once, first come first served."""
+
+    __slots__ = ("_free", "_waiters")
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError("size must be at least 1")
+        self._free = size
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    @property
+    def waiting(self) -> int:
+        """Tasks queued for a slot."""
+        return sum(1 for w in self._waiters if not w.done())
+
+    async def acquire(self) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the slot was handed over just as the task was cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot goes straight to the oldest live waiter
+                return
+        self._free += 1
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()
