@@ -7,8 +7,9 @@ from typing import Final, Self
 
 from aiohttp import web
 
-from ._app import Api, RecordedRequest, build_app
+from ._app import Api, RecordedRequest
 from ._faults import NONE, Faults
+from ._handlers import build_app
 from ._ratelimit import RateLimitRule
 from ._store import Store
 
