@@ -141,7 +141,7 @@ async def run_with_retries(
         async for try_ in retrying:
             number = try_.retry_state.attempt_number
             with try_:
-                if number == 1:
+                if number == 1:  # replay the failure already seen, so tenacity's stop/wait/hooks judge it
                     raise first_error
                 try:
                     return await attempt(previous)
@@ -166,4 +166,4 @@ class _StopAtDeadline(tenacity.stop.stop_base):
 
 
 def _describe(error: BaseException | None) -> str:
-    return type(error).__name__ if error is None else f"{type(error).__name__}: {error}"
+    return "an unknown failure" if error is None else f"{type(error).__name__}: {error}"
