@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import heapq
+import itertools
 import math
 import time
 import weakref
@@ -61,7 +63,14 @@ class RateLimiter:
         self._clock = clock or self._loop.time
         self._wall_clock = wall_clock
         self._waiters: collections.deque[_Waiter] = collections.deque()
+        self._give_ups: list[tuple[float, int, _Waiter]] = []  # heap of finite give-up times
+        self._sequence = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
+
+    def try_acquire(self) -> bool:
+        """Take a token now if one is free and nobody is queued ahead; False means :meth:`acquire` must wait."""
+        return not self._waiters and self.store.reserve(self._clock()) is None
 
     async def acquire(self, *, first: bool = False, give_up_at: float = math.inf) -> float:
         """Wait for a token; returns the seconds spent waiting.
@@ -81,15 +90,15 @@ class RateLimiter:
             self._waiters.appendleft(waiter)
         else:
             self._waiters.append(waiter)
+        if math.isfinite(give_up_at):
+            heapq.heappush(self._give_ups, (give_up_at, next(self._sequence), waiter))
         self._wake()
         try:
             await waiter.future
         except asyncio.CancelledError:
             if waiter.future.done() and not waiter.future.cancelled():
                 self.store.release(self._clock())  # granted, then cancelled before using it
-            elif waiter in self._waiters:
-                self._waiters.remove(waiter)
-            self._wake()
+            self._wake()  # a cancelled waiter stays queued, done, and is dropped when it reaches the head
             raise
         return self._clock() - start
 
@@ -117,14 +126,11 @@ class RateLimiter:
         )
 
     def _wake(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         now = self._clock()
         retry_at = math.inf
         while self._waiters:
             head = self._waiters[0]
-            if head.future.done():
+            if head.future.done():  # cancelled or failed: dropped here, never searched for
                 self._waiters.popleft()
                 continue
             granted = self.store.reserve(now)
@@ -134,18 +140,21 @@ class RateLimiter:
                 continue
             retry_at = granted
             break
-        if not self._waiters:
-            return
-        # Nobody waits past the moment they would give up, and never sleeps a day because a header said so.
-        deadline = retry_at if math.isfinite(retry_at) else now
-        for waiter in [w for w in self._waiters if w.give_up_at < deadline or w.give_up_at <= now]:
-            self._waiters.remove(waiter)
+        # Nobody waits past the moment they would give up, and nobody sleeps a day because a header said so.
+        # The heap keeps this O(log n) per waiter; scanning the queue on every wake would be quadratic.
+        limit = retry_at if math.isfinite(retry_at) else now
+        while self._give_ups and (self._give_ups[0][0] < limit or self._give_ups[0][0] <= now):
+            _, _, waiter = heapq.heappop(self._give_ups)
             if not waiter.future.done():
-                wait = retry_at - now if math.isfinite(retry_at) else None
-                waiter.future.set_exception(_too_long(wait))
-        wake_at = min([retry_at, *(w.give_up_at for w in self._waiters)])
-        if self._waiters and math.isfinite(wake_at):
-            self._timer = self._loop.call_at(wake_at, self._wake)
+                waiter.future.set_exception(_too_long(retry_at - now if math.isfinite(retry_at) else None))
+        wake_at = min(retry_at, self._give_ups[0][0] if self._give_ups else math.inf)
+        if not self._waiters or not math.isfinite(wake_at):
+            wake_at = math.inf
+        if wake_at != self._timer_at:  # one timer, moved only when the next event moves
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._loop.call_at(wake_at, self._wake) if math.isfinite(wake_at) else None
+            self._timer_at = wake_at
 
 
 def _too_long(wait: float | None) -> RateLimitError:

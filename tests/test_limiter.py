@@ -170,3 +170,33 @@ async def test_clients_on_the_same_key_share_one_governor(server: LocalServer) -
         assert math.isclose(b.rate_limit.reset_at or 0, a.rate_limit.reset_at or 1)
     async with SkipcallClient("sk_other_key", base_url=server.url) as other:
         assert other.rate_limit.remaining is None
+
+
+class CountingTime(float):
+    """A give-up time that counts how often it is compared."""
+
+    comparisons = 0
+
+    def __lt__(self, other: object) -> bool:
+        CountingTime.comparisons += 1
+        return float(self) < other  # type: ignore[operator]
+
+    def __le__(self, other: object) -> bool:
+        CountingTime.comparisons += 1
+        return float(self) <= other  # type: ignore[operator]
+
+
+async def test_queueing_thousands_of_waiters_is_not_quadratic() -> None:
+    """At cold start thousands of tasks queue behind the probe; each arrival must not rescan the whole queue."""
+    limiter = RateLimiter(Governor())
+    await limiter.acquire()  # the probe, in flight
+    loop = asyncio.get_running_loop()
+    waiters = 2000
+    CountingTime.comparisons = 0
+    tasks = [asyncio.create_task(limiter.acquire(give_up_at=CountingTime(loop.time() + 300))) for _ in range(waiters)]
+    await asyncio.sleep(0)
+    assert limiter.snapshot().waiting == waiters
+    assert CountingTime.comparisons < waiters * 40  # n log n; a scan per arrival would be about n * n / 2
+    limiter.observe(RateLimitHeaders(limit=10_000, remaining=10_000, reset_after=60), status=200, retry_after=None)
+    await asyncio.gather(*tasks)
+    assert limiter.snapshot().in_flight == waiters
