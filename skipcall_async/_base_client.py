@@ -18,9 +18,9 @@ import aiohttp
 import attrs
 import cattrs
 
-from ._converter import structure
+from ._converter import structure_hook
 from ._decode import api_error, decode_json
-from ._errors import ClientClosedError, ConfigurationError, DecodeError, RateLimitError
+from ._errors import ClientClosedError, ConfigurationError, DecodeError, RateLimitError, SkipcallError
 from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, emit
 from ._governor import PLAN_WINDOW, RateLimitStore
 from ._headers import RateLimitHeaders, retry_after
@@ -171,7 +171,12 @@ class BaseClient:
         )
         loop = asyncio.get_running_loop()
         deadline = math.inf if self._retry.deadline is None else loop.time() + self._retry.deadline
-        attempts = 0
+        safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        try:  # the first attempt is awaited directly: no retry machinery on the path most calls take
+            return await self._attempt(request, path, 1, first=False, deadline=deadline)
+        except SkipcallError as error:
+            first_error = error
+        attempts = 1
 
         async def attempt(previous: BaseException | None) -> ApiResponse:
             nonlocal attempts
@@ -179,9 +184,15 @@ class BaseClient:
             first = isinstance(previous, RateLimitError)
             return await self._attempt(request, path, attempts, first=first, deadline=deadline)
 
-        safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         return await run_with_retries(
-            attempt, self._retry, idempotent=safe, sleep=asyncio.sleep, on_retry=self._on_retry
+            attempt,
+            self._retry,
+            idempotent=safe,
+            sleep=asyncio.sleep,
+            on_retry=self._on_retry,
+            first_error=first_error,
+            clock=loop.time,
+            deadline_at=None if math.isinf(deadline) else deadline,
         )
 
     async def _attempt(
@@ -189,43 +200,45 @@ class BaseClient:
     ) -> ApiResponse:
         limiter = self._get_limiter()
         loop = asyncio.get_running_loop()
-        waited = await limiter.acquire(first=first, give_up_at=min(loop.time() + self._max_rate_limit_wait, deadline))
-        if waited > 0:
-            logger.debug("%s %s waited %.3f s for the rate limit", request.method, path, waited)
-            if self._on_rate_limit_wait is not None:
-                await emit(
-                    self._on_rate_limit_wait, RateLimitWaitEvent(method=request.method, path=path, waited=waited)
-                )
+        if first or not limiter.try_acquire():
+            give_up_at = min(loop.time() + self._max_rate_limit_wait, deadline)
+            waited = await limiter.acquire(first=first, give_up_at=give_up_at)
+            if waited > 0:
+                logger.debug("%s %s waited %.3f s for the rate limit", request.method, path, waited)
+                if self._on_rate_limit_wait is not None:
+                    waiting = RateLimitWaitEvent(method=request.method, path=path, waited=waited)
+                    await emit(self._on_rate_limit_wait, waiting)
         try:
-            async with self._slots:  # held only for the HTTP exchange: the timeout starts here
+            if not self._slots.try_acquire():  # held only for the HTTP exchange: the timeout starts after
+                await self._slots.wait()
+            try:
                 if self._on_request is not None:  # events are only built for a hook that listens
                     await emit(self._on_request, RequestEvent(method=request.method, path=path, attempt=number))
                 started = loop.time()
                 timeout = self._timeout if math.isinf(deadline) else _min_timeout(self._timeout, deadline - started)
                 response = await self._transport.send(request, timeout=timeout)
+            finally:
+                self._slots.release()
         except BaseException:
             limiter.release()
             raise
-        return await self._finish(limiter, request, path, number, response, loop.time() - started)
+        if self._on_response is not None:
+            event = ResponseEvent(
+                method=request.method,
+                path=path,
+                attempt=number,
+                status=response.status,
+                elapsed=loop.time() - started,
+            )
+            await emit(self._on_response, event)
+        return self._finish(limiter, request, path, response)
 
-    async def _finish(
-        self,
-        limiter: RateLimiter,
-        request: HttpRequest,
-        path: str,
-        number: int,
-        response: HttpResponse,
-        elapsed: float,
-    ) -> ApiResponse:
+    def _finish(self, limiter: RateLimiter, request: HttpRequest, path: str, response: HttpResponse) -> ApiResponse:
+        """Feed the governor, then turn the response into JSON or the typed error."""
         status, headers = response.status, response.headers
         rate_headers = RateLimitHeaders.parse(headers)
         wait = retry_after(headers, local_now=time.time()) if status == 429 else None
         limiter.observe(rate_headers, status=status, retry_after=wait)
-        if self._on_response is not None:
-            await emit(
-                self._on_response,
-                ResponseEvent(method=request.method, path=path, attempt=number, status=status, elapsed=elapsed),
-            )
         if not 200 <= status < 300:
             if status == 429:
                 logger.info("%s %s got 429; the gate is closed for this key", request.method, path)
@@ -241,7 +254,7 @@ class BaseClient:
         response = await self._request(method, path, **kwargs)
         if response.data is None and empty_ok:
             response = attrs.evolve(response, data={})
-        return _decode_as(response, lambda data: structure(data, model), model.__name__)
+        return _decode_as(response, structure_hook(model), model.__name__)
 
     async def _get_page(self, path: str, item_model: type[T], params: Mapping[str, QueryValue]) -> Page[T]:
         response = await self._request("GET", path, params=params)

@@ -100,23 +100,28 @@ async def run_with_retries(
     sleep: Sleep,
     on_retry: Callable[[RetryEvent], Awaitable[None]] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    first_error: SkipcallError | None = None,
+    deadline_at: float | None = None,
 ) -> T:
     """Call ``attempt(previous_error)`` until it succeeds, the error is final, or the policy says stop.
 
-    The deadline counts from this call, first attempt included: no retry starts that would end past it.
+    The deadline counts from the call's start, first attempt included: no retry starts that would end past it.
+    A caller that already made the first attempt passes its ``first_error`` and its ``deadline_at`` (on ``clock``).
     """
-    started = clock()
-    # Fast path: most calls succeed at once, so tenacity is only entered after a retryable failure.
-    try:
-        return await attempt(None)
-    except SkipcallError as error:
-        if policy.max_attempts == 1 or not is_retryable(error, idempotent=idempotent):
-            mark_attempts(error, 1)
-            raise
-        first_error: SkipcallError = error
+    if deadline_at is None and policy.deadline is not None:
+        deadline_at = clock() + policy.deadline
+    if first_error is None:
+        # Fast path: most calls succeed at once, so tenacity is only entered after a retryable failure.
+        try:
+            return await attempt(None)
+        except SkipcallError as error:
+            first_error = error
+    if policy.max_attempts == 1 or not is_retryable(first_error, idempotent=idempotent):
+        mark_attempts(first_error, 1)
+        raise first_error
     stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(policy.max_attempts)
-    if policy.deadline is not None:
-        stop = stop | _StopAtDeadline(started + policy.deadline, clock)
+    if deadline_at is not None:
+        stop = stop | _StopAtDeadline(deadline_at, clock)
 
     async def before_sleep(state: tenacity.RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
@@ -135,6 +140,7 @@ async def run_with_retries(
         before_sleep=before_sleep,
         reraise=True,
     )
+    replayed: SkipcallError = first_error
     previous: BaseException | None = first_error
     number = 1
     try:
@@ -142,7 +148,7 @@ async def run_with_retries(
             number = try_.retry_state.attempt_number
             with try_:
                 if number == 1:  # replay the failure already seen, so tenacity's stop/wait/hooks judge it
-                    raise first_error
+                    raise replayed
                 try:
                     return await attempt(previous)
                 except SkipcallError as error:

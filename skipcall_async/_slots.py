@@ -27,10 +27,19 @@ class Slots:
         """Tasks queued for a slot."""
         return sum(1 for w in self._waiters if not w.done())
 
-    async def acquire(self) -> None:
+    def try_acquire(self) -> bool:
+        """Take a free slot now if nobody is queued ahead; False means :meth:`wait` for one."""
         if self._free > 0 and not self._waiters:
             self._free -= 1
-            return
+            return True
+        return False
+
+    async def acquire(self) -> None:
+        if not self.try_acquire():
+            await self.wait()
+
+    async def wait(self) -> None:
+        """Queue for the next freed slot (after :meth:`try_acquire` said no)."""
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:

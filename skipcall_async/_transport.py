@@ -6,6 +6,7 @@ Follows redirects itself so that the ``Authorization`` header is only ever sent 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from urllib.parse import urljoin
@@ -73,42 +74,33 @@ class AiohttpTransport:
         return self._session
 
     async def send(self, request: HttpRequest, *, timeout: float | None) -> HttpResponse:
-        """Send ``request`` (following redirects) within ``timeout`` seconds for the whole exchange."""
+        """Send ``request``, following redirects, each hop within ``timeout`` seconds (body included)."""
         session = self._get_session()
+        method, url, body, headers = request.method, request.url, request.body, request.headers
+        hop_timeout = _timeout(timeout)
         try:
-            return await self._follow(session, request, aiohttp.ClientTimeout(total=timeout))
+            for _ in range(MAX_REDIRECTS + 1):
+                async with session.request(
+                    method,
+                    yarl.URL(url, encoded=True),
+                    headers=headers,
+                    data=body,
+                    allow_redirects=False,
+                    timeout=hop_timeout,
+                ) as response:
+                    payload = await response.read()
+                    location = response.headers.get("Location")
+                    if response.status not in _REDIRECTS or not location:
+                        return HttpResponse(status=response.status, headers=response.headers, body=payload, url=url)
+                method, url, body, headers = _redirected(
+                    request, response.status, method, urljoin(url, location), body, headers
+                )
         except TimeoutError as exc:
             raise APITimeoutError(f"no complete response within {timeout} s") from exc
         except aiohttp.ClientConnectorError as exc:
             raise APIConnectionError(f"cannot connect: {exc.os_error}", request_sent=False) from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}") from exc
-
-    async def _follow(
-        self, session: aiohttp.ClientSession, request: HttpRequest, timeout: aiohttp.ClientTimeout
-    ) -> HttpResponse:
-        """One exchange per hop, each within ``timeout`` (which covers reading the body)."""
-        method, url, body, headers = request.method, request.url, request.body, dict(request.headers)
-        for _ in range(MAX_REDIRECTS + 1):
-            async with session.request(
-                method,
-                yarl.URL(url, encoded=True),
-                headers=headers,
-                data=body,
-                allow_redirects=False,
-                timeout=timeout,
-            ) as response:
-                payload = await response.read()
-                location = response.headers.get("Location")
-                if response.status not in _REDIRECTS or not location:
-                    return HttpResponse(status=response.status, headers=response.headers, body=payload, url=url)
-            url = urljoin(url, location)
-            if response.status == 303 or (response.status in (301, 302) and method not in ("GET", "HEAD")):
-                method, body = "GET", None
-                headers.pop("Content-Type", None)
-            if origin(url) != origin(request.url):  # once dropped, the key never comes back
-                headers.pop("Authorization", None)
-            logger.debug("following %s redirect to %s", response.status, url)
         raise APIConnectionError(f"more than {MAX_REDIRECTS} redirects", request_sent=True)
 
     async def aclose(self) -> None:
@@ -116,3 +108,23 @@ class AiohttpTransport:
         self._closed = True
         if self._session is not None and self._owns_session:
             await self._session.close()
+
+
+def _redirected(
+    original: HttpRequest, status: int, method: str, url: str, body: bytes | None, headers: Mapping[str, str]
+) -> tuple[str, str, bytes | None, Mapping[str, str]]:
+    """The next hop: 303 (and 301/302 after a non-GET) become a bodiless GET; another host loses the key."""
+    logger.debug("following %s redirect to %s", status, url)
+    next_headers = dict(headers)
+    if status == 303 or (status in (301, 302) and method not in ("GET", "HEAD")):
+        method, body = "GET", None
+        next_headers.pop("Content-Type", None)
+    if origin(url) != origin(original.url):  # once dropped, the key never comes back
+        next_headers.pop("Authorization", None)
+    return method, url, body, next_headers
+
+
+@functools.lru_cache(maxsize=32)
+def _timeout(total: float | None) -> aiohttp.ClientTimeout:
+    """One immutable timeout object per value (calls near a deadline get their own)."""
+    return aiohttp.ClientTimeout(total=total)
