@@ -19,6 +19,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from ._model_hook import model_hook
 from ._models import Model
 
 logger = logging.getLogger("skipcall_async")
@@ -69,25 +70,12 @@ def _open_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
 
 
 def _model_hook_factory(cl: type[Model], conv: cattrs.Converter) -> Callable[[Any, Any], Model]:
-    """Structure function for one model: camelCase keys, unknown keys collected into ``extra``."""
-    fields = [f for f in attrs.fields(cl) if f.name != "extra"]
-    renames: dict[str, Any] = {f.name: override(rename=to_camel(f.name)) for f in fields}
-    renames["extra"] = override(omit=True)
-    forbid = conv.forbid_extra_keys
-    base = make_dict_structure_fn(cl, conv, _cattrs_forbid_extra_keys=forbid, **renames)
-    if forbid:
-        return base
-    known = frozenset(to_camel(f.name) for f in fields)
-
-    def structure(data: Any, tp: Any) -> Model:
-        if not isinstance(data, dict):
-            raise TypeError(f"{cl.__name__}: expected a JSON object, got {type(data).__name__}")
-        obj = base(data, tp)
-        if not known.issuperset(data):
-            obj = attrs.evolve(obj, extra=types.MappingProxyType({k: v for k, v in data.items() if k not in known}))
-        return obj
-
-    return structure
+    """Structure function for one model: camelCase keys; unknown keys rejected (strict) or kept in ``extra``."""
+    if conv.forbid_extra_keys:
+        renames: dict[str, Any] = {f.name: override(rename=to_camel(f.name)) for f in attrs.fields(cl)}
+        renames["extra"] = override(omit=True)
+        return make_dict_structure_fn(cl, conv, _cattrs_forbid_extra_keys=True, **renames)
+    return model_hook(cl, conv, to_camel)
 
 
 _SCALARS = (str, bool, int, float)
@@ -154,3 +142,15 @@ def structure(data: Any, model: type[T] | Any, *, strict: bool = False) -> T:
     conv = strict_converter if strict else converter
     result: T = conv.structure(data, model)
     return result
+
+
+_decoders: dict[Any, Callable[[Any], Any]] = {}
+
+
+def structure_hook(model: type[T]) -> Callable[[Any], T]:
+    """``data -> model`` with the lenient converter, its hook resolved once per model rather than per call."""
+    decoder = _decoders.get(model)
+    if decoder is None:
+        hook = converter.get_structure_hook(model)
+        decoder = _decoders[model] = lambda data: hook(data, model)
+    return decoder
