@@ -63,8 +63,9 @@ async def server_process(*args: str):  # type: ignore[no-untyped-def]
         await proc.wait()
 
 
-async def call_ids(url: str, count: int) -> list[str]:
-    async with SkipcallClient(DEFAULT_KEY, base_url=url, rate_limit_probe=1) as client:
+async def call_ids(url: str, count: int, window: float = 60.0) -> list[str]:
+    # The governor is shared per key and configured by the first client: state the window here too.
+    async with SkipcallClient(DEFAULT_KEY, base_url=url, rate_limit_window=window) as client:
         page = await client.list_calls(size=100)
     ids = [c.id for c in page.items]
     return [ids[i % len(ids)] for i in range(count)]
@@ -141,6 +142,8 @@ async def contended(args: argparse.Namespace) -> None:
     print(header)
     print("-" * len(header))
     for name, extra in RULES:
+        if args.rule and name not in args.rule:
+            continue
         fmt = [] if "seconds" in name else ["--reset-format", "epoch-ms" if args.ms else "epoch"]
         clients: list[tuple[str, Callable[[str, list[str], Tally], Awaitable[None]]]] = [
             ("sdk", lambda u, i, t: run_sdk(u, i, t, window)),
@@ -150,7 +153,7 @@ async def contended(args: argparse.Namespace) -> None:
         for client_name, client in clients:
             server_args = ["--limit", str(args.limit), "--time-scale", str(args.time_scale), *extra, *fmt]
             async with server_process(*server_args) as url:
-                ids = await call_ids(url, args.requests)
+                ids = await call_ids(url, args.requests, window)
                 # The list_calls request above used a token: start each run in a fresh window.
                 await asyncio.sleep(window)
                 tally, wall, cpu, first_at = await measure(lambda t: client(url, ids, t))  # noqa: B023
@@ -219,6 +222,7 @@ def main() -> None:
     parser.add_argument("--uncontended", type=int, default=5000)
     parser.add_argument("--memory", type=int, default=10000)
     parser.add_argument("--only", choices=("contended", "uncontended", "memory"), default=None)
+    parser.add_argument("--rule", action="append", choices=[name for name, _ in RULES], help="repeatable")
     args = parser.parse_args()
     for part in (contended, uncontended, memory):
         if args.only in (None, part.__name__):

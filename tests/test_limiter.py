@@ -200,3 +200,17 @@ async def test_queueing_thousands_of_waiters_is_not_quadratic() -> None:
     limiter.observe(RateLimitHeaders(limit=10_000, remaining=10_000, reset_after=60), status=200, retry_after=None)
     await asyncio.gather(*tasks)
     assert limiter.snapshot().in_flight == waiters
+
+
+async def test_the_first_client_on_a_key_configures_the_shared_governor(server: LocalServer) -> None:
+    """A second client on the same key shares the first one's governor, window setting included."""
+    server.respond(200, {"status": "ok"})
+    async with SkipcallClient(API_KEY, base_url=server.url, rate_limit_window=7.0) as first:
+        await first.health()
+        async with SkipcallClient(API_KEY, base_url=server.url, rate_limit_window=60.0) as second:
+            await second.health()
+            assert second._get_limiter() is first._get_limiter()
+            store = second._get_limiter().store
+            assert isinstance(store, Governor)
+            assert store.window == 7.0
+    assert len(server.sent) == 2
