@@ -126,6 +126,8 @@ class RateLimiter:
         )
 
     def _wake(self) -> None:
+        if not self._waiters and not self._give_ups and self._timer is None:
+            return  # the common case after a response: nobody is waiting, nothing is scheduled
         now = self._clock()
         retry_at = math.inf
         while self._waiters:

@@ -9,8 +9,10 @@ converter keeps cattrs' stock function, and the tests check that both decode the
 
 from __future__ import annotations
 
+import enum
 import types
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Union, get_args, get_origin
 
 import attrs
@@ -19,6 +21,12 @@ import cattrs
 from ._models import Model
 
 _SCALARS = (str, bool, int, float)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 _MISSING = object()
 
 
@@ -35,13 +43,39 @@ def _scalar_of(tp: Any) -> tuple[type | None, bool]:
     return None, False
 
 
+def _open_enum_of(tp: Any) -> type[enum.Enum] | None:
+    """The enum of ``SomeEnum | str | None``, the type of fields whose unknown values stay strings."""
+    if get_origin(tp) not in (Union, types.UnionType):
+        return None
+    args = set(get_args(tp)) - {type(None)}
+    enums = [a for a in args if isinstance(a, type) and issubclass(a, enum.Enum)]
+    return enums[0] if len(enums) == 1 and args == {enums[0], str} and type(None) in get_args(tp) else None
+
+
+def _optional_of(tp: Any) -> Any:
+    """X of ``X | None`` when X is not a scalar (those pass through inline), else None."""
+    if get_origin(tp) not in (Union, types.UnionType):
+        return None
+    args = get_args(tp)
+    if len(args) != 2 or type(None) not in args:
+        return None
+    inner = next(a for a in args if a is not type(None))
+    return None if inner in _SCALARS else inner
+
+
 def model_hook(
     cl: type[Model], conv: cattrs.Converter, to_json_key: Callable[[str], str]
 ) -> Callable[[Any, Any], Model]:
     """A straight-line structure function for ``cl``: one statement per field, no per-field dispatch."""
     attrs.resolve_types(cl)
     fields = [f for f in attrs.fields(cl) if f.name != "extra"]
-    namespace: dict[str, Any] = {"cl": cl, "MISSING": _MISSING, "MappingProxyType": types.MappingProxyType}
+    namespace: dict[str, Any] = {
+        "cl": cl,
+        "MISSING": _MISSING,
+        "MappingProxyType": types.MappingProxyType,
+        "fromisoformat": datetime.fromisoformat,
+        "aware": _aware,
+    }
     lines = [
         "def structure(o, _):",
         "    if type(o) is not dict:",
@@ -54,7 +88,16 @@ def model_hook(
         namespace[f"h{i}"], namespace[f"t{i}"] = conv.get_structure_hook(field.type), field.type
         scalar, nullable = _scalar_of(field.type)
         convert = f"h{i}(v, t{i})"
-        if scalar is not None:
+        open_enum = _open_enum_of(field.type)
+        if field.type == datetime | None:  # timestamps: parsed here, UTC when no offset is given
+            convert = f"None if v is None else aware(fromisoformat(v)) if type(v) is str else h{i}(v, t{i})"
+        elif open_enum is not None:  # a known value becomes the member, any other value keeps the hook's handling
+            namespace[f"m{i}"] = open_enum._value2member_map_
+            convert = f"m{i}.get(v) or h{i}(v, t{i}) if type(v) is str else h{i}(v, t{i})"
+        elif (inner := _optional_of(field.type)) is not None:  # X | None: the inner hook, without a wrapper
+            namespace[f"i{i}"], namespace[f"it{i}"] = conv.get_structure_hook(inner), inner
+            convert = f"None if v is None else i{i}(v, it{i})"
+        elif scalar is not None:
             namespace[f"s{i}"] = scalar
             accept = f"v is None or type(v) is s{i}" if nullable else f"type(v) is s{i}"
             convert = f"v if {accept} else h{i}(v, t{i})"
