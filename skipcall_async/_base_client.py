@@ -12,10 +12,9 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, NamedTuple, Self, TypeVar
 
 import aiohttp
-import attrs
 import cattrs
 
 from ._converter import structure_hook
@@ -43,8 +42,7 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RATE_LIMIT_WAIT = 300.0
 
 
-@attrs.frozen(kw_only=True)
-class ApiResponse:
+class ApiResponse(NamedTuple):
     """A successful response: status, headers and the decoded JSON (None for an empty body)."""
 
     status: int
@@ -253,7 +251,7 @@ class BaseClient:
         """Call and decode into ``model``; ``empty_ok`` reads an empty body as ``{}`` (undocumented bodies)."""
         response = await self._request(method, path, **kwargs)
         if response.data is None and empty_ok:
-            response = attrs.evolve(response, data={})
+            response = response._replace(data={})
         return _decode_as(response, structure_hook(model), model.__name__)
 
     async def _get_page(self, path: str, item_model: type[T], params: Mapping[str, QueryValue]) -> Page[T]:

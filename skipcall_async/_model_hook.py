@@ -66,12 +66,21 @@ def _optional_of(tp: Any) -> Any:
 def model_hook(
     cl: type[Model], conv: cattrs.Converter, to_json_key: Callable[[str], str]
 ) -> Callable[[Any, Any], Model]:
-    """A straight-line structure function for ``cl``: one statement per field, no per-field dispatch."""
+    """A straight-line structure function for ``cl``: one statement per field, no per-field dispatch.
+
+    The instance is allocated and each field stored through its slot, as the class's own ``__init__`` would,
+    without first gathering keyword arguments; models carry no validators or converters that this would skip.
+    """
     attrs.resolve_types(cl)
+    if hasattr(cl, "__attrs_post_init__") or any(f.validator or f.converter for f in attrs.fields(cl)):
+        raise TypeError(f"{cl.__name__}: models must not have validators, converters or __attrs_post_init__")
     fields = [f for f in attrs.fields(cl) if f.name != "extra"]
     namespace: dict[str, Any] = {
         "cl": cl,
+        "new": object.__new__,
+        "set_extra": _slot_setter(cl, "extra"),
         "MISSING": _MISSING,
+        "NO_EXTRA": attrs.fields(cl).extra.default,
         "MappingProxyType": types.MappingProxyType,
         "fromisoformat": datetime.fromisoformat,
         "aware": _aware,
@@ -81,39 +90,65 @@ def model_hook(
         "    if type(o) is not dict:",
         f"        raise TypeError('{cl.__name__}: expected a JSON object, got ' + type(o).__name__)",
         "    get = o.get",
-        "    kw = {}",
+        "    self = new(cl)",
     ]
     for i, field in enumerate(fields):
         key, name = to_json_key(field.name), field.name
         namespace[f"h{i}"], namespace[f"t{i}"] = conv.get_structure_hook(field.type), field.type
-        scalar, nullable = _scalar_of(field.type)
-        convert = f"h{i}(v, t{i})"
-        open_enum = _open_enum_of(field.type)
-        if field.type == datetime | None:  # timestamps: parsed here, UTC when no offset is given
-            convert = f"None if v is None else aware(fromisoformat(v)) if type(v) is str else h{i}(v, t{i})"
-        elif open_enum is not None:  # a known value becomes the member, any other value keeps the hook's handling
-            namespace[f"m{i}"] = open_enum._value2member_map_
-            convert = f"m{i}.get(v) or h{i}(v, t{i}) if type(v) is str else h{i}(v, t{i})"
-        elif (inner := _optional_of(field.type)) is not None:  # X | None: the inner hook, without a wrapper
-            namespace[f"i{i}"], namespace[f"it{i}"] = conv.get_structure_hook(inner), inner
-            convert = f"None if v is None else i{i}(v, it{i})"
-        elif scalar is not None:
-            namespace[f"s{i}"] = scalar
-            accept = f"v is None or type(v) is s{i}" if nullable else f"type(v) is s{i}"
-            convert = f"v if {accept} else h{i}(v, t{i})"
+        convert, handles_none = _conversion(i, field.type, conv, namespace)
         if field.default is attrs.NOTHING:
             lines.append(f"    v = o[{key!r}]")
-            lines.append(f"    kw[{name!r}] = {convert}")
+        elif field.default is None and handles_none:  # an absent key reads as null, which means the default
+            lines.append(f"    v = get({key!r})")
         else:
+            if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+                namespace[f"d{i}"] = field.default.factory
+                default = f"d{i}()"
+            else:
+                namespace[f"d{i}"] = field.default
+                default = f"d{i}"
             lines.append(f"    v = get({key!r}, MISSING)")
-            lines.append("    if v is not MISSING:")
-            lines.append(f"        kw[{name!r}] = {convert}")
+            convert = f"{default} if v is MISSING else {convert}"
+        namespace[f"set{i}"] = _slot_setter(cl, name)
+        lines.append(f"    set{i}(self, {convert})  # {name}")
     namespace["known"] = frozenset(to_json_key(f.name) for f in fields)
     lines += [
-        "    if not known.issuperset(o):",
-        "        kw['extra'] = MappingProxyType({k: v for k, v in o.items() if k not in known})",
-        "    return cl(**kw)",
+        "    if known.issuperset(o):",
+        "        set_extra(self, NO_EXTRA)",
+        "    else:",
+        "        set_extra(self, MappingProxyType({k: v for k, v in o.items() if k not in known}))",
+        "    return self",
     ]
     exec(compile("\n".join(lines), f"<skipcall_async structure {cl.__name__}>", "exec"), namespace)
     structure: Callable[[Any, Any], Model] = namespace["structure"]
     return structure
+
+
+def _slot_setter(cl: type, name: str) -> Callable[[Any, Any], None]:
+    """Store into one slot of a frozen instance: the slot's own descriptor, which frozen ``__setattr__`` guards."""
+    descriptor = getattr(cl, name)
+    if not isinstance(descriptor, types.MemberDescriptorType):
+        raise TypeError(f"{cl.__name__}.{name} is not a slot: models are slotted attrs classes")
+    setter: Callable[[Any, Any], None] = descriptor.__set__
+    return setter
+
+
+def _conversion(i: int, tp: Any, conv: cattrs.Converter, namespace: dict[str, Any]) -> tuple[str, bool]:
+    """The expression turning JSON value ``v`` into field ``i``'s type, and whether it maps null to None."""
+    generic = f"h{i}(v, t{i})"
+    if tp == datetime | None:  # timestamps: parsed here, UTC when no offset is given
+        return f"None if v is None else aware(fromisoformat(v)) if type(v) is str else {generic}", True
+    open_enum = _open_enum_of(tp)
+    if open_enum is not None:  # a known value becomes the member, any other value keeps the hook's handling
+        namespace[f"m{i}"] = open_enum._value2member_map_
+        return f"m{i}.get(v) or {generic} if type(v) is str else {generic}", True
+    inner = _optional_of(tp)
+    if inner is not None:  # X | None: the inner hook, without a wrapper
+        namespace[f"i{i}"], namespace[f"it{i}"] = conv.get_structure_hook(inner), inner
+        return f"None if v is None else i{i}(v, it{i})", True
+    scalar, nullable = _scalar_of(tp)
+    if scalar is not None:
+        namespace[f"s{i}"] = scalar
+        accept = f"v is None or type(v) is s{i}" if nullable else f"type(v) is s{i}"
+        return f"v if {accept} else {generic}", nullable
+    return generic, False

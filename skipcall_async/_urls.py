@@ -68,7 +68,9 @@ def segment(value: str, name: str = "id") -> str:
 
 def path(template: str, **ids: str) -> str:
     """Fill ``{name}`` placeholders of ``template`` with encoded segments."""
-    return template.format(**{name: segment(value, name) for name, value in ids.items()})
+    for name, value in ids.items():
+        ids[name] = segment(value, name)  # ids is this call's own dict
+    return template.format_map(ids)
 
 
 QueryValue = str | int | float | bool | list[str] | tuple[str, ...] | None
