@@ -11,7 +11,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, NamedTuple, Self, TypeVar
 
 import aiohttp
@@ -148,12 +148,13 @@ class BaseClient:
         self,
         method: str,
         path: str,
+        decode: Callable[[ApiResponse], T],
         *,
         params: Mapping[str, QueryValue] | None = None,
         body: Any = None,
         idempotent: bool | None = None,
-    ) -> ApiResponse:
-        """Send one API call through the governor, the concurrency cap and the retry policy."""
+    ) -> T:
+        """Send one API call through the governor, the concurrency cap and the retry policy; ``decode`` the result."""
         if self._closed:
             raise ClientClosedError("the client is closed; create a new SkipcallClient")
         payload = None if body is None else json.dumps(body, separators=(",", ":")).encode()
@@ -167,29 +168,34 @@ class BaseClient:
         request = HttpRequest(
             method=method, url=self._base_url + path + query_string(params), headers=headers, body=payload
         )
-        loop = asyncio.get_running_loop()
-        deadline = math.inf if self._retry.deadline is None else loop.time() + self._retry.deadline
-        safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        deadline = math.inf if self._retry.deadline is None else self._clock() + self._retry.deadline
         try:  # the first attempt is awaited directly: no retry machinery on the path most calls take
-            return await self._attempt(request, path, 1, first=False, deadline=deadline)
+            response = await self._attempt(request, path, 1, first=False, deadline=deadline)
         except SkipcallError as error:
-            first_error = error
+            safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+            response = await self._retry_attempts(request, path, error, idempotent=safe, deadline=deadline)
+        return decode(response)
+
+    async def _retry_attempts(
+        self, request: HttpRequest, path: str, first_error: SkipcallError, *, idempotent: bool, deadline: float
+    ) -> ApiResponse:
+        """Attempts after a failed first one, as long as the policy says the failure is worth retrying."""
         attempts = 1
 
         async def attempt(previous: BaseException | None) -> ApiResponse:
             nonlocal attempts
             attempts += 1
-            first = isinstance(previous, RateLimitError)
+            first = isinstance(previous, RateLimitError)  # a request the server rejected re-enters the queue first
             return await self._attempt(request, path, attempts, first=first, deadline=deadline)
 
         return await run_with_retries(
             attempt,
             self._retry,
-            idempotent=safe,
+            idempotent=idempotent,
             sleep=asyncio.sleep,
             on_retry=self._on_retry,
             first_error=first_error,
-            clock=loop.time,
+            clock=self._clock,
             deadline_at=None if math.isinf(deadline) else deadline,
         )
 
@@ -197,9 +203,8 @@ class BaseClient:
         self, request: HttpRequest, path: str, number: int, *, first: bool, deadline: float
     ) -> ApiResponse:
         limiter = self._get_limiter()
-        loop = asyncio.get_running_loop()
         if first or not limiter.try_acquire():
-            give_up_at = min(loop.time() + self._max_rate_limit_wait, deadline)
+            give_up_at = min(self._clock() + self._max_rate_limit_wait, deadline)
             waited = await limiter.acquire(first=first, give_up_at=give_up_at)
             if waited > 0:
                 logger.debug("%s %s waited %.3f s for the rate limit", request.method, path, waited)
@@ -212,8 +217,8 @@ class BaseClient:
             try:
                 if self._on_request is not None:  # events are only built for a hook that listens
                     await emit(self._on_request, RequestEvent(method=request.method, path=path, attempt=number))
-                started = loop.time()
-                timeout = self._timeout if math.isinf(deadline) else _min_timeout(self._timeout, deadline - started)
+                started = self._clock()
+                timeout = self._timeout if deadline == math.inf else _min_timeout(self._timeout, deadline - started)
                 response = await self._transport.send(request, timeout=timeout)
             finally:
                 self._slots.release()
@@ -226,10 +231,15 @@ class BaseClient:
                 path=path,
                 attempt=number,
                 status=response.status,
-                elapsed=loop.time() - started,
+                elapsed=self._clock() - started,
             )
             await emit(self._on_response, event)
         return self._finish(limiter, request, path, response)
+
+    @staticmethod
+    def _clock() -> float:
+        """The event loop's monotonic clock, shared by the limiter, deadlines and timeouts."""
+        return asyncio.get_running_loop().time()
 
     def _finish(self, limiter: RateLimiter, request: HttpRequest, path: str, response: HttpResponse) -> ApiResponse:
         """Feed the governor, then turn the response into JSON or the typed error."""
@@ -243,30 +253,67 @@ class BaseClient:
                 if wait is None:
                     wait = rate_headers.reset_after
             raise api_error(status, headers, response.body, retry_after=wait)
-        return ApiResponse(status=status, headers=headers, data=decode_json(status, response.body))
+        return ApiResponse(status, headers, decode_json(status, response.body))
 
     # -- decoding helpers for operations ------------------------------------------------------------------------
 
-    async def _get_model(self, method: str, path: str, model: type[T], *, empty_ok: bool = False, **kwargs: Any) -> T:
-        """Call and decode into ``model``; ``empty_ok`` reads an empty body as ``{}`` (undocumented bodies)."""
-        response = await self._request(method, path, **kwargs)
-        if response.data is None and empty_ok:
-            response = response._replace(data={})
-        return _decode_as(response, structure_hook(model), model.__name__)
+    def _get_model(
+        self, method: str, path: str, model: type[T], *, empty_ok: bool = False, **kwargs: Any
+    ) -> Coroutine[Any, Any, T]:
+        """The call, decoded into ``model``; ``empty_ok`` reads an empty body as ``{}`` (undocumented bodies).
 
-    async def _get_page(self, path: str, item_model: type[T], params: Mapping[str, QueryValue]) -> Page[T]:
-        response = await self._request("GET", path, params=params)
-        return _decode_as(response, lambda data: to_page(data, item_model), f"a page of {item_model.__name__}")
+        A plain function returning the funnel's coroutine, so that operations await the funnel directly.
+        """
+        return self._request(method, path, _model_decoder(model, empty_ok=empty_ok), **kwargs)
+
+    def _get_page(
+        self, path: str, item_model: type[T], params: Mapping[str, QueryValue]
+    ) -> Coroutine[Any, Any, Page[T]]:
+        """One page of ``item_model``."""
+        return self._request("GET", path, _page_decoder(item_model), params=params)
+
+
+def no_result(response: ApiResponse) -> None:
+    """The decoder of operations that return nothing (their body, if any, is not read)."""
+
+
+_model_decoders: dict[tuple[type, bool], Callable[[ApiResponse], Any]] = {}
+_page_decoders: dict[type, Callable[[ApiResponse], Any]] = {}
+
+
+def _model_decoder(model: type[T], *, empty_ok: bool) -> Callable[[ApiResponse], T]:
+    """``response -> model``, built once per model."""
+    decoder = _model_decoders.get((model, empty_ok))
+    if decoder is None:
+        hook, what = structure_hook(model), model.__name__
+
+        def decoder(response: ApiResponse) -> T:
+            data = {} if response.data is None and empty_ok else response.data
+            return _decode_as(response.status, data, hook, what)
+
+        _model_decoders[(model, empty_ok)] = decoder
+    return decoder
+
+
+def _page_decoder(item_model: type[T]) -> Callable[[ApiResponse], Page[T]]:
+    """``response -> Page[item_model]``, built once per item model."""
+    decoder = _page_decoders.get(item_model)
+    if decoder is None:
+        what = f"a page of {item_model.__name__}"
+
+        def decoder(response: ApiResponse) -> Page[T]:
+            return _decode_as(response.status, response.data, lambda data: to_page(data, item_model), what)
+
+        _page_decoders[item_model] = decoder
+    return decoder
 
 
 def _min_timeout(timeout: float | None, remaining: float) -> float:
     return max(0.0, remaining if timeout is None else min(timeout, remaining))
 
 
-def _decode_as(response: ApiResponse, decode: Callable[[Any], T], what: str) -> T:
+def _decode_as(status: int, data: Any, decode: Callable[[Any], T], what: str) -> T:
     try:
-        return decode(response.data)
+        return decode(data)
     except (TypeError, ValueError, KeyError, AttributeError, cattrs.BaseValidationError) as exc:
-        raise DecodeError(
-            f"Response does not match {what}: {exc}", status=response.status, body=json.dumps(response.data)
-        ) from exc
+        raise DecodeError(f"Response does not match {what}: {exc}", status=status, body=json.dumps(data)) from exc

@@ -87,6 +87,7 @@ class Governor:
         "_rate_limited",
         "_remaining",
         "_reset_at",
+        "_skew",
         "_skew_high",
         "_skew_low",
         "assumed_limit",
@@ -129,6 +130,7 @@ class Governor:
         self._headerless = False
         self._skew_low: float | None = None
         self._skew_high = math.inf
+        self._skew: float | None = None  # derived from the bounds each time they move
         self._rate_limited = 0
 
     # -- the request path -------------------------------------------------------------------------------------
@@ -150,12 +152,14 @@ class Governor:
         return math.inf
 
     def release(self, now: float) -> None:
-        self._in_flight = max(0, self._in_flight - 1)
+        if self._in_flight > 0:
+            self._in_flight -= 1
 
     def observe(
         self, now: float, wall_now: float, headers: RateLimitHeaders, *, status: int, retry_after: float | None
     ) -> None:
-        self._in_flight = max(0, self._in_flight - 1)
+        if self._in_flight > 0:
+            self._in_flight -= 1
         if headers.server_date is not None:
             self._update_skew(headers.server_date - wall_now)
         reset_in = self._reset_in(wall_now, headers)
@@ -190,19 +194,13 @@ class Governor:
     def _update_skew(self, sample: float) -> None:
         low = self._skew_low
         if low is None or sample < low - _SKEW_JUMP or sample + 1.0 > self._skew_high + _SKEW_JUMP:
-            self._skew_low, self._skew_high = sample, sample + 1.0  # first sample, or the server clock was reset
-            return
-        self._skew_low = max(low, sample)
-        self._skew_high = max(self._skew_low, min(self._skew_high, sample + 1.0))
-
-    @property
-    def _skew(self) -> float | None:
-        """Seconds the server clock is ahead of the local one, as far as the ``Date`` headers can tell."""
-        if self._skew_low is None:
-            return None
-        if self._skew_low <= 0.0 <= self._skew_high + _DATE_SLACK:
-            return 0.0
-        return self._skew_low
+            low, high = sample, sample + 1.0  # first sample, or the server clock was reset
+        else:
+            low = max(low, sample)
+            high = max(low, min(self._skew_high, sample + 1.0))
+        self._skew_low, self._skew_high = low, high
+        # Seconds the server clock is ahead of the local one, as far as the Date headers can tell.
+        self._skew = 0.0 if low <= 0.0 <= high + _DATE_SLACK else low
 
     def _reset_in(self, wall_now: float, headers: RateLimitHeaders) -> float | None:
         if headers.reset_after is not None:

@@ -22,7 +22,7 @@ def _number(headers: Mapping[str, str], name: str) -> float | None:
     if raw is None:
         return None
     try:
-        value = float(raw.strip())
+        value = float(raw)  # surrounding whitespace is allowed
     except ValueError:
         logger.debug("ignoring unparsable %s header %r", name, raw)
         return None
@@ -67,22 +67,23 @@ class RateLimitHeaders:
         limit = _number(headers, "X-RateLimit-Limit")
         remaining = _number(headers, "X-RateLimit-Remaining")
         reset = _number(headers, "X-RateLimit-Reset")
-        return cls(
-            limit=int(limit) if limit is not None and limit >= 1 else None,
-            remaining=int(remaining) if remaining is not None else None,
-            reset_epoch=None if reset is None or reset <= _EPOCH_S_ABOVE else _epoch_seconds(reset),
-            reset_after=reset if reset is not None and reset <= _EPOCH_S_ABOVE else None,
-            server_date=http_date(headers.get("Date")),
+        reset_epoch = reset_after = None
+        if reset is not None and reset > _EPOCH_S_ABOVE:
+            reset_epoch = reset / 1000.0 if reset > _EPOCH_MS_ABOVE else reset
+        else:
+            reset_after = reset
+        return cls(  # positionally: this runs for every response
+            int(limit) if limit is not None and limit >= 1 else None,
+            None if remaining is None else int(remaining),
+            reset_epoch,
+            reset_after,
+            http_date(headers.get("Date")),
         )
 
     @property
     def complete(self) -> bool:
         """True when the response says both how many requests are left and when the window resets."""
         return self.remaining is not None and (self.reset_epoch is not None or self.reset_after is not None)
-
-
-def _epoch_seconds(reset: float) -> float:
-    return reset / 1000.0 if reset > _EPOCH_MS_ABOVE else reset
 
 
 def retry_after(headers: Mapping[str, str], *, local_now: float) -> float | None:

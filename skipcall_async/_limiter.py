@@ -42,12 +42,6 @@ class RateLimitSnapshot:
     clock_skew: float | None
 
 
-@attrs.define(slots=True)
-class _Waiter:
-    future: asyncio.Future[None]
-    give_up_at: float
-
-
 class RateLimiter:
     """Admits requests when the store grants a token, queueing the rest in FIFO order."""
 
@@ -62,8 +56,8 @@ class RateLimiter:
         self._loop = asyncio.get_running_loop()
         self._clock = clock or self._loop.time
         self._wall_clock = wall_clock
-        self._waiters: collections.deque[_Waiter] = collections.deque()
-        self._give_ups: list[tuple[float, int, _Waiter]] = []  # heap of finite give-up times
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()  # FIFO, granted by result
+        self._give_ups: list[tuple[float, int, asyncio.Future[None]]] = []  # heap of finite give-up times
         self._sequence = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
@@ -85,18 +79,22 @@ class RateLimiter:
                 return 0.0
             if math.isfinite(retry_at) and retry_at > give_up_at:
                 raise _too_long(retry_at - start)
-        waiter = _Waiter(self._loop.create_future(), give_up_at)
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        # Queued behind others, a waiter changes nothing a wake would look at, unless it gives up soonest.
+        needs_wake = first or not self._waiters
         if first:
             self._waiters.appendleft(waiter)
         else:
             self._waiters.append(waiter)
         if math.isfinite(give_up_at):
             heapq.heappush(self._give_ups, (give_up_at, next(self._sequence), waiter))
-        self._wake()
+            needs_wake = needs_wake or self._give_ups[0][2] is waiter
+        if needs_wake:
+            self._wake()
         try:
-            await waiter.future
+            await waiter
         except asyncio.CancelledError:
-            if waiter.future.done() and not waiter.future.cancelled():
+            if waiter.done() and not waiter.cancelled():
                 self.store.release(self._clock())  # granted, then cancelled before using it
             self._wake()  # a cancelled waiter stays queued, done, and is dropped when it reaches the head
             raise
@@ -118,7 +116,7 @@ class RateLimiter:
             limit=state.limit,
             remaining=state.remaining,
             reset_at=None if state.reset_in is None else self._wall_clock() + state.reset_in,
-            waiting=sum(1 for w in self._waiters if not w.future.done()),
+            waiting=sum(1 for w in self._waiters if not w.done()),
             in_flight=state.in_flight,
             rate_limited=state.rate_limited,
             gate_closed_for=state.gate_closed_for,
@@ -137,13 +135,13 @@ class RateLimiter:
         retry_at = math.inf
         while self._waiters:
             head = self._waiters[0]
-            if head.future.done():  # cancelled or failed: dropped here, never searched for
+            if head.done():  # cancelled or failed: dropped here, never searched for
                 self._waiters.popleft()
                 continue
             granted = self.store.reserve(now)
             if granted is None:
                 self._waiters.popleft()
-                head.future.set_result(None)
+                head.set_result(None)
                 continue
             retry_at = granted
             break
@@ -152,8 +150,8 @@ class RateLimiter:
         limit = retry_at if math.isfinite(retry_at) else now
         while self._give_ups and (self._give_ups[0][0] < limit or self._give_ups[0][0] <= now):
             _, _, waiter = heapq.heappop(self._give_ups)
-            if not waiter.future.done():
-                waiter.future.set_exception(_too_long(retry_at - now if math.isfinite(retry_at) else None))
+            if not waiter.done():
+                waiter.set_exception(_too_long(retry_at - now if math.isfinite(retry_at) else None))
         wake_at = min(retry_at, self._give_ups[0][0] if self._give_ups else math.inf)
         if not self._waiters or not math.isfinite(wake_at):
             wake_at = math.inf

@@ -91,12 +91,11 @@ class AiohttpTransport:
                     timeout=hop_timeout,
                 ) as response:
                     payload = await response.read()
-                    location = response.headers.get("Location")
-                    if response.status not in _REDIRECTS or not location:
-                        return HttpResponse(status=response.status, headers=response.headers, body=payload, url=url)
-                method, url, body, headers = _redirected(
-                    request, response.status, method, urljoin(url, location), body, headers
-                )
+                    status = response.status
+                    location = response.headers.get("Location") if status in _REDIRECTS else None
+                    if not location:
+                        return HttpResponse(status, response.headers, payload, url)
+                method, url, body, headers = _redirected(request, status, method, urljoin(url, location), body, headers)
         except TimeoutError as exc:
             raise APITimeoutError(f"no complete response within {timeout} s") from exc
         except aiohttp.ClientConnectorError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._base_client import BaseClient
+from .._base_client import BaseClient, no_result
 from .._models import Tag
 from .._urls import path
 from ._arguments import check_text
@@ -18,4 +18,4 @@ class TagsMixin(BaseClient):
 
     async def delete_tag(self, tag_id: str) -> None:
         """Delete a tag. The last success tag of a workspace cannot be deleted (the API refuses it)."""
-        await self._request("DELETE", path("/v1/tags/{tag_id}", tag_id=tag_id))
+        await self._request("DELETE", path("/v1/tags/{tag_id}", tag_id=tag_id), no_result)
