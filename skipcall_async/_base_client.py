@@ -217,8 +217,10 @@ class BaseClient:
             try:
                 if self._on_request is not None:  # events are only built for a hook that listens
                     await emit(self._on_request, RequestEvent(method=request.method, path=path, attempt=number))
-                started = self._clock()
-                timeout = self._timeout if deadline == math.inf else _min_timeout(self._timeout, deadline - started)
+                timeout = self._timeout
+                if deadline != math.inf:
+                    timeout = _min_timeout(timeout, deadline - self._clock())
+                started = self._clock() if self._on_response is not None else 0.0  # the clock is read when needed
                 response = await self._transport.send(request, timeout=timeout)
             finally:
                 self._slots.release()

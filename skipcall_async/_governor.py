@@ -192,12 +192,14 @@ class Governor:
     # -- internals ---------------------------------------------------------------------------------------------
 
     def _update_skew(self, sample: float) -> None:
-        low = self._skew_low
-        if low is None or sample < low - _SKEW_JUMP or sample + 1.0 > self._skew_high + _SKEW_JUMP:
+        low, high = self._skew_low, self._skew_high
+        if low is None or sample < low - _SKEW_JUMP or sample + 1.0 > high + _SKEW_JUMP:
             low, high = sample, sample + 1.0  # first sample, or the server clock was reset
+        elif sample <= low and sample + 1.0 >= high:
+            return  # the usual case: this sample does not narrow the bounds
         else:
             low = max(low, sample)
-            high = max(low, min(self._skew_high, sample + 1.0))
+            high = max(low, min(high, sample + 1.0))
         self._skew_low, self._skew_high = low, high
         # Seconds the server clock is ahead of the local one, as far as the Date headers can tell.
         self._skew = 0.0 if low <= 0.0 <= high + _DATE_SLACK else low

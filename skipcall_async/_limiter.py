@@ -126,7 +126,8 @@ class RateLimiter:
     def _wake(self) -> None:
         if not self._waiters:  # the common case after a response: nobody is waiting
             # Every waiter that left the queue was granted or is done, so no give-up time is left to police.
-            self._give_ups.clear()
+            if self._give_ups:
+                self._give_ups.clear()
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer, self._timer_at = None, math.inf
