@@ -54,23 +54,16 @@ def origin(url: str) -> tuple[str, str, int | None]:
 
 def segment(value: str, name: str = "id") -> str:
     """Percent-encode ``value`` as one path segment; ``/``, ``?``, ``#`` and dot segments cannot escape it."""
+    if isinstance(value, str) and _PLAIN_SEGMENT.fullmatch(value) and value != "." and value != "..":
+        return value  # the common case (uuids): nothing to encode, nothing to reject
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
     if not value.strip():
         raise ValueError(f"{name} must be a non-empty string")
-    if _PLAIN_SEGMENT.fullmatch(value) and value not in (".", ".."):
-        return value  # the common case (uuids): nothing to encode
     encoded = quote(value, safe="")
     if encoded in (".", ".."):
         encoded = encoded.replace(".", "%2E")
     return encoded
-
-
-def path(template: str, **ids: str) -> str:
-    """Fill ``{name}`` placeholders of ``template`` with encoded segments."""
-    for name, value in ids.items():
-        ids[name] = segment(value, name)  # ids is this call's own dict
-    return template.format_map(ids)
 
 
 QueryValue = str | int | float | bool | list[str] | tuple[str, ...] | None

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from .._base_client import BaseClient
 from .._models import Call, CallRecording, CallTranscription, Page
 from .._pagination import MAX_PAGE_SIZE, iterate, page_params
-from .._urls import path
+from .._urls import segment
 from ._arguments import workspace_filter
 
 
@@ -31,14 +31,12 @@ class CallsMixin(BaseClient):
 
     async def get_call(self, call_id: str) -> Call:
         """One call with its contact, numbers and caller; 404 outside the key's workspaces."""
-        return await self._get_model("GET", path("/v1/calls/{call_id}", call_id=call_id), Call)
+        return await self._get_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}", Call)
 
     async def get_call_recording(self, call_id: str) -> CallRecording:
         """Recording metadata of a call: duration, start, transcription state (no audio URL)."""
-        return await self._get_model("GET", path("/v1/calls/{call_id}/recording", call_id=call_id), CallRecording)
+        return await self._get_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}/recording", CallRecording)
 
     async def get_call_transcription(self, call_id: str) -> CallTranscription:
         """Transcript utterances of a call and its AI summary."""
-        return await self._get_model(
-            "GET", path("/v1/calls/{call_id}/transcription", call_id=call_id), CallTranscription
-        )
+        return await self._get_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}/transcription", CallTranscription)

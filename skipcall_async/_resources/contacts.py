@@ -8,7 +8,7 @@ from typing import Any
 from .._base_client import BaseClient
 from .._models import Contact
 from .._types import NOT_GIVEN, NotGiven
-from .._urls import path
+from .._urls import segment
 from ._arguments import body, check_text, string_list
 
 NAME_MAX = 100
@@ -56,7 +56,7 @@ class ContactsMixin(BaseClient):
 
     async def get_contact(self, contact_id: str) -> Contact:
         """One contact; 404 outside the key's workspaces."""
-        return await self._get_model("GET", path("/v1/contacts/{contact_id}", contact_id=contact_id), Contact)
+        return await self._get_model("GET", f"/v1/contacts/{segment(contact_id, 'contact_id')}", Contact)
 
     async def update_contact(
         self,
@@ -86,5 +86,5 @@ class ContactsMixin(BaseClient):
         if not payload:
             raise ValueError("update_contact needs at least one field to change")
         return await self._get_model(
-            "PATCH", path("/v1/contacts/{contact_id}", contact_id=contact_id), Contact, body=payload
+            "PATCH", f"/v1/contacts/{segment(contact_id, 'contact_id')}", Contact, body=payload
         )

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from .._base_client import BaseClient
 from .._models import Health, OrganizationUser, Page, Workspace, WorkspaceMember
 from .._pagination import MAX_PAGE_SIZE, iterate, page_params
-from .._urls import path, segment
+from .._urls import segment
 from ._arguments import workspace_filter
 
 
@@ -43,7 +43,7 @@ class OrganizationMixin(BaseClient):
     ) -> Page[WorkspaceMember]:
         """One page of a workspace's members, every status included."""
         return await self._get_page(
-            path("/v1/workspaces/{workspace_id}/members", workspace_id=workspace_id),
+            f"/v1/workspaces/{segment(workspace_id, 'workspace_id')}/members",
             WorkspaceMember,
             dict(page_params(page, size)),
         )

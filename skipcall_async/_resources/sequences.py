@@ -9,7 +9,7 @@ from typing import Final
 from .._base_client import BaseClient
 from .._models import Page, Sequence, SequenceContact, SequenceContactAssignment, SequenceContactsResult
 from .._pagination import MAX_PAGE_SIZE, iterate, page_params
-from .._urls import path, segment
+from .._urls import segment
 from ._arguments import MAX_BATCH, body, check_text, optional_id, string_list
 
 # Inferred wrapper keys (the docs show the arrays, not their names): change here if the API differs.
@@ -75,7 +75,7 @@ class SequencesMixin(BaseClient):
             **page_params(page, size),
         }
         return await self._get_page(
-            path("/v1/sequences/{sequence_id}/contacts", sequence_id=sequence_id), SequenceContact, params
+            f"/v1/sequences/{segment(sequence_id, 'sequence_id')}/contacts", SequenceContact, params
         )
 
     async def iter_sequence_contacts(
@@ -97,7 +97,7 @@ class SequencesMixin(BaseClient):
         payload = {ADD_CONTACTS_KEY: _assignments(contacts)}
         return await self._get_model(
             "POST",
-            path("/v1/sequences/{sequence_id}/contacts", sequence_id=sequence_id),
+            f"/v1/sequences/{segment(sequence_id, 'sequence_id')}/contacts",
             SequenceContactsResult,
             body=payload,
             idempotent=True,
@@ -109,7 +109,7 @@ class SequencesMixin(BaseClient):
         ids = string_list("contact_ids", contact_ids, min_items=1, max_items=MAX_BATCH)
         return await self._get_model(
             "DELETE",
-            path("/v1/sequences/{sequence_id}/contacts", sequence_id=sequence_id),
+            f"/v1/sequences/{segment(sequence_id, 'sequence_id')}/contacts",
             SequenceContactsResult,
             body={REMOVE_CONTACTS_KEY: ids},
             idempotent=True,

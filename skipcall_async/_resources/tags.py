@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._base_client import BaseClient, no_result
 from .._models import Tag
-from .._urls import path
+from .._urls import segment
 from ._arguments import check_text
 
 
@@ -18,4 +18,4 @@ class TagsMixin(BaseClient):
 
     async def delete_tag(self, tag_id: str) -> None:
         """Delete a tag. The last success tag of a workspace cannot be deleted (the API refuses it)."""
-        await self._request("DELETE", path("/v1/tags/{tag_id}", tag_id=tag_id), no_result)
+        await self._request("DELETE", f"/v1/tags/{segment(tag_id, 'tag_id')}", no_result)
