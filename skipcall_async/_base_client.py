@@ -204,7 +204,7 @@ class BaseClient:
     ) -> ApiResponse:
         limiter = self._get_limiter()
         if first or not limiter.try_acquire():
-            give_up_at = min(self._clock() + self._max_rate_limit_wait, deadline)
+            give_up_at = min(limiter.clock() + self._max_rate_limit_wait, deadline)
             waited = await limiter.acquire(first=first, give_up_at=give_up_at)
             if waited > 0:
                 logger.debug("%s %s waited %.3f s for the rate limit", request.method, path, waited)
@@ -238,10 +238,9 @@ class BaseClient:
             await emit(self._on_response, event)
         return self._finish(limiter, request, path, response)
 
-    @staticmethod
-    def _clock() -> float:
-        """The event loop's monotonic clock, shared by the limiter, deadlines and timeouts."""
-        return asyncio.get_running_loop().time()
+    def _clock(self) -> float:
+        """The limiter's monotonic clock, shared by deadlines and timeouts."""
+        return self._get_limiter().clock()
 
     def _finish(self, limiter: RateLimiter, request: HttpRequest, path: str, response: HttpResponse) -> ApiResponse:
         """Feed the governor, then turn the response into JSON or the typed error."""

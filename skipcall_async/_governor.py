@@ -224,10 +224,13 @@ class Governor:
             or reset_at > current + self.window_tolerance
         ):
             self._open_window(now, remaining, reset_at, assumed=False)
-        elif reset_at >= current - self.window_tolerance:
-            self._remaining = min(self._remaining, remaining)
-            self._header_reset = min(current, reset_at)
-            self._reset_at = min(self._reset_at, reset_at)
+        elif reset_at >= current - self.window_tolerance:  # the same window: keep the tightest figures
+            if remaining < self._remaining:
+                self._remaining = remaining
+            if reset_at < current:
+                self._header_reset = reset_at
+            if reset_at < self._reset_at:
+                self._reset_at = reset_at
         # else: an older window's late response; it says nothing about this one
 
     def _open_window(self, now: float, remaining: int, header_reset: float, *, assumed: bool) -> None:

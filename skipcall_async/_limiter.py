@@ -54,7 +54,7 @@ class RateLimiter:
     ) -> None:
         self.store = store
         self._loop = asyncio.get_running_loop()
-        self._clock = clock or self._loop.time
+        self.clock = clock or self._loop.time  # monotonic seconds: the loop's clock unless a test injects one
         self._wall_clock = wall_clock
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()  # FIFO, granted by result
         self._give_ups: list[tuple[float, int, asyncio.Future[None]]] = []  # heap of finite give-up times
@@ -64,7 +64,7 @@ class RateLimiter:
 
     def try_acquire(self) -> bool:
         """Take a token now if one is free and nobody is queued ahead; False means :meth:`acquire` must wait."""
-        return not self._waiters and self.store.reserve(self._clock()) is None
+        return not self._waiters and self.store.reserve(self.clock()) is None
 
     async def acquire(self, *, first: bool = False, give_up_at: float = math.inf) -> float:
         """Wait for a token; returns the seconds spent waiting.
@@ -72,7 +72,7 @@ class RateLimiter:
         ``first`` puts the caller at the head of the queue (a request the server just rejected with 429).
         Raises :class:`RateLimitError` at once when the earliest possible admission is after ``give_up_at``.
         """
-        start = self._clock()
+        start = self.clock()
         if not self._waiters:
             retry_at = self.store.reserve(start)
             if retry_at is None:
@@ -95,23 +95,23 @@ class RateLimiter:
             await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
-                self.store.release(self._clock())  # granted, then cancelled before using it
+                self.store.release(self.clock())  # granted, then cancelled before using it
             self._wake()  # a cancelled waiter stays queued, done, and is dropped when it reaches the head
             raise
-        return self._clock() - start
+        return self.clock() - start
 
     def observe(self, headers: RateLimitHeaders, *, status: int, retry_after: float | None) -> None:
         """Feed one response to the store and admit whoever it makes room for."""
-        self.store.observe(self._clock(), self._wall_clock(), headers, status=status, retry_after=retry_after)
+        self.store.observe(self.clock(), self._wall_clock(), headers, status=status, retry_after=retry_after)
         self._wake()
 
     def release(self) -> None:
         """Give back a token whose request got no response."""
-        self.store.release(self._clock())
+        self.store.release(self.clock())
         self._wake()
 
     def snapshot(self) -> RateLimitSnapshot:
-        state: RateLimitState = self.store.state(self._clock())
+        state: RateLimitState = self.store.state(self.clock())
         return RateLimitSnapshot(
             limit=state.limit,
             remaining=state.remaining,
@@ -132,7 +132,7 @@ class RateLimiter:
                 self._timer.cancel()
                 self._timer, self._timer_at = None, math.inf
             return
-        now = self._clock()
+        now = self.clock()
         retry_at = math.inf
         while self._waiters:
             head = self._waiters[0]
