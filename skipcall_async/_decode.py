@@ -71,7 +71,7 @@ def _default_message(status: int) -> str:
 
 def decode_json(status: int, body: bytes) -> Any:
     """JSON of a successful response; an empty body is None; anything unparsable is a :class:`DecodeError`."""
-    if not body.strip():
+    if not body or body.isspace():
         return None
     try:
         return json.loads(body)

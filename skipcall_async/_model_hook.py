@@ -23,10 +23,6 @@ from ._models import Model
 _SCALARS = (str, bool, int, float)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 _MISSING = object()
 
 
@@ -83,7 +79,7 @@ def model_hook(
         "NO_EXTRA": attrs.fields(cl).extra.default,
         "MappingProxyType": types.MappingProxyType,
         "fromisoformat": datetime.fromisoformat,
-        "aware": _aware,
+        "UTC": UTC,
     }
     lines = [
         "def structure(o, _):",
@@ -137,7 +133,8 @@ def _conversion(i: int, tp: Any, conv: cattrs.Converter, namespace: dict[str, An
     """The expression turning JSON value ``v`` into field ``i``'s type, and whether it maps null to None."""
     generic = f"h{i}(v, t{i})"
     if tp == datetime | None:  # timestamps: parsed here, UTC when no offset is given
-        return f"None if v is None else aware(fromisoformat(v)) if type(v) is str else {generic}", True
+        aware = "(d if (d := fromisoformat(v)).tzinfo is not None else d.replace(tzinfo=UTC))"
+        return f"{aware} if type(v) is str else None if v is None else {generic}", True
     open_enum = _open_enum_of(tp)
     if open_enum is not None:  # a known value becomes the member, any other value keeps the hook's handling
         namespace[f"m{i}"] = open_enum._value2member_map_
