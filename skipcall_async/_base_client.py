@@ -165,9 +165,8 @@ class BaseClient:
         }
         if payload is not None:
             headers["Content-Type"] = "application/json"
-        request = HttpRequest(
-            method=method, url=self._base_url + path + query_string(params), headers=headers, body=payload
-        )
+        url = self._base_url + path + query_string(params) if params else self._base_url + path
+        request = HttpRequest(method, url, headers, payload)
         deadline = math.inf if self._retry.deadline is None else self._clock() + self._retry.deadline
         try:  # the first attempt is awaited directly: no retry machinery on the path most calls take
             response = await self._attempt(request, path, 1, first=False, deadline=deadline)
