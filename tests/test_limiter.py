@@ -85,6 +85,23 @@ async def test_a_waiter_gives_up_when_its_deadline_passes() -> None:
     assert limiter.snapshot().waiting == 0
 
 
+async def test_a_waiter_behind_others_still_gives_up_at_its_own_deadline() -> None:
+    """Queued behind a patient waiter, one with a short deadline fails on time; the patient one keeps its place."""
+    limiter = RateLimiter(Governor())
+    await limiter.acquire()
+    loop = asyncio.get_running_loop()
+    patient = asyncio.create_task(limiter.acquire(give_up_at=loop.time() + 60))
+    await asyncio.sleep(0)
+    started = loop.time()
+    with pytest.raises(RateLimitError):
+        await asyncio.wait_for(limiter.acquire(give_up_at=loop.time() + 0.05), timeout=2)
+    assert loop.time() - started < 1.0
+    assert not patient.done()
+    assert limiter.snapshot().waiting == 1
+    limiter.release()  # the probe's request ended without a response: the patient waiter takes its place
+    await asyncio.wait_for(patient, timeout=2)
+
+
 async def test_the_timer_releases_waiters_at_the_reset() -> None:
     """No response needed: the single timer admits the head when the window resets."""
     limiter = RateLimiter(Governor(margin=0.0))

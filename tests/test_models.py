@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import attrs
 import cattrs
 import examples as ex
 import pytest
@@ -18,6 +19,7 @@ from skipcall_async import (
     Contact,
     Health,
     LastModificationSource,
+    Model,
     OrganizationUser,
     Sequence,
     SequenceContact,
@@ -28,7 +30,8 @@ from skipcall_async import (
     Workspace,
     WorkspaceMember,
 )
-from skipcall_async._converter import structure, to_camel
+from skipcall_async._converter import converter, structure, to_camel
+from skipcall_async._model_hook import model_hook
 
 DOCUMENTED = [
     (ex.CALL, Call),
@@ -132,3 +135,23 @@ def test_models_are_frozen_and_keyword_only() -> None:
 def test_snake_case_maps_to_camel_case(name: str, camel: str) -> None:
     """One mapping rule for every field."""
     assert to_camel(name) == camel
+
+
+def test_decoded_models_equal_models_built_by_their_constructor() -> None:
+    """The generated hook fills every slot as ``__init__`` would: same values, same defaults, same extra."""
+    call: Call = structure({**ex.CALL, "brandNewField": 1}, Call)
+    fields = {f: getattr(call, f) for f in attrs.fields_dict(Call)}
+    assert Call(**fields) == call
+    assert call.extra == {"brandNewField": 1}
+    assert structure({"id": "t1", "label": "Won"}, Tag) == Tag(id="t1", label="Won")
+
+
+def test_the_model_hook_refuses_models_whose_constructor_does_more_than_assign() -> None:
+    """Decoding skips ``__init__``, so a model with a validator must fail loudly rather than go unchecked."""
+
+    @attrs.frozen(kw_only=True)
+    class Checked(Model):
+        count: int = attrs.field(validator=attrs.validators.ge(0))
+
+    with pytest.raises(TypeError, match="validators"):
+        model_hook(Checked, converter, to_camel)
