@@ -10,7 +10,7 @@ probe until the first response has told it the limit. "warm" makes one call firs
 so the gather is admitted at once; raw aiohttp makes the same first call. Garbage collection is included, as
 users run with it; its share moves by a few percent with N, so compare figures from one run.
 
-    python benchmarks/cpu_instructions.py            # about four minutes; needs valgrind
+    python benchmarks/cpu_instructions.py            # about three minutes; needs valgrind
 """
 
 from __future__ import annotations
