@@ -165,7 +165,9 @@ class BaseClient:
         }
         if payload is not None:
             headers["Content-Type"] = "application/json"
-        url = self._base_url + path + query_string(params) if params else self._base_url + path
+        url = self._base_url + path
+        if params:
+            url += query_string(params)
         request = HttpRequest(method, url, headers, payload)
         deadline = math.inf if self._retry.deadline is None else self._clock() + self._retry.deadline
         try:  # the first attempt is awaited directly: no retry machinery on the path most calls take
@@ -301,8 +303,11 @@ def _page_decoder(item_model: type[T]) -> Callable[[ApiResponse], Page[T]]:
     if decoder is None:
         what = f"a page of {item_model.__name__}"
 
+        def decode_page(data: Any) -> Page[T]:
+            return to_page(data, item_model)
+
         def decoder(response: ApiResponse) -> Page[T]:
-            return _decode_as(response.status, response.data, lambda data: to_page(data, item_model), what)
+            return _decode_as(response.status, response.data, decode_page, what)
 
         _page_decoders[item_model] = decoder
     return decoder
