@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import tenacity
 
-from skipcall_async import SkipcallClient
+from skipcall_async import RateLimitPolicy, SkipcallClient
 from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule, RecordedRequest
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "img" / "pacing.png"
@@ -31,7 +31,8 @@ class TooMany(Exception):
 
 
 async def sdk(server: FakeSkipcall, ids: list[str]) -> None:
-    async with SkipcallClient(server.api_key, base_url=server.url, rate_limit_window=server.api.rule.window) as client:
+    policy = RateLimitPolicy(window=server.api.rule.window)
+    async with SkipcallClient(server.api_key, base_url=server.url, rate_limiting=policy) as client:
         await asyncio.gather(*(client.get_call(i) for i in ids))
 
 

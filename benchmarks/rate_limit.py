@@ -34,7 +34,7 @@ import aiohttp
 import tenacity
 from aiolimiter import AsyncLimiter
 
-from skipcall_async import ResponseEvent, SkipcallClient
+from skipcall_async import RateLimitPolicy, ResponseEvent, SkipcallClient
 from skipcall_async.testing import DEFAULT_KEY
 
 RULES = [
@@ -65,7 +65,7 @@ async def server_process(*args: str):  # type: ignore[no-untyped-def]
 
 async def call_ids(url: str, count: int, window: float = 60.0) -> list[str]:
     # The governor is shared per key and configured by the first client: state the window here too.
-    async with SkipcallClient(DEFAULT_KEY, base_url=url, rate_limit_window=window) as client:
+    async with SkipcallClient(DEFAULT_KEY, base_url=url, rate_limiting=RateLimitPolicy(window=window)) as client:
         page = await client.list_calls(size=100)
     ids = [c.id for c in page.items]
     return [ids[i % len(ids)] for i in range(count)]
@@ -90,7 +90,8 @@ async def run_sdk(url: str, ids: list[str], tally: Tally, window: float) -> None
         tally.sent += 1
         tally.rate_limited += event.status == 429
 
-    async with SkipcallClient(DEFAULT_KEY, base_url=url, on_response=on_response, rate_limit_window=window) as client:
+    policy = RateLimitPolicy(window=window)
+    async with SkipcallClient(DEFAULT_KEY, base_url=url, on_response=on_response, rate_limiting=policy) as client:
         results = await asyncio.gather(*(client.get_call(i) for i in ids), return_exceptions=True)
     tally.failures = sum(isinstance(r, BaseException) for r in results)
 

@@ -16,11 +16,12 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RateLimitWaitError,
     ServerError,
     SkipcallError,
+    TooManyRequestsError,
 )
-from ._events import RateLimitWaitEvent, RequestEvent, ResponseEvent
-from ._governor import Governor, RateLimitState, RateLimitStore
+from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent
 from ._headers import RateLimitHeaders
 from ._limiter import RateLimitSnapshot
 from ._models import (
@@ -56,7 +57,10 @@ from ._models import (
     Workspace,
     WorkspaceMember,
 )
-from ._retry import RetryEvent, RetryPolicy
+from ._rate_policy import RateLimitPolicy
+from ._redis import RedisRateLimitStore
+from ._retry import RetryPolicy
+from ._stores import InProcessRateLimitStore, RateLimitStore
 from ._types import NOT_GIVEN
 from ._version import __version__
 
@@ -78,8 +82,9 @@ __all__ = [
     "ConfigurationError",
     "Contact",
     "DecodeError",
-    "Governor",
     "Health",
+    "Hook",
+    "InProcessRateLimitStore",
     "LastModificationSource",
     "Model",
     "NOT_GIVEN",
@@ -90,10 +95,12 @@ __all__ = [
     "PhoneNumber",
     "RateLimitError",
     "RateLimitHeaders",
+    "RateLimitPolicy",
     "RateLimitSnapshot",
-    "RateLimitState",
     "RateLimitStore",
+    "RateLimitWaitError",
     "RateLimitWaitEvent",
+    "RedisRateLimitStore",
     "RequestEvent",
     "ResponseEvent",
     "RetryEvent",
@@ -113,6 +120,7 @@ __all__ = [
     "TeamStats",
     "TeamStatsEntry",
     "TeamStatsTotals",
+    "TooManyRequestsError",
     "TranscriptionStatus",
     "Utterance",
     "Workspace",

@@ -1,6 +1,6 @@
 """Client lifecycle and the one request funnel every operation goes through.
 
-``_request``: governor token -> concurrency slot -> transport -> governor.observe -> decode, the whole run
+``_request``: rate-limit token -> concurrency slot -> transport -> limiter.observe -> decode, the whole run
 retried by the policy. Operations (in ``_resources``) only say method, path, parameters and model.
 """
 
@@ -19,16 +19,17 @@ import cattrs
 
 from ._converter import structure_hook
 from ._decode import api_error, decode_json
-from ._errors import ClientClosedError, ConfigurationError, DecodeError, RateLimitError, SkipcallError
-from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, emit
-from ._governor import PLAN_WINDOW, RateLimitStore
+from ._errors import ClientClosedError, ConfigurationError, DecodeError, SkipcallError, TooManyRequestsError
+from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, emit
 from ._headers import RateLimitHeaders, retry_after
-from ._limiter import RateLimiter, RateLimitSnapshot, default_store, shared_limiter
+from ._limiter import RateLimiter, RateLimitSnapshot, Ticket
 from ._models import Page
 from ._pagination import to_page
-from ._retry import IDEMPOTENT_METHODS, RetryEvent, RetryPolicy, run_with_retries
+from ._rate_policy import RateLimitPolicy
+from ._retry import IDEMPOTENT_METHODS, RetryPolicy, run_with_retries
 from ._secret import resolve_api_key
 from ._slots import Slots
+from ._stores import resolve_store
 from ._transport import AiohttpTransport, HttpRequest, HttpResponse
 from ._urls import QueryValue, normalize_base_url, query_string, resolve_base_url
 from ._version import __version__
@@ -62,11 +63,8 @@ class BaseClient:
         session: aiohttp.ClientSession | None = None,
         max_connections: int | None = None,
         retry: RetryPolicy | None = None,
-        rate_limit: int | None = None,
-        rate_limit_probe: int = 1,
-        rate_limit_window: float = PLAN_WINDOW,
+        rate_limiting: RateLimitPolicy | None = None,
         max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
-        rate_limit_store: Callable[[], RateLimitStore] | None = None,
         on_request: Hook[RequestEvent] | None = None,
         on_response: Hook[ResponseEvent] | None = None,
         on_retry: Hook[RetryEvent] | None = None,
@@ -80,18 +78,15 @@ class BaseClient:
             raise ConfigurationError(f"max_connections must be at least 1, got {max_connections!r}")
         if max_rate_limit_wait < 0:
             raise ConfigurationError(f"max_rate_limit_wait must not be negative, got {max_rate_limit_wait!r}")
-        if rate_limit is not None and rate_limit < 1:
-            raise ConfigurationError(f"rate_limit must be at least 1 request per minute, got {rate_limit!r}")
-        if rate_limit_window <= 0:
-            raise ConfigurationError(f"rate_limit_window must be positive seconds, got {rate_limit_window!r}")
-        if rate_limit_probe < 1:
-            raise ConfigurationError(f"rate_limit_probe must be at least 1, got {rate_limit_probe!r}")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ConfigurationError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+        if rate_limiting is not None and not isinstance(rate_limiting, RateLimitPolicy):
+            raise ConfigurationError(f"rate_limiting must be a RateLimitPolicy, not {type(rate_limiting).__name__}")
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
+        self._rate_policy = rate_limiting or RateLimitPolicy()
+        self._store = resolve_store(self._rate_policy.store)
         self._max_rate_limit_wait = max_rate_limit_wait
-        self._make_store = rate_limit_store or (
-            lambda: default_store(probe=rate_limit_probe, rate_limit=rate_limit, window=rate_limit_window)
-        )
         self._transport = AiohttpTransport(
             session=session, **({"connections": max_connections} if max_connections else {})
         )
@@ -115,8 +110,14 @@ class BaseClient:
 
     async def aclose(self) -> None:
         """Close the HTTP session if the client created it (a session passed in stays open). Idempotent."""
+        if self._closed:
+            return
         self._closed = True
-        await self._transport.aclose()
+        try:
+            await self._transport.aclose()
+        finally:
+            if self._limiter is not None:
+                await self._store.detach(self._limiter)
 
     @property
     def closed(self) -> bool:
@@ -139,7 +140,7 @@ class BaseClient:
 
     def _get_limiter(self) -> RateLimiter:
         if self._limiter is None:
-            self._limiter = shared_limiter(self._base_url, self._key.fingerprint, self._make_store)
+            self._limiter = self._store.limiter(self._base_url, self._key, self._rate_policy, timeout=self._timeout)
         return self._limiter
 
     # -- the funnel --------------------------------------------------------------------------------------------
@@ -154,9 +155,37 @@ class BaseClient:
         body: Any = None,
         idempotent: bool | None = None,
     ) -> T:
-        """Send one API call through the governor, the concurrency cap and the retry policy; ``decode`` the result."""
+        """Send one API call through the rate limiter, the concurrency cap and the retry policy; ``decode`` it."""
         if self._closed:
             raise ClientClosedError("the client is closed; create a new SkipcallClient")
+        request = self._build(method, path, params, body)
+        limiter = self._get_limiter()
+        deadline = math.inf if self._retry.deadline is None else limiter.clock() + self._retry.deadline
+        try:  # the first attempt is awaited directly: no retry machinery on the path most calls take
+            response = await self._attempt(limiter, request, path, 1, at_head=False, deadline=deadline)
+        except SkipcallError as error:
+            attempts = 1
+
+            async def again(previous: BaseException) -> ApiResponse:
+                nonlocal attempts
+                attempts += 1
+                rejected = isinstance(previous, TooManyRequestsError)  # rejected by the server: back at the head
+                return await self._attempt(limiter, request, path, attempts, at_head=rejected, deadline=deadline)
+
+            response = await run_with_retries(
+                again,
+                self._retry,
+                first_error=error,
+                idempotent=method in IDEMPOTENT_METHODS if idempotent is None else idempotent,
+                deadline_at=deadline,
+                clock=limiter.clock,
+                sleep=asyncio.sleep,
+                on_retry=self._on_retry,
+            )
+        return decode(response)
+
+    def _build(self, method: str, path: str, params: Mapping[str, QueryValue] | None, body: Any) -> HttpRequest:
+        """The HTTP request of one call: the only place the key is revealed."""
         payload = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         headers = {
             "Authorization": f"Bearer {self._key.reveal()}",
@@ -168,87 +197,26 @@ class BaseClient:
         url = self._base_url + path
         if params:
             url += query_string(params)
-        request = HttpRequest(method, url, headers, payload)
-        deadline = math.inf if self._retry.deadline is None else self._clock() + self._retry.deadline
-        try:  # the first attempt is awaited directly: no retry machinery on the path most calls take
-            response = await self._attempt(request, path, 1, first=False, deadline=deadline)
-        except SkipcallError as error:
-            safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-            response = await self._retry_attempts(request, path, error, idempotent=safe, deadline=deadline)
-        return decode(response)
-
-    async def _retry_attempts(
-        self, request: HttpRequest, path: str, first_error: SkipcallError, *, idempotent: bool, deadline: float
-    ) -> ApiResponse:
-        """Attempts after a failed first one, as long as the policy says the failure is worth retrying."""
-        attempts = 1
-
-        async def attempt(previous: BaseException | None) -> ApiResponse:
-            nonlocal attempts
-            attempts += 1
-            first = isinstance(previous, RateLimitError)  # a request the server rejected re-enters the queue first
-            return await self._attempt(request, path, attempts, first=first, deadline=deadline)
-
-        return await run_with_retries(
-            attempt,
-            self._retry,
-            idempotent=idempotent,
-            sleep=asyncio.sleep,
-            on_retry=self._on_retry,
-            first_error=first_error,
-            clock=self._clock,
-            deadline_at=None if math.isinf(deadline) else deadline,
-        )
+        return HttpRequest(method, url, headers, payload)
 
     async def _attempt(
-        self, request: HttpRequest, path: str, number: int, *, first: bool, deadline: float
+        self, limiter: RateLimiter, request: HttpRequest, path: str, number: int, *, at_head: bool, deadline: float
     ) -> ApiResponse:
-        limiter = self._get_limiter()
-        if first or not limiter.try_acquire():
-            give_up_at = min(limiter.clock() + self._max_rate_limit_wait, deadline)
-            waited = await limiter.acquire(first=first, give_up_at=give_up_at)
-            if waited > 0:
-                logger.debug("%s %s waited %.3f s for the rate limit", request.method, path, waited)
-                if self._on_rate_limit_wait is not None:
-                    waiting = RateLimitWaitEvent(method=request.method, path=path, waited=waited)
-                    await emit(self._on_rate_limit_wait, waiting)
+        """One attempt: a rate-limit token, the HTTP exchange, then the limiter learns from the response."""
+        ticket = await self._admit(limiter, request, path, at_head=at_head, deadline=deadline)
         try:
-            if not self._slots.try_acquire():  # held only for the HTTP exchange: the timeout starts after
-                await self._slots.wait()
-            try:
-                if self._on_request is not None:  # events are only built for a hook that listens
-                    await emit(self._on_request, RequestEvent(method=request.method, path=path, attempt=number))
-                timeout = self._timeout
-                if deadline != math.inf:
-                    timeout = _min_timeout(timeout, deadline - self._clock())
-                started = self._clock() if self._on_response is not None else 0.0  # the clock is read when needed
-                response = await self._transport.send(request, timeout=timeout)
-            finally:
-                self._slots.release()
+            response, started = await self._exchange(limiter, request, path, number, deadline)
         except BaseException:
-            limiter.release()
+            limiter.release(ticket)
             raise
-        if self._on_response is not None:
-            event = ResponseEvent(
-                method=request.method,
-                path=path,
-                attempt=number,
-                status=response.status,
-                elapsed=self._clock() - started,
-            )
-            await emit(self._on_response, event)
-        return self._finish(limiter, request, path, response)
-
-    def _clock(self) -> float:
-        """The limiter's monotonic clock, shared by deadlines and timeouts."""
-        return self._get_limiter().clock()
-
-    def _finish(self, limiter: RateLimiter, request: HttpRequest, path: str, response: HttpResponse) -> ApiResponse:
-        """Feed the governor, then turn the response into JSON or the typed error."""
         status, headers = response.status, response.headers
         rate_headers = RateLimitHeaders.parse(headers)
         wait = retry_after(headers, local_now=time.time()) if status == 429 else None
-        limiter.observe(rate_headers, status=status, retry_after=wait)
+        await limiter.observe(ticket, rate_headers, status=status, retry_after=wait)
+        if self._on_response is not None:  # events are only built for a hook that listens
+            elapsed = limiter.clock() - started
+            event = ResponseEvent(method=request.method, path=path, attempt=number, status=status, elapsed=elapsed)
+            await emit(self._on_response, event)
         if not 200 <= status < 300:
             if status == 429:
                 logger.info("%s %s got 429; the gate is closed for this key", request.method, path)
@@ -256,6 +224,43 @@ class BaseClient:
                     wait = rate_headers.reset_after
             raise api_error(status, headers, response.body, retry_after=wait)
         return ApiResponse(status, headers, decode_json(status, response.body))
+
+    async def _admit(
+        self, limiter: RateLimiter, request: HttpRequest, path: str, *, at_head: bool, deadline: float
+    ) -> Ticket:
+        """A rate-limit token: taken at once when one is free, else queued for (a rejected request at the head)."""
+        if not at_head and limiter.try_acquire():
+            return None
+        started = limiter.clock()
+        give_up_at = min(started + self._max_rate_limit_wait, deadline)
+        ticket = await limiter.acquire(at_head=at_head, give_up_at=give_up_at)
+        waited = limiter.clock() - started
+        if waited > 0:
+            logger.debug("%s %s waited %.3f s for the rate limit", request.method, path, waited)
+            if self._on_rate_limit_wait is not None:
+                event = RateLimitWaitEvent(method=request.method, path=path, waited=waited)
+                await emit(self._on_rate_limit_wait, event)
+        return ticket
+
+    async def _exchange(
+        self, limiter: RateLimiter, request: HttpRequest, path: str, number: int, deadline: float
+    ) -> tuple[HttpResponse, float]:
+        """The HTTP exchange, holding a connection slot only while on the wire; returns the response and its start.
+
+        ``on_request`` runs before the slot is taken, so a slow hook never holds a connection.
+        """
+        if self._on_request is not None:
+            await emit(self._on_request, RequestEvent(method=request.method, path=path, attempt=number))
+        if not self._slots.try_acquire():  # the timeout starts once the slot is held
+            await self._slots.wait()
+        try:
+            timeout = self._timeout
+            if deadline != math.inf:
+                timeout = _min_timeout(timeout, deadline - limiter.clock())
+            started = limiter.clock() if self._on_response is not None else 0.0  # the clock is read when needed
+            return await self._transport.send(request, timeout=timeout), started
+        finally:
+            self._slots.release()
 
     # -- decoding helpers for operations ------------------------------------------------------------------------
 

@@ -24,10 +24,7 @@ class SkipcallClient(CallsMixin, ContactsMixin, SequencesMixin, TagsMixin, Stats
         session: an ``aiohttp.ClientSession`` to borrow; it is not closed by the client.
         max_connections: requests on the wire at once (default: the session's connection limit, 100).
         retry: a :class:`RetryPolicy` (attempts, backoff base and cap, total deadline).
-        rate_limit: the plan's requests per minute, if known: skips the one-request probe at start.
-        rate_limit_probe: requests admitted before the first rate-limit headers arrive (default 1).
-        rate_limit_window: the plan's window in seconds (documented: 60); it bounds every reset estimate.
-        max_rate_limit_wait: longest wait for a rate-limit token before :class:`RateLimitError` (seconds).
-        rate_limit_store: factory of a :class:`RateLimitStore`, to hold the key's quota elsewhere.
+        rate_limiting: a :class:`RateLimitPolicy` (the plan's limit and window if known, the probe, the store).
+        max_rate_limit_wait: longest wait for a rate-limit token before :class:`RateLimitWaitError` (seconds).
         on_request, on_response, on_retry, on_rate_limit_wait: async hooks receiving event objects.
     """

@@ -13,8 +13,8 @@ from ._errors import (
     DecodeError,
     NotFoundError,
     PermissionDeniedError,
-    RateLimitError,
     ServerError,
+    TooManyRequestsError,
 )
 
 _BY_STATUS: dict[int, type[APIError]] = {
@@ -54,7 +54,7 @@ def api_error(status: int, headers: Mapping[str, str], body: bytes, *, retry_aft
     code, message = error_fields(body)
     text = message or _default_message(status)
     if status == 429:
-        return RateLimitError(text, retry_after=retry_after, code=code, headers=headers, body=body)
+        return TooManyRequestsError(text, retry_after=retry_after, code=code, headers=headers, body=body)
     cls = _BY_STATUS.get(status, ServerError if status >= 500 else APIError)
     return cls(text, status=status, code=code, headers=headers, body=body)
 

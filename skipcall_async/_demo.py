@@ -17,8 +17,9 @@ from typing import TextIO
 import attrs
 
 from ._client import SkipcallClient
-from ._events import ResponseEvent
-from ._retry import RetryEvent, RetryPolicy
+from ._events import ResponseEvent, RetryEvent
+from ._rate_policy import RateLimitPolicy
+from ._retry import RetryPolicy
 from .testing import FAULT_PROFILES, PLANS, FakeSkipcall, RateLimitRule
 
 
@@ -71,7 +72,8 @@ async def run_demo(*, plan: str, calls: int, time_scale: float, faults: str, out
             retry=policy,
             on_response=on_response,
             on_retry=on_retry,
-            rate_limit_window=rule.window,  # the scaled "minute"; against the real API the default 60 s is right
+            # the scaled "minute"; against the real API the documented 60 s is right and need not be stated
+            rate_limiting=RateLimitPolicy(window=rule.window),
         ) as client:
 
             async def fetch(call_id: str) -> object:

@@ -8,12 +8,15 @@
     ├── DecodeError                    a 2xx body that is not the JSON (or the shape) promised
     ├── APIConnectionError             the request did not get a response (DNS, refused, reset)
     │   └── APITimeoutError            ... because a timeout fired
+    ├── RateLimitError                 the rate limit stopped the request (``retry_after``)
+    │   ├── TooManyRequestsError       429 from the server (also an APIError)
+    │   └── RateLimitWaitError         refused locally: the wait would pass ``max_rate_limit_wait`` or the deadline
     └── APIError                       the server answered with an error status
         ├── BadRequestError            400
         ├── AuthenticationError        401 (bad, revoked or missing key)
         ├── PermissionDeniedError      403 (SUBSCRIPTION_REQUIRED, PLAN_NOT_ELIGIBLE)
         ├── NotFoundError              404 (also: outside the key's workspaces)
-        ├── RateLimitError             429, or a rate-limit wait longer than allowed
+        ├── TooManyRequestsError       429 (also a RateLimitError)
         └── ServerError                5xx
 
 Low-level transport exceptions are translated once, in the transport, and never reach users. Every error
@@ -115,24 +118,42 @@ class NotFoundError(APIError):
     """404: no such resource, or it lies outside the key's workspaces."""
 
 
-class RateLimitError(APIError):
-    """429, or a rate-limit wait that would exceed ``max_rate_limit_wait`` or the caller's deadline.
+class RateLimitError(SkipcallError):
+    """The rate limit stopped the request: a 429 from the server, or a wait the client refused to make.
 
-    ``retry_after`` is the number of seconds until the server is expected to admit the request again.
+    ``retry_after`` is the number of seconds until the request could be admitted (None when unknown). Catch this
+    class for both cases; the two subclasses tell them apart.
     """
+
+    retry_after: float | None = None
+
+
+class TooManyRequestsError(RateLimitError, APIError):
+    """429: the server refused the request because the key's rate limit was exceeded (retries ran out)."""
 
     def __init__(
         self,
         message: str,
         *,
         retry_after: float | None,
-        status: int = 429,
         code: str | None = None,
         headers: Mapping[str, str] | None = None,
         body: bytes | str = b"",
     ) -> None:
         self.retry_after = retry_after
-        super().__init__(message, status=status, code=code, headers=headers, body=body)
+        APIError.__init__(self, message, status=429, code=code, headers=headers, body=body)
+
+
+class RateLimitWaitError(RateLimitError):
+    """Refused before sending: waiting for the rate limit would pass ``max_rate_limit_wait`` or the call's deadline.
+
+    The request never reached the server, so it has no HTTP status. ``retry_after`` is the wait it would have
+    needed (None when the wait has no known end, such as a shared rate-limit store that cannot be reached).
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class ServerError(APIError):

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable
+from typing import Protocol, TypeVar
 
 import attrs
-
-from ._retry import RetryEvent
 
 logger = logging.getLogger("skipcall_async")
 
 E = TypeVar("E")
-Hook = Callable[[E], Awaitable[None]]
+E_contra = TypeVar("E_contra", contravariant=True)
+
+
+class Hook(Protocol[E_contra]):
+    """An async callable that receives one event: ``async def hook(event) -> None``.
+
+    Hooks are for metrics and tracing. One that raises is logged at WARNING and never fails the request.
+    """
+
+    def __call__(self, event: E_contra, /) -> Awaitable[None]: ...
 
 
 @attrs.frozen(kw_only=True)
@@ -37,6 +44,15 @@ class ResponseEvent:
 
 
 @attrs.frozen(kw_only=True)
+class RetryEvent:
+    """Passed to ``on_retry``: the attempt that failed, its error, and the sleep before the next one."""
+
+    attempt: int
+    error: BaseException
+    delay: float
+
+
+@attrs.frozen(kw_only=True)
 class RateLimitWaitEvent:
     """Passed to ``on_rate_limit_wait`` after a request waited ``waited`` seconds for a rate-limit token."""
 
@@ -46,7 +62,7 @@ class RateLimitWaitEvent:
 
 
 async def emit(hook: Hook[E] | None, event: E) -> None:
-    """Run a user hook; a failing hook is logged, never allowed to fail the request."""
+    """Run a user hook: the one path every hook goes through. A failing hook is logged, never fails the request."""
     if hook is None:
         return
     try:

@@ -1,8 +1,8 @@
-"""The async side of the governor: a FIFO of waiting futures and one timer, shared by every task on a key.
+"""The async side of pacing: a FIFO of waiting tasks and one timer per key, and what ``client.rate_limit`` shows.
 
-No lock is held across an ``await``: the store is only touched from the event loop's thread between awaits.
-Waiters are released one by one in order (a 429-rejected request re-enters at the head), each only when the
-store grants it a token, so a reset wakes exactly as many tasks as it has tokens, not a herd.
+No lock is held across an ``await``: state is only touched from the event loop's thread between awaits. Waiters
+are released one by one in order (a request the server rejected re-enters at the head), each only when the store
+grants a token, so a reset wakes exactly as many tasks as it has tokens, not a herd.
 """
 
 from __future__ import annotations
@@ -13,23 +13,38 @@ import heapq
 import itertools
 import math
 import time
-import weakref
 from collections.abc import Callable
+from typing import Literal
 
 import attrs
 
-from ._errors import RateLimitError
-from ._governor import Governor, RateLimitState, RateLimitStore
+from ._errors import RateLimitWaitError
 from ._headers import RateLimitHeaders
+from ._interpret import HeaderInterpreter
+from ._quota import QuotaState, QuotaView
+from ._rate_policy import RateLimitPolicy
+
+Ticket = str | None  # a lease id from a shared store; None for a token of the in-process state
+StoreKind = Literal["in-process", "redis"]
 
 
 @attrs.frozen(kw_only=True)
 class RateLimitSnapshot:
-    """What ``client.rate_limit`` shows: the governor's view of the key's quota at one instant.
+    """What ``client.rate_limit`` shows: the key's quota at one instant.
 
-    ``remaining`` is what the SDK may still send in the current window (server's count minus requests in
-    flight); ``reset_at`` is the window's end on the local wall clock (None when unknown); ``waiting`` counts
-    tasks queued for a token; ``rate_limited`` counts 429 responses seen on this key.
+    Attributes:
+        limit: Requests per window, as the server last said (None until known).
+        remaining: What may still be sent in the current window: the server's count minus requests in flight
+            (None when no window is current).
+        reset_at: The current window's end, as a Unix time on the local clock (None when unknown).
+        waiting: Tasks of this process queued for a token.
+        in_flight: Requests sent and not yet answered (every process's, with a shared store).
+        rate_limited: 429 responses seen on the key (by every process, with a shared store).
+        gate_closed_for: Seconds before the pause after a 429 ends (0 when open).
+        clock_skew: Seconds the server's clock is ahead of this one, as far as its ``Date`` headers tell.
+        window: The window length that bounds reset estimates: stated, learned, or the documented minute.
+        store: Where the state lives: ``"in-process"`` or ``"redis"``.
+        degraded: True while a shared store cannot be reached and this process paces on its own.
     """
 
     limit: int | None
@@ -40,152 +55,217 @@ class RateLimitSnapshot:
     rate_limited: int
     gate_closed_for: float
     clock_skew: float | None
+    window: float
+    store: StoreKind = "in-process"
+    degraded: bool = False
 
 
-class RateLimiter:
-    """Admits requests when the store grants a token, queueing the rest in FIFO order."""
+class WaitQueue:
+    """Tasks waiting for a token, first come first served, with give-up times and a single wake-up timer.
 
-    def __init__(
-        self,
-        store: RateLimitStore,
-        *,
-        clock: Callable[[], float] | None = None,
-        wall_clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.store = store
-        self._loop = asyncio.get_running_loop()
-        self.clock = clock or self._loop.time  # monotonic seconds: the loop's clock unless a test injects one
-        self._wall_clock = wall_clock
-        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()  # FIFO, granted by result
-        self._give_ups: list[tuple[float, int, asyncio.Future[None]]] = []  # heap of finite give-up times
+    The owner decides how many waiters to grant (:meth:`grant`) and calls :meth:`settle` with the earliest time a
+    token may come, which fails the waiters that would give up before it and moves the one timer.
+    """
+
+    __slots__ = ("_give_ups", "_loop", "_sequence", "_timer", "_timer_at", "_waiters", "clock", "wake")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, clock: Callable[[], float], wake: Callable[[], None]) -> None:
+        self._loop = loop
+        self.clock = clock
+        self.wake = wake
+        self._waiters: collections.deque[asyncio.Future[Ticket]] = collections.deque()
+        self._give_ups: list[tuple[float, int, asyncio.Future[Ticket]]] = []  # heap of finite give-up times
         self._sequence = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
 
-    def try_acquire(self) -> bool:
-        """Take a token now if one is free and nobody is queued ahead; False means :meth:`acquire` must wait."""
-        return not self._waiters and self.store.reserve(self.clock()) is None
+    def __bool__(self) -> bool:
+        return bool(self._waiters)
 
-    async def acquire(self, *, first: bool = False, give_up_at: float = math.inf) -> float:
-        """Wait for a token; returns the seconds spent waiting.
+    @property
+    def live(self) -> int:
+        """Waiters still waiting (cancelled ones stay queued until they reach the head)."""
+        return sum(1 for w in self._waiters if not w.done())
 
-        ``first`` puts the caller at the head of the queue (a request the server just rejected with 429).
-        Raises :class:`RateLimitError` at once when the earliest possible admission is after ``give_up_at``.
-        """
-        start = self.clock()
-        if not self._waiters:
-            retry_at = self.store.reserve(start)
-            if retry_at is None:
-                return 0.0
-            if math.isfinite(retry_at) and retry_at > give_up_at:
-                raise _too_long(retry_at - start)
-        waiter: asyncio.Future[None] = self._loop.create_future()
-        # Queued behind others, a waiter changes nothing a wake would look at, unless it gives up soonest.
-        needs_wake = first or not self._waiters
-        if first:
+    @property
+    def timer_at(self) -> float:
+        """When the timer fires next (``inf``: no timer)."""
+        return self._timer_at
+
+    def push(self, *, at_head: bool, give_up_at: float) -> tuple[asyncio.Future[Ticket], bool]:
+        """Queue a waiter; also says whether the queue must be woken (it changes what a wake would decide)."""
+        waiter: asyncio.Future[Ticket] = self._loop.create_future()
+        needs_wake = at_head or not self._waiters  # queued behind others, a waiter changes nothing ...
+        if at_head:
             self._waiters.appendleft(waiter)
         else:
             self._waiters.append(waiter)
         if math.isfinite(give_up_at):
             heapq.heappush(self._give_ups, (give_up_at, next(self._sequence), waiter))
-            needs_wake = needs_wake or self._give_ups[0][2] is waiter
-        if needs_wake:
-            self._wake()
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.store.release(self.clock())  # granted, then cancelled before using it
-            self._wake()  # a cancelled waiter stays queued, done, and is dropped when it reaches the head
-            raise
-        return self.clock() - start
+            needs_wake = needs_wake or self._give_ups[0][2] is waiter  # ... unless it gives up soonest
+        return waiter, needs_wake
 
-    def observe(self, headers: RateLimitHeaders, *, status: int, retry_after: float | None) -> None:
-        """Feed one response to the store and admit whoever it makes room for."""
-        self.store.observe(self.clock(), self._wall_clock(), headers, status=status, retry_after=retry_after)
-        self._wake()
-
-    def release(self) -> None:
-        """Give back a token whose request got no response."""
-        self.store.release(self.clock())
-        self._wake()
-
-    def snapshot(self) -> RateLimitSnapshot:
-        state: RateLimitState = self.store.state(self.clock())
-        return RateLimitSnapshot(
-            limit=state.limit,
-            remaining=state.remaining,
-            reset_at=None if state.reset_in is None else self._wall_clock() + state.reset_in,
-            waiting=sum(1 for w in self._waiters if not w.done()),
-            in_flight=state.in_flight,
-            rate_limited=state.rate_limited,
-            gate_closed_for=state.gate_closed_for,
-            clock_skew=state.clock_skew,
-        )
-
-    def _wake(self) -> None:
-        if not self._waiters:  # the common case after a response: nobody is waiting
-            # Every waiter that left the queue was granted or is done, so no give-up time is left to police.
-            if self._give_ups:
-                self._give_ups.clear()
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer, self._timer_at = None, math.inf
-            return
-        now = self.clock()
-        retry_at = math.inf
+    def has_head(self) -> bool:
+        """Whether a live waiter is queued; done ones at the head are dropped on the way."""
         while self._waiters:
-            head = self._waiters[0]
-            if head.done():  # cancelled or failed: dropped here, never searched for
-                self._waiters.popleft()
-                continue
-            granted = self.store.reserve(now)
-            if granted is None:
-                self._waiters.popleft()
-                head.set_result(None)
-                continue
-            retry_at = granted
-            break
-        # Nobody waits past the moment they would give up, and nobody sleeps a day because a header said so.
-        # The heap keeps this O(log n) per waiter; scanning the queue on every wake would be quadratic.
+            if not self._waiters[0].done():
+                return True
+            self._waiters.popleft()
+        return False
+
+    def grant(self, ticket: Ticket) -> bool:
+        """Hand a token to the oldest live waiter; False when nobody waits."""
+        if not self.has_head():
+            return False
+        self._waiters.popleft().set_result(ticket)
+        return True
+
+    def settle(self, now: float, retry_at: float, *, poll: float = math.inf) -> None:
+        """Fail the waiters who would give up before ``retry_at``; set the timer for the next event.
+
+        ``retry_at`` is the earliest time a token may come (``inf``: only after a response); ``poll`` is a time
+        to look again regardless (a shared store's safety net). The give-up heap keeps this O(log n) per waiter.
+        """
+        if not self.has_head():
+            self._give_ups.clear()  # every waiter that left was granted or is done: no give-up is left to police
+            self._set_timer(math.inf)
+            return
         limit = retry_at if math.isfinite(retry_at) else now
         while self._give_ups and (self._give_ups[0][0] < limit or self._give_ups[0][0] <= now):
             _, _, waiter = heapq.heappop(self._give_ups)
             if not waiter.done():
-                waiter.set_exception(_too_long(retry_at - now if math.isfinite(retry_at) else None))
-        wake_at = min(retry_at, self._give_ups[0][0] if self._give_ups else math.inf)
-        if not self._waiters or not math.isfinite(wake_at):
-            wake_at = math.inf
-        if wake_at != self._timer_at:  # one timer, moved only when the next event moves
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = self._loop.call_at(wake_at, self._wake) if math.isfinite(wake_at) else None
-            self._timer_at = wake_at
+                waiter.set_exception(too_long(retry_at - now if math.isfinite(retry_at) else None))
+        wake_at = min(retry_at, poll, self._give_ups[0][0] if self._give_ups else math.inf)
+        self._set_timer(wake_at if self.has_head() else math.inf)
+
+    def _set_timer(self, wake_at: float) -> None:
+        if wake_at == self._timer_at:  # one timer, moved only when the next event moves
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_at(wake_at, self.wake) if math.isfinite(wake_at) else None
+        self._timer_at = wake_at
 
 
-def _too_long(wait: float | None) -> RateLimitError:
+class RateLimiter:
+    """Paces one key in one process: admits requests when the in-process quota grants a token, queues the rest."""
+
+    store_kind: StoreKind = "in-process"
+
+    def __init__(
+        self,
+        policy: RateLimitPolicy | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        policy = policy or RateLimitPolicy()
+        self.policy = policy
+        self._loop = asyncio.get_running_loop()
+        self.clock = clock or self._loop.time  # monotonic seconds: the loop's clock unless a test injects one
+        self.wall_clock = wall_clock
+        self.quota = QuotaState(probe=policy.probe, assumed_limit=policy.limit, window=policy.plan_window)
+        self.reader = HeaderInterpreter(window=policy.window, probe=policy.probe)
+        self.queue = WaitQueue(self._loop, self.clock, self._wake)
+
+    def __repr__(self) -> str:
+        view = self.quota.view(self.clock())
+        return (
+            f"{type(self).__name__}(store={self.store_kind!r}, limit={view.limit}, remaining={view.remaining}, "
+            f"in_flight={view.in_flight}, waiting={self.queue.live}, next_wake_in={self._next_wake_in()})"
+        )
+
+    def try_acquire(self) -> bool:
+        """Take a token now if one is free and nobody is queued ahead; False means :meth:`acquire` must wait."""
+        return not self.queue and self.quota.reserve(self.clock()) is None
+
+    async def acquire(self, *, at_head: bool = False, give_up_at: float = math.inf) -> Ticket:
+        """Wait for a token and return its ticket.
+
+        ``at_head`` puts the caller at the head of the queue (a request the server just rejected with 429).
+        Raises :class:`RateLimitWaitError` as soon as the earliest possible admission is after ``give_up_at``.
+        """
+        waiter, needs_wake = self.queue.push(at_head=at_head, give_up_at=give_up_at)
+        if needs_wake:
+            self._wake()
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release(waiter.result())  # granted, then cancelled before using it
+            self._wake()  # a cancelled waiter stays queued, done, and is dropped when it reaches the head
+            raise
+
+    async def observe(
+        self, ticket: Ticket, headers: RateLimitHeaders, *, status: int, retry_after: float | None
+    ) -> None:
+        """Feed one response to the quota and admit whoever it makes room for."""
+        self.record(headers, status=status, retry_after=retry_after)
+
+    def record(self, headers: RateLimitHeaders, *, status: int, retry_after: float | None) -> None:
+        """The synchronous core of :meth:`observe` for the in-process quota."""
+        now = self.clock()
+        seen = self.reader.read(now, self.wall_clock(), headers, status=status, retry_after=retry_after)
+        self.quota.record(now, seen)
+        if self.queue:
+            self._wake()
+
+    def release(self, ticket: Ticket) -> None:
+        """Give back a token whose request got no response."""
+        self.quota.release(self.clock())
+        self._wake()
+
+    def snapshot(self) -> RateLimitSnapshot:
+        """The key's quota now, as ``client.rate_limit`` shows it."""
+        return self._snapshot(self.quota.view(self.clock()))
+
+    def idle_until(self) -> float | None:
+        """When this key's state stops mattering (see :meth:`QuotaState.idle_until`); None while busy."""
+        if self.queue:
+            return None
+        return self.quota.idle_until(self.clock())
+
+    def _snapshot(self, view: QuotaView, *, degraded: bool = False) -> RateLimitSnapshot:
+        return RateLimitSnapshot(
+            limit=view.limit,
+            remaining=view.remaining,
+            reset_at=None if view.reset_in is None else self.wall_clock() + view.reset_in,
+            waiting=self.queue.live,
+            in_flight=view.in_flight,
+            rate_limited=view.rate_limited,
+            gate_closed_for=view.gate_closed_for,
+            clock_skew=self.reader.skew,
+            window=self.reader.bound_window,
+            store=self.store_kind,
+            degraded=degraded,
+        )
+
+    def _next_wake_in(self) -> float | None:
+        at = self.queue.timer_at
+        return None if math.isinf(at) else round(at - self.clock(), 3)
+
+    def _wake(self) -> None:
+        """Grant tokens to the head of the queue while the quota has them, then wait for the next event."""
+        if not self.queue:
+            self.queue.settle(0.0, math.inf)
+            return
+        now = self.clock()
+        self.queue.settle(now, self._grant_local(now))
+
+    def _grant_local(self, now: float) -> float:
+        """Grant in-process tokens to waiters in order; the earliest time worth asking again."""
+        while self.queue.has_head():
+            retry_at = self.quota.reserve(now)
+            if retry_at is not None:
+                return retry_at
+            self.queue.grant(None)
+        return math.inf
+
+
+def too_long(wait: float | None) -> RateLimitWaitError:
+    """The error for a waiter whose admission would come after it gives up."""
     when = f"{wait:.1f} s" if wait is not None else "an unknown time"
-    return RateLimitError(
+    return RateLimitWaitError(
         f"the rate limit would delay this request by {when}, past max_rate_limit_wait or its deadline",
         retry_after=wait,
-        code="RATE_LIMIT_WAIT_EXCEEDED",
     )
-
-
-_registry: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], RateLimiter]]
-_registry = weakref.WeakKeyDictionary()
-
-
-def shared_limiter(base_url: str, key_fingerprint: str, make_store: Callable[[], RateLimitStore]) -> RateLimiter:
-    """The one limiter for (base URL, key) in the running loop; every client on that key shares it."""
-    loop = asyncio.get_running_loop()
-    per_loop = _registry.setdefault(loop, {})
-    limiter = per_loop.get((base_url, key_fingerprint))
-    if limiter is None:
-        limiter = per_loop[(base_url, key_fingerprint)] = RateLimiter(make_store())
-    return limiter
-
-
-def default_store(*, probe: int, rate_limit: int | None, window: float) -> Governor:
-    """The in-process store, configured from the client's arguments."""
-    return Governor(probe=probe, assumed_limit=rate_limit, window=window)

@@ -1,23 +1,24 @@
 """What is retried, and how long to wait: a policy as data plus pure functions, run by tenacity.
 
-Retried: 429 (after the governor's gate), 500/502/503/504, connection errors and timeouts. GET and DELETE are
+Retried: 429 (after the key's gate), 500/502/503/504, connection errors and timeouts. GET and DELETE are
 always safe to repeat; POST and PATCH only when the request provably never reached the server (refused
 connection) or the operation is documented idempotent. Backoff is full-jitter exponential:
-``uniform(0, min(cap, base * 2 ** (retry - 1)))``, none before a 429 retry (the governor already waited).
+``uniform(0, min(cap, base * 2 ** (retry - 1)))``, none before a 429 retry (the key's gate already waits).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
-import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import attrs
 import tenacity
 
-from ._errors import APIConnectionError, RateLimitError, ServerError, SkipcallError
+from ._errors import APIConnectionError, ServerError, SkipcallError, TooManyRequestsError
+from ._events import Hook, RetryEvent, emit
 
 logger = logging.getLogger("skipcall_async")
 
@@ -52,7 +53,7 @@ class RetryPolicy:
 
     def backoff(self, retry_number: int, error: BaseException | None) -> float:
         """Seconds to sleep before retry number ``retry_number`` (1 for the first retry)."""
-        if isinstance(error, RateLimitError):
+        if isinstance(error, TooManyRequestsError):
             return 0.0
         ceiling = min(self.cap, self.base * 2 ** (retry_number - 1))
         return self.jitter(0.0, ceiling)
@@ -60,14 +61,13 @@ class RetryPolicy:
 
 def is_retryable(error: BaseException, *, idempotent: bool) -> bool:
     """Whether ``error`` may be retried for a request that is (or is not) safe to repeat."""
-    if isinstance(error, RateLimitError):
-        # The server refused without acting; a local "would wait too long" is final.
-        return error.code != "RATE_LIMIT_WAIT_EXCEEDED"
+    if isinstance(error, TooManyRequestsError):
+        return True  # the server refused without acting; the gate already waited
     if isinstance(error, APIConnectionError):
         return idempotent or not error.request_sent
     if isinstance(error, ServerError):
         return idempotent and error.status in RETRYABLE_STATUSES
-    return False
+    return False  # a local rate-limit refusal (RateLimitWaitError) is final, like everything else
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -83,44 +83,28 @@ def mark_attempts(error: BaseException, attempts: int) -> None:
 T = TypeVar("T")
 
 
-@attrs.frozen(kw_only=True)
-class RetryEvent:
-    """Passed to ``on_retry``: the attempt that failed, its error, and the sleep before the next one."""
-
-    attempt: int
-    error: BaseException
-    delay: float
-
-
 async def run_with_retries(
-    attempt: Callable[[BaseException | None], Awaitable[T]],
+    attempt: Callable[[BaseException], Awaitable[T]],
     policy: RetryPolicy,
     *,
+    first_error: SkipcallError,
     idempotent: bool,
+    deadline_at: float,
+    clock: Callable[[], float],
     sleep: Sleep,
-    on_retry: Callable[[RetryEvent], Awaitable[None]] | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    first_error: SkipcallError | None = None,
-    deadline_at: float | None = None,
+    on_retry: Hook[RetryEvent] | None = None,
 ) -> T:
-    """Call ``attempt(previous_error)`` until it succeeds, the error is final, or the policy says stop.
+    """Attempts after a failed first one, until one succeeds, an error is final, or the policy says stop.
 
-    The deadline counts from the call's start, first attempt included: no retry starts that would end past it.
-    A caller that already made the first attempt passes its ``first_error`` and its ``deadline_at`` (on ``clock``).
+    The caller makes the first attempt itself (most calls succeed at once, so tenacity is only entered after a
+    failure) and passes its error. ``attempt(previous_error)`` makes the next one. ``deadline_at`` (on ``clock``,
+    ``inf`` for none) counts from the call's start: no retry starts that would end past it.
     """
-    if deadline_at is None and policy.deadline is not None:
-        deadline_at = clock() + policy.deadline
-    if first_error is None:
-        # Fast path: most calls succeed at once, so tenacity is only entered after a retryable failure.
-        try:
-            return await attempt(None)
-        except SkipcallError as error:
-            first_error = error
     if policy.max_attempts == 1 or not is_retryable(first_error, idempotent=idempotent):
         mark_attempts(first_error, 1)
         raise first_error
     stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(policy.max_attempts)
-    if deadline_at is not None:
+    if math.isfinite(deadline_at):
         stop = stop | _StopAtDeadline(deadline_at, clock)
 
     async def before_sleep(state: tenacity.RetryCallState) -> None:
@@ -129,8 +113,8 @@ async def run_with_retries(
         logger.info(
             "retrying after %s (attempt %d failed), sleeping %.2f s", _describe(error), state.attempt_number, delay
         )
-        if on_retry is not None and error is not None:
-            await on_retry(RetryEvent(attempt=state.attempt_number, error=error, delay=delay))
+        if error is not None:
+            await emit(on_retry, RetryEvent(attempt=state.attempt_number, error=error, delay=delay))
 
     retrying = tenacity.AsyncRetrying(
         stop=stop,
@@ -140,15 +124,14 @@ async def run_with_retries(
         before_sleep=before_sleep,
         reraise=True,
     )
-    replayed: SkipcallError = first_error
-    previous: BaseException | None = first_error
+    previous: BaseException = first_error
     number = 1
     try:
         async for try_ in retrying:
             number = try_.retry_state.attempt_number
             with try_:
                 if number == 1:  # replay the failure already seen, so tenacity's stop/wait/hooks judge it
-                    raise replayed
+                    raise first_error
                 try:
                     return await attempt(previous)
                 except SkipcallError as error:

@@ -21,6 +21,11 @@ class ApiKey:
         # A short digest identifies the key in the rate-limit registry and in debugging without revealing it.
         self.fingerprint = hashlib.sha256(value.encode()).hexdigest()[:12]
 
+    def digest(self, *context: str) -> str:
+        """A one-way digest of the key with ``context`` (24 hex digits): names shared state without storing the key."""
+        material = "\0".join(("skipcall-async", *context, self._value)).encode()
+        return hashlib.sha256(material).hexdigest()[:24]
+
     def reveal(self) -> str:
         """The key itself: only the request funnel calls this, to build the Authorization header."""
         return self._value

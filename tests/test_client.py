@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 from conftest import API_KEY, Backend, LocalServer
 
-from skipcall_async import ClientClosedError, ConfigurationError, SkipcallClient
+from skipcall_async import ClientClosedError, ConfigurationError, RateLimitPolicy, SkipcallClient
 from skipcall_async._secret import API_KEY_ENV
 
 
@@ -75,14 +75,31 @@ async def test_an_owned_session_is_created_lazily_and_closed(server: LocalServer
         ({"timeout": 0}, "timeout"),
         ({"max_connections": 0}, "max_connections"),
         ({"max_rate_limit_wait": -1}, "max_rate_limit_wait"),
-        ({"rate_limit": 0}, "rate_limit"),
-        ({"rate_limit_probe": 0}, "rate_limit_probe"),
+        ({"rate_limiting": 100}, "rate_limiting must be a RateLimitPolicy"),
+        ({"retry": 3}, "retry must be a RetryPolicy"),
     ],
 )
 def test_bad_configuration_names_the_argument(kwargs: dict[str, float], message: str) -> None:
     """Each invalid constructor argument raises ConfigurationError naming it."""
     with pytest.raises(ConfigurationError, match=message):
         SkipcallClient(API_KEY, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"limit": 0}, "RateLimitPolicy.limit must be an int of at least 1, got 0"),
+        ({"limit": 1.5}, "RateLimitPolicy.limit must be an int"),
+        ({"probe": 0}, "RateLimitPolicy.probe must be an int of at least 1"),
+        ({"window": 0}, "RateLimitPolicy.window must be positive seconds or None, got 0"),
+        ({"window": -60.0}, "RateLimitPolicy.window must be positive"),
+        ({"store": "redis://x"}, "RateLimitPolicy.store must be an InProcessRateLimitStore or a RedisRateLimitStore"),
+    ],
+)
+def test_a_bad_rate_limit_policy_names_the_field(kwargs: dict[str, object], message: str) -> None:
+    """The policy validates itself once, on construction (the store when a client takes it up)."""
+    with pytest.raises(ConfigurationError, match=message):
+        SkipcallClient(API_KEY, rate_limiting=RateLimitPolicy(**kwargs))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import examples as ex
@@ -19,6 +21,7 @@ from skipcall_async import (
     RetryPolicy,
     ServerError,
     SkipcallClient,
+    TooManyRequestsError,
 )
 from skipcall_async._decode import api_error, decode_json, error_fields
 
@@ -49,7 +52,7 @@ ERROR_TABLE: list[tuple[int, Any, type[APIError], str | None, str]] = [
     (
         429,
         {"error": {"code": "RATE_LIMITED", "message": "slow down", "status": 429}},
-        RateLimitError,
+        TooManyRequestsError,
         "RATE_LIMITED",
         "slow down",
     ),
@@ -68,7 +71,7 @@ def test_error_status_and_body_map_to_a_typed_error(
     assert type(error) is cls
     assert (error.status, error.code, error.message) == (status, code, message)
     assert error.headers == {"X-Request-Id": "r-1"}
-    if cls is RateLimitError:
+    if cls is TooManyRequestsError:
         assert isinstance(error, RateLimitError)
         assert error.retry_after == 3.0
 
@@ -128,3 +131,33 @@ async def test_an_html_502_page_is_a_server_error_not_a_crash(backend: Backend) 
             await client.get_call("x")
     assert info.value.status == 502
     assert "502 Bad Gateway" in info.value.snippet
+
+
+def _tree(text: str) -> list[tuple[int, str]]:
+    """(depth, class name) for each line of a drawn exception tree."""
+    rows, base = [], 0
+    for line in text.splitlines():
+        match = re.match(r"^([\s│├└─]*?)([A-Z][A-Za-z]+)\s", line + " ")
+        if match and match.group(2) == "SkipcallError" and not rows:
+            base = len(match.group(1))
+            rows.append((0, "SkipcallError"))
+        elif match and rows and ("├" in line or "└" in line):
+            rows.append(((len(match.group(1)) - base) // 4, match.group(2)))
+    return rows
+
+
+def test_the_exception_tree_is_drawn_alike_in_the_code_and_the_docs_and_is_true() -> None:
+    """The tree in _errors.py's docstring equals the one in docs/errors.md, and every edge is a real subclass."""
+    import skipcall_async
+    from skipcall_async import _errors
+
+    code = _tree(_errors.__doc__ or "")
+    docs = _tree((Path(__file__).parent.parent / "docs" / "errors.md").read_text())
+    assert code == docs
+    assert len(code) >= 14
+    parents: list[str] = []
+    for depth, name in code:
+        parents = [*parents[:depth], name]
+        cls = getattr(skipcall_async, name)
+        if depth:
+            assert issubclass(cls, getattr(skipcall_async, parents[depth - 1])), (name, parents)

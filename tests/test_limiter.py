@@ -9,9 +9,9 @@ import pytest
 from conftest import API_KEY, LocalServer, Reply
 
 from skipcall_async import (
-    Governor,
-    RateLimitError,
     RateLimitHeaders,
+    RateLimitPolicy,
+    RateLimitWaitError,
     RateLimitWaitEvent,
     RequestEvent,
     ResponseEvent,
@@ -27,7 +27,7 @@ def spent_window(reset_in: float) -> RateLimitHeaders:
 
 async def test_waiters_are_released_in_fifo_order_one_token_each() -> None:
     """Three waiters, then a window with two tokens: the first two go, in order; the third keeps waiting."""
-    limiter = RateLimiter(Governor())
+    limiter = RateLimiter()
     await limiter.acquire()
     order: list[int] = []
 
@@ -38,7 +38,7 @@ async def test_waiters_are_released_in_fifo_order_one_token_each() -> None:
     tasks = [asyncio.create_task(wait(n)) for n in range(3)]
     await asyncio.sleep(0)
     assert limiter.snapshot().waiting == 3
-    limiter.observe(RateLimitHeaders(limit=10, remaining=2, reset_after=60), status=200, retry_after=None)
+    limiter.record(RateLimitHeaders(limit=10, remaining=2, reset_after=60), status=200, retry_after=None)
     await asyncio.sleep(0)
     assert order == [0, 1]
     assert limiter.snapshot().waiting == 1
@@ -48,7 +48,7 @@ async def test_waiters_are_released_in_fifo_order_one_token_each() -> None:
 
 async def test_cancelling_a_waiter_leaks_nothing() -> None:
     """A cancelled waiter leaves the queue; a granted-then-cancelled one returns its token."""
-    limiter = RateLimiter(Governor())
+    limiter = RateLimiter()
     await limiter.acquire()
     waiter = asyncio.create_task(limiter.acquire())
     await asyncio.sleep(0)
@@ -56,20 +56,20 @@ async def test_cancelling_a_waiter_leaks_nothing() -> None:
     with pytest.raises(asyncio.CancelledError):
         await waiter
     assert limiter.snapshot().waiting == 0
-    limiter.release()
+    limiter.release(None)
     assert limiter.snapshot().in_flight == 0
     await limiter.acquire()  # the probe slot is free again
     assert limiter.snapshot().in_flight == 1
 
 
 async def test_a_wait_past_the_limit_fails_at_once() -> None:
-    """A reset an hour away with a 1 s allowance raises RateLimitError immediately, with the wait."""
-    limiter = RateLimiter(Governor())
+    """A 429 asking for an hour, with a 1 s allowance, raises RateLimitWaitError at once, with the wait."""
+    limiter = RateLimiter()
     await limiter.acquire()
-    limiter.observe(spent_window(3600), status=200, retry_after=None)
+    limiter.record(RateLimitHeaders(), status=429, retry_after=3600.0)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    with pytest.raises(RateLimitError) as info:
+    with pytest.raises(RateLimitWaitError) as info:
         await limiter.acquire(give_up_at=loop.time() + 1.0)
     assert loop.time() - started < 0.5
     assert info.value.retry_after == pytest.approx(3600, abs=1)
@@ -77,55 +77,57 @@ async def test_a_wait_past_the_limit_fails_at_once() -> None:
 
 async def test_a_waiter_gives_up_when_its_deadline_passes() -> None:
     """Waiting on an unanswered probe, a waiter with a deadline fails when it passes instead of hanging."""
-    limiter = RateLimiter(Governor())
+    limiter = RateLimiter()
     await limiter.acquire()
     loop = asyncio.get_running_loop()
-    with pytest.raises(RateLimitError):
+    with pytest.raises(RateLimitWaitError):
         await limiter.acquire(give_up_at=loop.time() + 0.05)
     assert limiter.snapshot().waiting == 0
 
 
 async def test_a_waiter_behind_others_still_gives_up_at_its_own_deadline() -> None:
     """Queued behind a patient waiter, one with a short deadline fails on time; the patient one keeps its place."""
-    limiter = RateLimiter(Governor())
+    limiter = RateLimiter()
     await limiter.acquire()
     loop = asyncio.get_running_loop()
     patient = asyncio.create_task(limiter.acquire(give_up_at=loop.time() + 60))
     await asyncio.sleep(0)
     started = loop.time()
-    with pytest.raises(RateLimitError):
+    with pytest.raises(RateLimitWaitError):
         await asyncio.wait_for(limiter.acquire(give_up_at=loop.time() + 0.05), timeout=2)
     assert loop.time() - started < 1.0
     assert not patient.done()
     assert limiter.snapshot().waiting == 1
-    limiter.release()  # the probe's request ended without a response: the patient waiter takes its place
+    limiter.release(None)  # the probe's request ended without a response: the patient waiter takes its place
     await asyncio.wait_for(patient, timeout=2)
 
 
 async def test_the_timer_releases_waiters_at_the_reset() -> None:
     """No response needed: the single timer admits the head when the window resets."""
-    limiter = RateLimiter(Governor(margin=0.0))
+    limiter = RateLimiter()
+    limiter.quota.margin = 0.0
     await limiter.acquire()
-    limiter.observe(spent_window(0.05), status=200, retry_after=None)
-    waited = await asyncio.wait_for(limiter.acquire(), timeout=2)
-    assert 0.03 < waited < 1.0
+    limiter.record(spent_window(0.05), status=200, retry_after=None)
+    started = limiter.clock()
+    await asyncio.wait_for(limiter.acquire(), timeout=2)
+    assert 0.03 < limiter.clock() - started < 1.0
 
 
 async def test_a_rejected_request_goes_first() -> None:
-    """acquire(first=True) jumps the queue."""
-    limiter = RateLimiter(Governor())
+    """acquire(at_head=True) jumps the queue."""
+    limiter = RateLimiter()
     await limiter.acquire()
     order: list[str] = []
 
-    async def wait(name: str, first: bool) -> None:
-        await limiter.acquire(first=first)
+    async def wait(name: str, at_head: bool) -> None:
+        await limiter.acquire(at_head=at_head)
         order.append(name)
 
     tasks = [asyncio.create_task(wait("queued", False))]
     await asyncio.sleep(0)
     tasks.append(asyncio.create_task(wait("rejected", True)))
     await asyncio.sleep(0)
-    limiter.observe(RateLimitHeaders(limit=10, remaining=1, reset_after=60), status=200, retry_after=None)
+    limiter.record(RateLimitHeaders(limit=10, remaining=1, reset_after=60), status=200, retry_after=None)
     await asyncio.sleep(0)
     assert order == ["rejected"]
     tasks[0].cancel()
@@ -136,7 +138,9 @@ async def test_the_concurrency_cap_bounds_requests_on_the_wire(server: LocalServ
     """With max_connections=3, never more than three requests are in the server at once."""
     server.reply_for = lambda sent: Reply(json={"id": sent.raw_path.rsplit("/", 1)[-1]})  # type: ignore[assignment]
     server.delay = 0.02
-    async with SkipcallClient(API_KEY, base_url=server.url, max_connections=3, rate_limit_probe=50) as client:
+    async with SkipcallClient(
+        API_KEY, base_url=server.url, max_connections=3, rate_limiting=RateLimitPolicy(probe=50)
+    ) as client:
         calls = await asyncio.gather(*(client.get_call(str(i)) for i in range(20)))
     assert [c.id for c in calls] == [str(i) for i in range(20)]
     assert server.peak == 3
@@ -205,7 +209,7 @@ class CountingTime(float):
 
 async def test_queueing_thousands_of_waiters_is_not_quadratic() -> None:
     """At cold start thousands of tasks queue behind the probe; each arrival must not rescan the whole queue."""
-    limiter = RateLimiter(Governor())
+    limiter = RateLimiter()
     await limiter.acquire()  # the probe, in flight
     loop = asyncio.get_running_loop()
     waiters = 2000
@@ -214,20 +218,21 @@ async def test_queueing_thousands_of_waiters_is_not_quadratic() -> None:
     await asyncio.sleep(0)
     assert limiter.snapshot().waiting == waiters
     assert CountingTime.comparisons < waiters * 40  # n log n; a scan per arrival would be about n * n / 2
-    limiter.observe(RateLimitHeaders(limit=10_000, remaining=10_000, reset_after=60), status=200, retry_after=None)
+    limiter.record(RateLimitHeaders(limit=10_000, remaining=10_000, reset_after=60), status=200, retry_after=None)
     await asyncio.gather(*tasks)
     assert limiter.snapshot().in_flight == waiters
 
 
-async def test_the_first_client_on_a_key_configures_the_shared_governor(server: LocalServer) -> None:
-    """A second client on the same key shares the first one's governor, window setting included."""
+async def test_the_first_client_on_a_key_configures_the_shared_limiter(server: LocalServer) -> None:
+    """A second client on the same key shares the first one's limiter, window setting included."""
     server.respond(200, {"status": "ok"})
-    async with SkipcallClient(API_KEY, base_url=server.url, rate_limit_window=7.0) as first:
+    first_policy = RateLimitPolicy(window=7.0)
+    async with SkipcallClient(API_KEY, base_url=server.url, rate_limiting=first_policy) as first:
         await first.health()
-        async with SkipcallClient(API_KEY, base_url=server.url, rate_limit_window=60.0) as second:
+        second_policy = RateLimitPolicy(window=60.0)
+        async with SkipcallClient(API_KEY, base_url=server.url, rate_limiting=second_policy) as second:
             await second.health()
             assert second._get_limiter() is first._get_limiter()
-            store = second._get_limiter().store
-            assert isinstance(store, Governor)
-            assert store.window == 7.0
+            assert second._get_limiter().policy is first_policy
+            assert second.rate_limit.window == 7.0
     assert len(server.sent) == 2

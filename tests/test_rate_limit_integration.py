@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from skipcall_async import SkipcallClient
+from skipcall_async import RateLimitPolicy, SkipcallClient
 from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule
 
 SCALE = 30.0  # the one-minute window lasts 2 s
@@ -48,7 +48,8 @@ async def test_a_large_gather_never_trips_the_limit(rule: RateLimitRule) -> None
     """Zero 429s, and the server admits the last request close to the earliest moment its rule allows."""
     async with FakeSkipcall(rate_limit=rule, calls=600) as server:
         ids = [c for c in server.store.calls if server.store.visible(server.store.call_workspace[c])][:REQUESTS]
-        async with SkipcallClient(server.api_key, base_url=server.url, rate_limit_window=rule.window) as client:
+        policy = RateLimitPolicy(window=rule.window)
+        async with SkipcallClient(server.api_key, base_url=server.url, rate_limiting=policy) as client:
             calls = await asyncio.gather(*(client.get_call(i) for i in ids))
             snapshot = client.rate_limit
     assert [c.id for c in calls] == ids

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Awaitable, Callable
+
 import pytest
 from conftest import API_KEY, Backend
 
@@ -9,13 +13,16 @@ from skipcall_async import (
     APIConnectionError,
     APITimeoutError,
     BadRequestError,
-    RateLimitError,
+    RateLimitWaitError,
     RetryEvent,
     RetryPolicy,
     ServerError,
     SkipcallClient,
+    SkipcallError,
+    TooManyRequestsError,
 )
-from skipcall_async._retry import is_retryable, run_with_retries
+from skipcall_async._events import Hook
+from skipcall_async._retry import Sleep, is_retryable, run_with_retries
 
 
 def highest(low: float, high: float) -> float:
@@ -40,6 +47,32 @@ def server_error(status: int = 503) -> ServerError:
     return ServerError("down", status=status)
 
 
+async def run(
+    script: Script | Callable[[BaseException | None], Awaitable[str]],
+    policy: RetryPolicy,
+    *,
+    idempotent: bool,
+    sleep: Sleep,
+    on_retry: Hook[RetryEvent] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> str:
+    """What the client's funnel does: the first attempt by itself, the rest through ``run_with_retries``."""
+    deadline = math.inf if policy.deadline is None else clock() + policy.deadline
+    try:
+        return await script(None)
+    except SkipcallError as error:
+        return await run_with_retries(
+            script,
+            policy,
+            first_error=error,
+            idempotent=idempotent,
+            deadline_at=deadline,
+            clock=clock,
+            sleep=sleep,
+            on_retry=on_retry,
+        )
+
+
 async def test_backoff_is_full_jitter_exponential_with_a_cap() -> None:
     """Delays are uniform(0, min(cap, base * 2**n)): with the top of the range drawn, 0.5, 1, 2, 2."""
     slept: list[float] = []
@@ -49,7 +82,7 @@ async def test_backoff_is_full_jitter_exponential_with_a_cap() -> None:
 
     policy = RetryPolicy(max_attempts=5, base=0.5, cap=2.0, jitter=highest)
     script = Script(*(server_error() for _ in range(4)))
-    assert await run_with_retries(script, policy, idempotent=True, sleep=sleep) == "ok"
+    assert await run(script, policy, idempotent=True, sleep=sleep) == "ok"
     assert slept == [0.5, 1.0, 2.0, 2.0]
 
 
@@ -65,7 +98,7 @@ async def test_jitter_draws_between_zero_and_the_ceiling() -> None:
         return None
 
     policy = RetryPolicy(max_attempts=4, base=1.0, cap=3.0, jitter=record)
-    await run_with_retries(Script(server_error(), server_error(), server_error()), policy, idempotent=True, sleep=sleep)
+    await run(Script(server_error(), server_error(), server_error()), policy, idempotent=True, sleep=sleep)
     assert ranges == [(0.0, 1.0), (0.0, 2.0), (0.0, 3.0)]
 
 
@@ -76,10 +109,10 @@ async def test_a_429_is_retried_at_once_and_marked_first_in_line() -> None:
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    script = Script(RateLimitError("slow", retry_after=1.0))
-    await run_with_retries(script, RetryPolicy(jitter=highest), idempotent=False, sleep=sleep)
+    script = Script(TooManyRequestsError("slow", retry_after=1.0))
+    await run(script, RetryPolicy(jitter=highest), idempotent=False, sleep=sleep)
     assert slept == [0.0]
-    assert isinstance(script.previous[1], RateLimitError)
+    assert isinstance(script.previous[1], TooManyRequestsError)
 
 
 async def test_attempts_are_counted_on_the_final_error() -> None:
@@ -89,7 +122,7 @@ async def test_attempts_are_counted_on_the_final_error() -> None:
         return None
 
     with pytest.raises(ServerError) as info:
-        await run_with_retries(
+        await run(
             Script(*(server_error() for _ in range(5))), RetryPolicy(max_attempts=3), idempotent=True, sleep=sleep
         )
     assert info.value.attempts == 3
@@ -106,7 +139,7 @@ async def test_on_retry_hears_each_retry() -> None:
     async def sleep(_: float) -> None:
         return None
 
-    await run_with_retries(
+    await run(
         Script(server_error(), server_error()),
         RetryPolicy(jitter=highest, base=1.0),
         idempotent=True,
@@ -128,8 +161,8 @@ SENT = APIConnectionError("reset", request_sent=True)
         (server_error(504), True, True),
         (server_error(501), True, False),
         (server_error(503), False, False),
-        (RateLimitError("x", retry_after=1), False, True),
-        (RateLimitError("x", retry_after=99, code="RATE_LIMIT_WAIT_EXCEEDED"), True, False),
+        (TooManyRequestsError("x", retry_after=1), False, True),
+        (RateLimitWaitError("x", retry_after=99), True, False),
         (SENT, True, True),
         (SENT, False, False),
         (NOT_SENT, False, True),
@@ -206,5 +239,5 @@ async def test_the_deadline_counts_the_first_attempt() -> None:
 
     policy = RetryPolicy(max_attempts=5, base=2.0, cap=2.0, deadline=10.0, jitter=highest)
     with pytest.raises(ServerError) as info:
-        await run_with_retries(slow_first, policy, idempotent=True, sleep=sleep, clock=lambda: now[0])
+        await run(slow_first, policy, idempotent=True, sleep=sleep, clock=lambda: now[0])
     assert info.value.attempts == 1

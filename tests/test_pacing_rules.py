@@ -1,4 +1,7 @@
-"""The pure governor, driven by a fake clock: windows, skew, ordering, reset formats, garbage, the 429 gate."""
+"""The pure pacing rules, driven by a fake clock: windows, skew, ordering, reset formats, garbage, the 429 gate.
+
+``Governor`` here is the pair the in-process limiter drives: the header interpreter and the quota state.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,11 @@ import math
 
 import pytest
 
-from skipcall_async import Governor, RateLimitHeaders
+from skipcall_async import RateLimitHeaders
 from skipcall_async._headers import retry_after
+from skipcall_async._interpret import HeaderInterpreter
+from skipcall_async._quota import QuotaState, QuotaView
+from skipcall_async._rate_policy import PLAN_WINDOW
 
 WALL = 1_800_000_000.0  # local wall clock at monotonic 0
 
@@ -25,8 +31,37 @@ def headers(
     return RateLimitHeaders.parse(raw)
 
 
+class Governor:
+    """A header interpreter and a quota state wired as the in-process limiter wires them."""
+
+    def __init__(
+        self, *, probe: int = 1, assumed_limit: int | None = None, window: float | None = None, margin: float = 0.05
+    ) -> None:
+        self.reader = HeaderInterpreter(window=window, probe=probe)
+        self.quota = QuotaState(
+            probe=probe,
+            assumed_limit=assumed_limit,
+            window=window or PLAN_WINDOW,
+            margin=margin,
+            random=lambda: 1.0,  # the top of the backoff range: deterministic
+        )
+        self.margin = margin
+
+    def reserve(self, now: float) -> float | None:
+        return self.quota.reserve(now)
+
+    def release(self, now: float) -> None:
+        self.quota.release(now)
+
+    def observe(self, now: float, h: RateLimitHeaders, *, status: int = 200, after: float | None = None) -> None:
+        self.quota.record(now, self.reader.read(now, WALL + now, h, status=status, retry_after=after))
+
+    def state(self, now: float) -> QuotaView:
+        return self.quota.view(now)
+
+
 def observe(gov: Governor, now: float, h: RateLimitHeaders, status: int = 200, after: float | None = None) -> None:
-    gov.observe(now, WALL + now, h, status=status, retry_after=after)
+    gov.observe(now, h, status=status, after=after)
 
 
 def admit(gov: Governor, now: float, cap: int = 1_000) -> int:
@@ -147,7 +182,7 @@ def test_skew_estimate_tightens_with_more_responses() -> None:
     skew = 90.4
     for now in (0.0, 0.3, 0.59):
         observe(gov, now, headers(50, "30", date=formatdate(int(WALL + now + skew), usegmt=True)))
-    assert gov.state(0.6).clock_skew == pytest.approx(skew - 0.99 + 0.59 + 0.01, abs=0.02)
+    assert gov.reader.skew == pytest.approx(skew - 0.99 + 0.59 + 0.01, abs=0.02)
 
 
 @pytest.mark.parametrize(
@@ -165,7 +200,7 @@ def test_skew_estimate_tightens_with_more_responses() -> None:
 def test_garbage_headers_are_ignored(raw: dict[str, str]) -> None:
     """Unreadable or negative values are dropped, never a crash; without headers nothing throttles."""
     parsed = RateLimitHeaders.parse(raw)
-    assert not parsed.complete
+    assert parsed.remaining is None or (parsed.reset_after is None and parsed.reset_epoch is None)
     gov = Governor()
     gov.reserve(0.0)
     observe(gov, 0.0, parsed)
@@ -189,12 +224,12 @@ def test_a_429_closes_the_gate_until_retry_after_then_probes() -> None:
 
 
 def test_a_429_without_retry_after_waits_for_the_reset() -> None:
-    """The reset of the 429's own headers closes the gate; without any header a fallback second does."""
+    """The reset of the 429's own headers closes the gate; without any header the backoff's first second does."""
     gov = Governor()
     gov.reserve(0.0)
     observe(gov, 0.0, headers(0, "12"), status=429)
     assert gov.reserve(0.0) == pytest.approx(12.0)
-    bare = Governor(gate_fallback=1.0)
+    bare = Governor()
     bare.reserve(0.0)
     observe(bare, 0.0, RateLimitHeaders.parse({}), status=429)
     assert bare.reserve(0.0) == pytest.approx(1.0)
@@ -238,7 +273,7 @@ def test_agreeing_clocks_use_the_precise_local_time() -> None:
     admit(gov, 0.0)
     for now in (0.0, 0.2, 0.7):
         observe(gov, now, headers(50, str((int(WALL) + 30) * 1000), date=formatdate(int(WALL + now), usegmt=True)))
-    assert gov.state(0.7).clock_skew == 0.0
+    assert gov.reader.skew == 0.0
     assert gov.state(0.7).reset_in == pytest.approx(30.0 - 0.7)
 
 
@@ -261,12 +296,98 @@ def test_a_later_response_of_the_same_window_cannot_push_the_bound_back() -> Non
     assert gov.state(1.0).remaining == 4
 
 
-def test_a_reset_far_beyond_one_window_is_believed() -> None:
-    """A server that says "an hour" means more than rounding: the bound does not override it."""
+def test_a_reset_far_beyond_the_window_on_a_success_is_doubted() -> None:
+    """A 200 saying "an hour" with nothing left: probe after a second, doubling while nothing is left."""
     gov = Governor(window=10.0)
     gov.reserve(0.0)
     observe(gov, 0.0, headers(0, "3600"))
-    assert gov.reserve(1.0) == pytest.approx(3600 + gov.margin)
+    assert gov.reserve(0.5) == pytest.approx(1.0 + gov.margin)
+    assert gov.reserve(1.05) is None  # the probe
+    observe(gov, 1.1, headers(0, "3600"))  # still nothing left: the next look is two seconds away
+    assert gov.reserve(1.2) == pytest.approx(3.1 + gov.margin)
+    assert gov.reserve(3.15) is None
+    observe(gov, 3.2, headers(7, "3600"))  # the server's window did reset: back to a second
+    assert admit(gov, 3.2) == 7
+    assert gov.reserve(3.2) == pytest.approx(4.2 + gov.margin)
+
+
+def test_a_reset_within_the_documented_minute_is_believed_without_a_stated_window() -> None:
+    """With no window stated, the documented minute is the longest believed: 59 s is not doubted."""
+    gov = Governor()
+    gov.reserve(0.0)
+    observe(gov, 0.0, headers(0, "59"))
+    assert gov.reserve(1.0) == pytest.approx(59.0 + gov.margin)
+
+
+def test_a_429_that_says_an_hour_is_believed() -> None:
+    """Only a 429 can make the client wait longer than a window: its Retry-After closes the gate for an hour."""
+    gov = Governor(window=10.0)
+    gov.reserve(0.0)
+    observe(gov, 0.0, headers(None, None), status=429, after=3600.0)
+    assert gov.reserve(1.0) == pytest.approx(3600.0)
+
+
+@pytest.mark.parametrize(("after", "reset"), [(0.0, None), (None, "0"), (None, str(int(WALL) - 30)), (0.0, "-1")])
+def test_a_429_with_a_zero_or_past_hint_backs_off_and_grows(after: float | None, reset: str | None) -> None:
+    """No usable hint: the gate stays closed for a full-jitter backoff from 1 s that doubles per 429, capped."""
+    gov = Governor(window=5.0)
+    gates = []
+    now = 0.0
+    for _ in range(5):
+        assert gov.reserve(now) is None
+        observe(gov, now, headers(None, reset), status=429, after=after)
+        gate = gov.reserve(now)
+        assert gate is not None
+        gates.append(gate - now)
+        now = gate
+    assert gates == pytest.approx([1.0, 2.0, 4.0, 5.0, 5.0])  # the top of each range: 1, 2, 4, then the window
+    assert gov.reserve(now) is None
+    observe(gov, now, headers(50, "5"))  # a success resets the streak
+    gov.quota.release(now)
+    observe(gov, now, headers(None, None), status=429)
+    assert gov.reserve(now) == pytest.approx(now + 1.0)
+
+
+def test_the_window_is_learned_from_a_fresh_window_probed_at_the_reset() -> None:
+    """Untold, the bound is the documented minute; a fresh window probed right at the reset teaches the length."""
+    gov = Governor()
+    gov.reserve(0.0)
+    observe(gov, 0.1, headers(99, "20", limit="100"))  # first window: the cold-start probe teaches nothing
+    assert gov.reader.bound_window == PLAN_WINDOW
+    assert admit(gov, 0.1) == 99
+    for _ in range(99):
+        observe(gov, 0.2, headers(0, "20", limit="100"))
+    assert gov.reserve(20.16) is None  # the probe at the reset
+    observe(gov, 20.2, headers(99, "19.9", limit="100"))  # a fresh window, 19.9 s from its first response
+    assert gov.reader.bound_window == pytest.approx(19.9)
+    assert gov.state(20.2).reset_in == pytest.approx(19.9)
+
+
+def test_a_learned_window_cuts_back_a_reset_rounded_up() -> None:
+    """Once learned, the bound removes a whole-second rounding, as a stated window does."""
+    gov = Governor()
+    gov.reader._learned = 20.0  # as after the previous test
+    gov.reserve(0.0)
+    observe(gov, 0.3, headers(99, "21", limit="100"))  # the true reset is 20 s away, sent rounded up
+    assert gov.state(0.3).reset_in == pytest.approx(20.0)
+
+
+def test_a_late_first_request_never_shrinks_the_learned_window() -> None:
+    """A window entered late (its first response well after its start) is not probed at a reset: not learned."""
+    gov = Governor()
+    gov.reserve(0.0)
+    observe(gov, 0.1, headers(99, "5", limit="100"))  # a fixed window on the clock, entered 15 s in
+    assert gov.reader.bound_window == PLAN_WINDOW
+
+
+def test_a_stated_window_is_never_replaced_by_a_learned_one() -> None:
+    """window=10 is trusted as stated, whatever the headers suggest."""
+    gov = Governor(window=10.0)
+    gov.reserve(0.0)
+    observe(gov, 0.1, headers(0, "4", limit="100"))
+    gov.reserve(4.15)
+    observe(gov, 4.2, headers(99, "4", limit="100"))
+    assert gov.reader.bound_window == 10.0
 
 
 def test_the_window_bound_removes_the_cost_of_a_skewed_clock() -> None:

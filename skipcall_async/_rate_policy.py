@@ -1,0 +1,52 @@
+"""How a key's requests are paced: a frozen policy, validated once, like :class:`RetryPolicy` for retries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+from ._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from ._stores import RateLimitStore
+
+PLAN_WINDOW: Final = 60.0  # plans are documented as requests per minute
+
+
+def _positive_or_none(_: object, attribute: attrs.Attribute[float | None], value: float | None) -> None:
+    if value is not None and not value > 0:
+        raise ConfigurationError(f"RateLimitPolicy.{attribute.name} must be positive seconds or None, got {value!r}")
+
+
+def _at_least_one_or_none(_: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ConfigurationError(f"RateLimitPolicy.{attribute.name} must be an int of at least 1, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class RateLimitPolicy:
+    """How requests on one API key are paced. Every client on the key shares one pacing state.
+
+    In a process, the first client that sends on a key configures that state; later clients share it.
+
+    Attributes:
+        limit: The plan's requests per window (100 or 1000), if known. The first window's requests then go
+            out at once instead of after a one-request probe. None: learn it from the first response.
+        window: The plan's window in seconds, trusted as stated. None (the default): the documented minute is the
+            longest window believed on a successful response, and a shorter one is learned from the headers.
+        probe: Requests sent while the key's quota is unknown (at start, after a reset, after a 429).
+        store: Where the pacing state lives: an `InProcessRateLimitStore` (this process only) or a
+            `RedisRateLimitStore` (every process of a fleet). None: Redis if the environment variable
+            `SKIPCALL_REDIS_URL` is set, else in-process.
+    """
+
+    limit: int | None = attrs.field(default=None, validator=_at_least_one_or_none)
+    window: float | None = attrs.field(default=None, validator=_positive_or_none)
+    probe: int = attrs.field(default=1, validator=_at_least_one_or_none)
+    store: RateLimitStore | None = None
+
+    @property
+    def plan_window(self) -> float:
+        """The longest window believed: the stated one, else the documented minute."""
+        return self.window if self.window is not None else PLAN_WINDOW

@@ -1,0 +1,8 @@
+"""The Redis rate-limit store: one key's pacing shared by a fleet of processes.
+
+Importing this package does not import redis-py; building a :class:`RedisRateLimitStore` does.
+"""
+
+from ._store import RedisRateLimitStore
+
+__all__ = ["RedisRateLimitStore"]

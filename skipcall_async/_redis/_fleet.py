@@ -1,0 +1,220 @@
+"""One event loop's link to the Redis store: script calls with a bounded time, health, wake-ups, reconnection.
+
+Every command is bounded (``command_timeout``) and never retried by redis-py: on the request path, a slow or
+absent Redis means "pace in-process for now", not "wait". The first failure marks the link down, logs one
+WARNING, and starts a reconnection loop with backoff; limiters fall back to their in-process quota meanwhile and
+rejoin the shared state when a PING answers again (one INFO line).
+
+Wake-ups arrive by pub/sub on one pattern subscription per loop. Messages are lost across a reconnect, so after
+every (re)subscription each limiter looks again, and each waiting limiter also polls on a timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import weakref
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+from .._quota import Observation
+from ._scripts import KEY_GRACE, RECORD, RELEASE, RESERVE, FleetView, Grant, observation_args, parse_grant, parse_view
+
+if TYPE_CHECKING:
+    from ._limiter import FleetLimiter
+    from ._store import RedisRateLimitStore
+
+logger = logging.getLogger("skipcall_async")
+
+PREFIX: Final = "skipcall-async"
+_BACKOFF_FIRST = 0.1
+_BACKOFF_CAP = 5.0
+
+
+@attrs.frozen
+class Scope:
+    """The Redis names of one (base URL, API key): a digest, never the key, in one hash tag."""
+
+    digest: str
+
+    @property
+    def keys(self) -> list[str]:
+        return [f"{PREFIX}:{{{self.digest}}}:state", f"{PREFIX}:{{{self.digest}}}:leases"]
+
+    @property
+    def channel(self) -> str:
+        return f"{PREFIX}:{{{self.digest}}}:wake"
+
+
+@attrs.frozen
+class Settings:
+    """The per-key constants every script needs, from the policy."""
+
+    probe: int
+    assumed_limit: int | None
+    window: float
+    margin: float = 0.05
+    tolerance: float = 1.0
+    backoff_base: float = 1.0
+
+
+class Fleet:
+    """Commands, health and wake-ups of one Redis store in one event loop."""
+
+    def __init__(self, store: RedisRateLimitStore) -> None:
+        import redis.asyncio as aioredis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        self.store = store
+        self._redis_errors: tuple[type[BaseException], ...] = (aioredis.RedisError, OSError, TimeoutError)
+        pool = aioredis.BlockingConnectionPool.from_url(
+            store.url_secret,
+            max_connections=store.max_connections,
+            timeout=store.command_timeout,
+            socket_timeout=store.command_timeout,
+            socket_connect_timeout=store.command_timeout,
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=0,
+            decode_responses=True,
+        )
+        self._redis = aioredis.Redis(connection_pool=pool)
+        self._scripts = {name: self._redis.register_script(source) for name, source in
+                         (("reserve", RESERVE), ("record", RECORD), ("release", RELEASE))}  # fmt: skip
+        self.healthy = True
+        self.clients = 0
+        self._limiters: weakref.WeakValueDictionary[str, FleetLimiter] = weakref.WeakValueDictionary()
+        self._background: set[asyncio.Task[Any]] = set()
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._listener = asyncio.get_running_loop().create_task(self._listen())
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "healthy" if self.healthy else "unreachable"
+        return f"Fleet({self.store.url}, {state}, keys={len(self._limiters)}, clients={self.clients})"
+
+    def register(self, scope: Scope, limiter: FleetLimiter) -> None:
+        self._limiters[scope.channel] = limiter
+
+    def limiter(self, scope: Scope) -> FleetLimiter | None:
+        return self._limiters.get(scope.channel)
+
+    # -- the three steps -------------------------------------------------------------------------------------
+
+    async def reserve(self, scope: Scope, ids: Sequence[str], settings: Settings, lease: float) -> Grant | None:
+        """Ask for a lease per id; None when Redis cannot be reached (the link is then marked down)."""
+        args: list[str | int | float] = [
+            settings.probe,
+            settings.assumed_limit or 0,
+            settings.window,
+            settings.margin,
+            lease,
+            KEY_GRACE,
+            *ids,
+        ]
+        reply = await self._run("reserve", scope, args)
+        return None if reply is None else parse_grant(reply)
+
+    async def record(self, scope: Scope, ticket: str, seen: Observation, settings: Settings) -> FleetView | None:
+        """Merge a response's observation and end its lease; None when Redis cannot be reached."""
+        args: list[str | int | float] = [
+            ticket, settings.probe, settings.margin, settings.window, settings.tolerance, settings.backoff_base,
+            random.random(), KEY_GRACE, scope.channel, *observation_args(seen),
+        ]  # fmt: skip
+        reply = await self._run("record", scope, args)
+        return None if reply is None else parse_view(reply)
+
+    def release_later(self, scope: Scope, ticket: str, settings: Settings) -> None:
+        """End a lease in the background (its request got no response); if Redis is down the lease expires."""
+        if not self.healthy or self._closed:
+            return
+        args: list[str | int | float] = [ticket, settings.probe, settings.margin, KEY_GRACE, scope.channel]
+        task = asyncio.get_running_loop().create_task(self._run("release", scope, args))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _run(self, name: str, scope: Scope, args: Sequence[str | int | float]) -> list[str] | None:
+        try:
+            async with asyncio.timeout(self.store.command_timeout):
+                reply = await self._scripts[name](keys=scope.keys, args=list(args))
+        except self._redis_errors as error:
+            self._lost(error)
+            return None
+        return list(reply)
+
+    # -- health ------------------------------------------------------------------------------------------------
+
+    def _lost(self, error: BaseException) -> None:
+        if not self.healthy or self._closed:
+            return
+        self.healthy = False
+        logger.warning(
+            "the shared rate-limit state at %s is unreachable (%s); pacing in-process until it is back",
+            self.store.url,
+            self.store.redact(f"{type(error).__name__}: {error}"),
+        )
+        self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+        self._poke_all()  # waiters queued for Redis go on in-process (or, strict, keep waiting)
+
+    async def _reconnect(self) -> None:
+        delay = _BACKOFF_FIRST
+        while not self._closed:
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+            try:
+                async with asyncio.timeout(self.store.command_timeout):
+                    await self._redis.ping()
+            except self._redis_errors:
+                delay = min(delay * 2, _BACKOFF_CAP)
+                continue
+            self.healthy = True
+            self._reconnecting = None
+            logger.info("the shared rate-limit state at %s is reachable again; pacing fleet-wide", self.store.url)
+            self._poke_all()
+            return
+
+    # -- wake-ups ----------------------------------------------------------------------------------------------
+
+    def _poke_all(self) -> None:
+        for limiter in list(self._limiters.values()):
+            limiter.poke()
+
+    async def _listen(self) -> None:
+        """Pattern-subscribe to every key's wake channel; resubscribe with backoff whenever the link breaks."""
+        delay = _BACKOFF_FIRST
+        while not self._closed:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.psubscribe(f"{PREFIX}:*:wake")
+                delay = _BACKOFF_FIRST
+                self._poke_all()  # anything published while we were not listening is lost: look again
+                while not self._closed:
+                    message = await pubsub.get_message(timeout=self.store.poll_interval)
+                    if message is not None:
+                        limiter = self._limiters.get(str(message.get("channel", "")))
+                        if limiter is not None:
+                            limiter.poke()
+            except self._redis_errors:
+                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+                delay = min(delay * 2, _BACKOFF_CAP)
+            finally:
+                with contextlib.suppress(*self._redis_errors):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Stop listening, let releases in flight finish (briefly), close the connections."""
+        self._closed = True
+        tasks = [t for t in (self._listener, self._reconnecting) if t is not None]
+        for task in tasks:
+            task.cancel()
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=self.store.command_timeout)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(*self._redis_errors):
+            await self._redis.aclose()
+            await self._redis.connection_pool.disconnect()

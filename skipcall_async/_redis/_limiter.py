@@ -1,0 +1,145 @@
+"""The limiter of one key in one process of a fleet: tokens are leases granted by Redis, in batches.
+
+The queue is the in-process one (FIFO, give-up times, one timer). What changes is who grants: a single
+reservation task asks Redis for as many leases as there are live waiters, hands out what it got in order, and
+sleeps until the time Redis names, a wake-up message, or the safety poll. So a window that opens for the fleet
+admits, in each process, exactly the waiters that process was granted: no herd.
+
+When Redis cannot be reached the inherited in-process quota takes over (the same rules, for this process
+alone); ``strict`` stores keep the waiters queued instead, within their give-up times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import uuid
+
+from .._headers import RateLimitHeaders
+from .._limiter import RateLimiter, RateLimitSnapshot, Ticket
+from .._quota import QuotaView
+from .._rate_policy import RateLimitPolicy
+from ._fleet import Fleet, Scope, Settings
+from ._scripts import FleetView
+
+
+class FleetLimiter(RateLimiter):
+    """Paces one key for this process as a member of a fleet sharing the key's quota through Redis."""
+
+    store_kind = "redis"
+
+    def __init__(self, fleet: Fleet, scope: Scope, policy: RateLimitPolicy, *, lease: float) -> None:
+        super().__init__(policy)
+        self.fleet = fleet
+        self.scope = scope
+        self.lease = lease
+        self.settings = Settings(probe=policy.probe, assumed_limit=policy.limit, window=policy.plan_window)
+        self._prefix = uuid.uuid4().hex[:16]
+        self._ids = itertools.count()
+        self._reserving: asyncio.Task[None] | None = None
+        self._poked = False
+        self._retry_at = -math.inf  # when asking Redis again is worth it (local clock)
+        self._view: FleetView | None = None
+        self._view_at = 0.0
+
+    # -- the request path ------------------------------------------------------------------------------------
+
+    def try_acquire(self) -> bool:
+        """Only the in-process fallback grants without waiting: a fleet token always costs a round trip."""
+        return self._local and super().try_acquire()
+
+    async def observe(
+        self, ticket: Ticket, headers: RateLimitHeaders, *, status: int, retry_after: float | None
+    ) -> None:
+        if ticket is None:  # granted by the in-process fallback
+            self.record(headers, status=status, retry_after=retry_after)
+            return
+        now = self.clock()
+        seen = self.reader.read(now, self.wall_clock(), headers, status=status, retry_after=retry_after)
+        self.quota.record(now, seen, held=False)  # keeps the fallback warm for an outage
+        view = await self.fleet.record(self.scope, ticket, seen, self.settings)
+        if view is not None:
+            self._remember(view)
+            if view.gate_closed_for == 0 and (view.remaining is None or view.remaining > 0):
+                self.poke()
+        elif self.queue:
+            self._wake()
+
+    def release(self, ticket: Ticket) -> None:
+        if ticket is None:
+            super().release(ticket)
+        else:
+            self.fleet.release_later(self.scope, ticket, self.settings)
+
+    def poke(self) -> None:
+        """Look again now: capacity may have come back (a wake-up message, a reconnection)."""
+        self._poked = True
+        self._retry_at = -math.inf
+        self._wake()
+
+    def snapshot(self) -> RateLimitSnapshot:
+        if self._local or self._view is None:
+            return self._snapshot(self.quota.view(self.clock()), degraded=not self.fleet.healthy)
+        view, age = self._view, self.clock() - self._view_at
+        reset_in = None if view.reset_in is None else view.reset_in - age
+        current = reset_in is not None and reset_in > 0
+        quota = QuotaView(
+            limit=view.limit,
+            remaining=view.remaining if current else None,
+            reset_in=reset_in if current else None,
+            in_flight=view.in_flight,
+            gate_closed_for=max(0.0, view.gate_closed_for - age),
+            rate_limited=view.rate_limited,
+        )
+        return self._snapshot(quota)
+
+    def idle_until(self) -> float | None:
+        return None  # a fleet limiter lives as long as its Redis link
+
+    # -- granting ----------------------------------------------------------------------------------------------
+
+    @property
+    def _local(self) -> bool:
+        """Whether tokens come from the in-process quota now (Redis unreachable, store not strict)."""
+        return not self.fleet.healthy and not self.fleet.store.strict
+
+    def _wake(self) -> None:
+        if self._local:
+            super()._wake()
+            return
+        now = self.clock()
+        if not self.queue.has_head():
+            self.queue.settle(now, math.inf)
+            return
+        if not self.fleet.healthy:  # strict: wait for Redis, within each waiter's give-up time
+            self.queue.settle(now, math.inf, poll=now + self.fleet.store.poll_interval)
+            return
+        if self._reserving is None and now >= self._retry_at:
+            self._reserving = asyncio.get_running_loop().create_task(self._reserve())
+        retry_at = self._retry_at if self._reserving is None else math.inf
+        self.queue.settle(now, retry_at, poll=now + self.fleet.store.poll_interval)
+
+    async def _reserve(self) -> None:
+        """Ask for one lease per live waiter, hand out what was granted in order, until a round falls short."""
+        try:
+            while self.queue.has_head() and self.fleet.healthy:
+                self._poked = False
+                ids = [f"{self._prefix}-{next(self._ids)}" for _ in range(self.queue.live)]
+                grant = await self.fleet.reserve(self.scope, ids, self.settings, self.lease)
+                if grant is None:
+                    return  # Redis is unreachable: the finally's wake hands the queue to the fallback
+                self._remember(grant.view)
+                for ticket in ids[: grant.granted]:
+                    if not self.queue.grant(ticket):  # the waiter left meanwhile: give its lease back
+                        self.fleet.release_later(self.scope, ticket, self.settings)
+                if grant.granted < len(ids):
+                    self._retry_at = self.clock() + grant.retry_in
+                    if not self._poked:
+                        return
+        finally:
+            self._reserving = None
+            self._wake()
+
+    def _remember(self, view: FleetView) -> None:
+        self._view, self._view_at = view, self.clock()

@@ -1,0 +1,254 @@
+"""The fleet's quota in Redis: three Lua scripts, one per request step, each atomic and timed by Redis ``TIME``.
+
+They run the rules of ``_quota.QuotaState`` (read its docstring; the tests run both against the same cases)
+for every process on a key at once:
+
+* ``reserve``: grant up to N tokens in one round trip, each as a lease (an id in a sorted set scored by its
+  expiry), and say when to ask again;
+* ``record``: merge one response's observation, end its lease, and publish a wake-up when capacity rose;
+* ``release``: end a lease whose request got no response, and publish a wake-up.
+
+Requests in flight are the unexpired leases, so a worker killed while holding some gives them back when they
+expire. Each key of one API key shares a ``{hash tag}`` (Redis Cluster keeps them on one node) and carries a
+TTL, so a fleet that stops leaves nothing behind. Times travel as seconds relative to the script's ``TIME``:
+every process compares instants on the Redis clock, never on its own. Every script returns the quota as the
+fleet sees it, for ``client.rate_limit``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Final
+
+import attrs
+
+from .._quota import Observation
+
+STATE_FIELDS: Final = ("limit", "remaining", "reset_at", "window_id", "assumed", "gate_until", "headerless",
+                       "rate_limited", "streak")  # fmt: skip
+KEY_GRACE: Final = 120.0  # seconds every key outlives the last thing it remembers (window, gate, lease)
+
+_PRELUDE = """
+local function now_s()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local function num(v)
+  if v == false or v == nil or v == '' then return nil end
+  return tonumber(v)
+end
+local function load(key)
+  local v = redis.call('HMGET', key, 'limit', 'remaining', 'reset_at', 'window_id', 'assumed', 'gate_until',
+    'headerless', 'rate_limited', 'streak')
+  return {limit = num(v[1]), remaining = num(v[2]) or 0, reset_at = num(v[3]), window_id = num(v[4]),
+    assumed = v[5] == '1', gate_until = num(v[6]), headerless = v[7] == '1', rate_limited = num(v[8]) or 0,
+    streak = num(v[9]) or 0}
+end
+local function f(x)
+  if x == nil then return '' end
+  return string.format('%.6f', x)
+end
+local function b(x) if x then return '1' end return '0' end
+local function save(keys, s, now, grace)
+  redis.call('HSET', keys[1], 'limit', f(s.limit), 'remaining', f(s.remaining), 'reset_at', f(s.reset_at),
+    'window_id', f(s.window_id), 'assumed', b(s.assumed), 'gate_until', f(s.gate_until),
+    'headerless', b(s.headerless), 'rate_limited', f(s.rate_limited), 'streak', f(s.streak))
+  local last = now
+  if s.reset_at and s.reset_at > last then last = s.reset_at end
+  if s.gate_until and s.gate_until > last then last = s.gate_until end
+  local lease = redis.call('ZRANGE', keys[2], -1, -1, 'WITHSCORES')
+  if lease[2] and tonumber(lease[2]) > last then last = tonumber(lease[2]) end
+  local ttl = math.ceil((last - now + grace) * 1000)
+  redis.call('PEXPIRE', keys[1], ttl)
+  redis.call('PEXPIRE', keys[2], ttl)
+end
+local function in_flight(keys, now)
+  redis.call('ZREMRANGEBYSCORE', keys[2], '-inf', now)
+  return redis.call('ZCARD', keys[2])
+end
+local function capacity(s, now, flying, probe, margin)
+  if s.gate_until and now < s.gate_until then return 0 end
+  if s.reset_at and now < s.reset_at + margin then return math.max(0, s.remaining - flying) end
+  if s.headerless then return 1000000000 end
+  return math.max(0, probe - flying)
+end
+local function view(s, now, flying)
+  local current = s.reset_at and now < s.reset_at
+  local remaining, reset_in = '', ''
+  if current then
+    remaining = f(math.max(0, s.remaining - flying))
+    reset_in = f(s.reset_at - now)
+  end
+  local gate = 0
+  if s.gate_until and s.gate_until > now then gate = s.gate_until - now end
+  return {f(s.limit), remaining, reset_in, tostring(flying), f(gate), tostring(s.rate_limited)}
+end
+"""
+
+RESERVE: Final = (
+    _PRELUDE
+    + """
+-- ARGV: probe, assumed limit (0: none), plan window, margin, lease seconds, grace, then the lease ids wanted
+local probe, assumed, window, margin = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local lease, grace = tonumber(ARGV[5]), tonumber(ARGV[6])
+local now = now_s()
+local flying = in_flight(KEYS, now)
+local s = load(KEYS[1])
+local granted, wanted = 0, {}
+for i = 7, #ARGV do
+  if redis.call('ZSCORE', KEYS[2], ARGV[i]) then granted = granted + 1 else wanted[#wanted + 1] = ARGV[i] end
+end
+local take, retry_at = 0, nil
+if s.gate_until and now < s.gate_until then
+  retry_at = s.gate_until
+else
+  if assumed > 0 and not s.reset_at and s.rate_limited == 0 then
+    s.remaining, s.window_id, s.reset_at, s.assumed = assumed, now + window, now + window, true
+    if not s.limit then s.limit = assumed end
+  end
+  take = math.min(#wanted, capacity(s, now, flying, probe, margin))
+  if take < #wanted then
+    if s.reset_at and now < s.reset_at + margin then retry_at = s.reset_at + margin end
+    local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    if oldest[2] and (not retry_at or tonumber(oldest[2]) < retry_at) then retry_at = tonumber(oldest[2]) end
+  end
+end
+for i = 1, take do redis.call('ZADD', KEYS[2], now + lease, wanted[i]) end
+save(KEYS, s, now, grace)
+local reply = view(s, now, flying + take)
+local retry_in = '-1'
+if retry_at then retry_in = f(math.max(0, retry_at - now)) end
+table.insert(reply, 1, retry_in)
+table.insert(reply, 1, tostring(granted + take))
+return reply
+"""
+)
+
+RECORD: Final = (
+    _PRELUDE
+    + """
+-- ARGV: lease id, probe, margin, plan window, tolerance, backoff base, jitter, grace, channel,
+--       then the observation: rate limited (0/1), limit, remaining, window id in, reset in, gate in ('' = none)
+local id, probe, margin, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local tolerance, base, jitter, grace, channel = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]),
+  tonumber(ARGV[8]), ARGV[9]
+local limited, limit, remaining = ARGV[10] == '1', num(ARGV[11]), num(ARGV[12])
+local window_id_in, reset_in, gate_in = num(ARGV[13]), num(ARGV[14]), num(ARGV[15])
+local now = now_s()
+local before_flying = in_flight(KEYS, now)
+local s = load(KEYS[1])
+local before = capacity(s, now, before_flying, probe, margin)
+redis.call('ZREM', KEYS[2], id)
+local flying = redis.call('ZCARD', KEYS[2])
+if limit then s.limit = limit end
+if remaining and window_id_in and reset_in then
+  s.headerless = false
+  local window_id, reset_at = now + window_id_in, now + reset_in
+  if window_id > now then
+    local current = s.window_id
+    if current == nil or s.reset_at == nil or s.assumed or now >= s.reset_at or window_id > current + tolerance then
+      s.remaining, s.window_id, s.reset_at, s.assumed = remaining, window_id, reset_at, false
+    elseif window_id >= current - tolerance then
+      if remaining < s.remaining then s.remaining = remaining end
+      if window_id < current then s.window_id = window_id end
+      if reset_at < s.reset_at then s.reset_at = reset_at end
+    end
+  end
+elseif not s.reset_at and not s.assumed and not limited then
+  s.headerless = true
+end
+if limited then
+  s.rate_limited = s.rate_limited + 1
+  s.streak = s.streak + 1
+  local wait = gate_in
+  if not wait then wait = jitter * math.min(window, base * 2 ^ (s.streak - 1)) end
+  if not s.gate_until or now + wait > s.gate_until then s.gate_until = now + wait end
+  s.reset_at = nil
+  s.headerless = false
+else
+  s.streak = 0
+end
+save(KEYS, s, now, grace)
+if capacity(s, now, flying, probe, margin) > before then redis.call('PUBLISH', channel, 'record') end
+return view(s, now, flying)
+"""
+)
+
+RELEASE: Final = (
+    _PRELUDE
+    + """
+-- ARGV: lease id, probe, margin, grace, channel
+local id, probe, margin, grace, channel = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local now = now_s()
+local before_flying = in_flight(KEYS, now)
+local s = load(KEYS[1])
+local before = capacity(s, now, before_flying, probe, margin)
+if redis.call('ZREM', KEYS[2], id) == 1 then
+  save(KEYS, s, now, grace)
+end
+local flying = redis.call('ZCARD', KEYS[2])
+if capacity(s, now, flying, probe, margin) > before then redis.call('PUBLISH', channel, 'release') end
+return view(s, now, flying)
+"""
+)
+
+
+@attrs.frozen(kw_only=True)
+class FleetView:
+    """The key's quota as the whole fleet stands, as a script saw it (times relative to that moment)."""
+
+    limit: int | None
+    remaining: int | None
+    reset_in: float | None
+    in_flight: int
+    gate_closed_for: float
+    rate_limited: int
+
+
+@attrs.frozen(kw_only=True)
+class Grant:
+    """A reservation's outcome: how many of the ids asked for were granted, and when to ask again."""
+
+    granted: int
+    retry_in: float  # seconds; inf when only a response (or a lease expiry, for dead workers) frees a token
+    view: FleetView
+
+
+def _optional(raw: str) -> float | None:
+    return float(raw) if raw else None
+
+
+def parse_view(reply: Sequence[str]) -> FleetView:
+    """A script's view reply: limit, remaining, reset in, in flight, gate closed for, rate limited."""
+    limit, remaining = _optional(reply[0]), _optional(reply[1])
+    return FleetView(
+        limit=None if limit is None else int(limit),
+        remaining=None if remaining is None else int(remaining),
+        reset_in=_optional(reply[2]),
+        in_flight=int(reply[3]),
+        gate_closed_for=float(reply[4]),
+        rate_limited=int(reply[5]),
+    )
+
+
+def parse_grant(reply: Sequence[str]) -> Grant:
+    """The reserve script's reply: granted, retry in (-1: after a response), then a view."""
+    retry_in = float(reply[1])
+    return Grant(granted=int(reply[0]), retry_in=math.inf if retry_in < 0 else retry_in, view=parse_view(reply[2:]))
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def observation_args(seen: Observation) -> list[str]:
+    """An observation as the record script's trailing arguments."""
+    return [
+        "1" if seen.rate_limited else "0",
+        "" if seen.limit is None else str(seen.limit),
+        "" if seen.remaining is None else str(seen.remaining),
+        _number(seen.window_id_in),
+        _number(seen.reset_in),
+        _number(seen.gate_in),
+    ]

@@ -1,0 +1,122 @@
+"""``RedisRateLimitStore``: the pacing state of API keys shared by every process that points at one Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from urllib.parse import urlsplit, urlunsplit
+
+from .._errors import ConfigurationError
+from .._limiter import RateLimiter
+from .._rate_policy import RateLimitPolicy
+from .._secret import ApiKey
+from .._stores import RateLimitStore
+from ._fleet import Fleet, Scope
+from ._limiter import FleetLimiter
+
+INSTALL = 'pip install "skipcall-async[redis]"'
+LEASE_SLACK = 10.0  # a lease outlives its request's timeout by this much
+DEFAULT_LEASE = 60.0  # for clients without a timeout
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password (if any) replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+class RedisRateLimitStore(RateLimitStore):
+    """Keeps each key's pacing state in Redis, so that every process on the key shares one quota.
+
+    Needs the ``redis`` extra (``pip install "skipcall-async[redis]"``) and Redis 5 or newer (or Valkey). Setting
+    the environment variable ``SKIPCALL_REDIS_URL`` makes every client use one of these by default.
+
+    Args:
+        url: ``redis://[[user]:password@]host[:port][/db]``, or ``rediss://`` for TLS. The password never
+            appears in a repr, log line or error.
+        command_timeout: Seconds any Redis command may take before the store counts Redis as unreachable.
+        strict: While Redis is unreachable, hold requests (within ``max_rate_limit_wait``) instead of pacing
+            each process on its own.
+        poll_interval: Seconds between checks by a process whose requests wait, in case a wake-up is lost.
+        max_connections: Command connections per event loop (plus one for wake-ups).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        command_timeout: float = 0.5,
+        strict: bool = False,
+        poll_interval: float = 1.0,
+        max_connections: int = 16,
+    ) -> None:
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+            shown = redact_url(url) if isinstance(url, str) else type(url).__name__
+            raise ConfigurationError(f"the Redis URL must start with redis://, rediss:// or unix://, got {shown!r}")
+        if not command_timeout > 0:
+            raise ConfigurationError(f"command_timeout must be positive seconds, got {command_timeout!r}")
+        if not poll_interval > 0:
+            raise ConfigurationError(f"poll_interval must be positive seconds, got {poll_interval!r}")
+        if max_connections < 1:
+            raise ConfigurationError(f"max_connections must be at least 1, got {max_connections!r}")
+        try:
+            import redis.asyncio  # noqa: F401 - fail now, with what to install, not at the first request
+        except ImportError as exc:
+            raise ConfigurationError(f"the Redis rate-limit store needs the redis package: {INSTALL}") from exc
+        self.url_secret = url
+        self.url = redact_url(url)
+        self.command_timeout = command_timeout
+        self.strict = strict
+        self.poll_interval = poll_interval
+        self.max_connections = max_connections
+        self._fleets: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Fleet] = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        fleet = self._fleets.get(asyncio.get_running_loop()) if _has_loop() else None
+        state = "not connected" if fleet is None else ("connected" if fleet.healthy else "unreachable")
+        return f"RedisRateLimitStore({self.url!r}, {state}{', strict' if self.strict else ''})"
+
+    def redact(self, text: str) -> str:
+        """``text`` with the URL's password removed, for logs and errors."""
+        password = urlsplit(self.url_secret).password
+        return text.replace(password, "***") if password else text
+
+    def limiter(
+        self, base_url: str, key: ApiKey, policy: RateLimitPolicy, *, timeout: float | None = None
+    ) -> RateLimiter:
+        loop = asyncio.get_running_loop()
+        fleet = self._fleets.get(loop)
+        if fleet is None:
+            fleet = self._fleets[loop] = Fleet(self)
+        lease = (timeout if timeout is not None else DEFAULT_LEASE) + LEASE_SLACK
+        scope = Scope(key.digest("rate-limit", base_url))
+        limiter = fleet.limiter(scope)
+        if limiter is None:
+            limiter = FleetLimiter(fleet, scope, policy, lease=lease)
+            fleet.register(scope, limiter)
+        limiter.lease = max(limiter.lease, lease)
+        fleet.clients += 1
+        return limiter
+
+    async def detach(self, limiter: RateLimiter) -> None:
+        if not isinstance(limiter, FleetLimiter):
+            return
+        fleet = limiter.fleet
+        fleet.clients -= 1
+        if fleet.clients <= 0 and self._fleets.get(asyncio.get_running_loop()) is fleet:
+            del self._fleets[asyncio.get_running_loop()]
+            await fleet.aclose()
+
+
+def _has_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

@@ -1,0 +1,124 @@
+"""Where a key's pacing state lives: in this process (the default), or in Redis for a fleet of processes.
+
+A store hands each client the one limiter of its (base URL, key) in the running event loop, so every client and
+task on a key is paced together. ``SKIPCALL_REDIS_URL`` switches the default to Redis without code changes;
+the Redis store's module (and redis-py) is only imported then, or when the user builds one.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import heapq
+import itertools
+import os
+import weakref
+from typing import TYPE_CHECKING, Final
+
+from ._errors import ConfigurationError
+from ._limiter import RateLimiter
+from ._rate_policy import RateLimitPolicy
+from ._secret import ApiKey
+
+if TYPE_CHECKING:
+    from ._redis import RedisRateLimitStore
+
+REDIS_URL_ENV: Final = "SKIPCALL_REDIS_URL"
+
+
+class RateLimitStore(abc.ABC):
+    """Where the pacing state of API keys lives. Two implementations: in-process and Redis."""
+
+    @abc.abstractmethod
+    def limiter(
+        self, base_url: str, key: ApiKey, policy: RateLimitPolicy, *, timeout: float | None = None
+    ) -> RateLimiter:
+        """The limiter every client on ``(base_url, key)`` shares in the running event loop.
+
+        ``timeout`` is the client's request timeout: a shared store bounds how long a token is held by it.
+        """
+
+    async def detach(self, limiter: RateLimiter) -> None:  # noqa: B027 - most stores hold nothing per client
+        """A client that used ``limiter`` was closed (a store may then release connections)."""
+
+
+class _Registry:
+    """The limiters of one event loop, each kept while a client holds it or while its state still matters.
+
+    Limiters are held weakly; a retention heap holds each strongly until it is idle (nothing waiting or in
+    flight, its window over and its 429 gate open). So a service that goes through many keys, a client per key,
+    keeps memory flat, while a key's closed gate outlives the client that saw the 429.
+    """
+
+    __slots__ = ("_limiters", "_retained", "_sequence")
+
+    def __init__(self) -> None:
+        self._limiters: weakref.WeakValueDictionary[tuple[str, str], RateLimiter] = weakref.WeakValueDictionary()
+        self._retained: list[tuple[float, int, RateLimiter]] = []
+        self._sequence = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self._limiters)
+
+    def get(self, base_url: str, key: ApiKey, policy: RateLimitPolicy) -> RateLimiter:
+        limiter = self._limiters.get((base_url, key.fingerprint))
+        if limiter is None:
+            limiter = RateLimiter(policy)
+            self._limiters[(base_url, key.fingerprint)] = limiter
+            self._sweep(limiter.clock())
+            self._retain(limiter, limiter.clock() + limiter.policy.plan_window)
+        return limiter
+
+    def _retain(self, limiter: RateLimiter, until: float) -> None:
+        heapq.heappush(self._retained, (until, next(self._sequence), limiter))
+
+    def _sweep(self, now: float) -> None:
+        """Let go of limiters whose retention passed and whose state no longer matters (amortised O(log n))."""
+        while self._retained and self._retained[0][0] <= now:
+            _, _, limiter = heapq.heappop(self._retained)
+            idle_at = limiter.idle_until()
+            if idle_at is None or idle_at > now:  # busy, or a window or gate still running: look again later
+                self._retain(limiter, idle_at if idle_at is not None and idle_at > now else now + 1.0)
+
+
+class InProcessRateLimitStore(RateLimitStore):
+    """Pacing state in this process's memory: every client on a key in one event loop shares it."""
+
+    def __init__(self) -> None:
+        self._registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Registry] = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        return f"InProcessRateLimitStore(keys={sum(len(r) for r in self._registries.values())})"
+
+    def limiter(
+        self, base_url: str, key: ApiKey, policy: RateLimitPolicy, *, timeout: float | None = None
+    ) -> RateLimiter:
+        loop = asyncio.get_running_loop()
+        registry = self._registries.get(loop)
+        if registry is None:
+            registry = self._registries[loop] = _Registry()
+        return registry.get(base_url, key, policy)
+
+
+IN_PROCESS: Final = InProcessRateLimitStore()
+_from_environment: dict[str, RedisRateLimitStore] = {}
+
+
+def resolve_store(store: RateLimitStore | None) -> RateLimitStore:
+    """The store a policy names; unnamed, Redis at ``SKIPCALL_REDIS_URL`` when it is set, else in-process."""
+    if store is not None:
+        if not isinstance(store, RateLimitStore):
+            raise ConfigurationError(
+                f"RateLimitPolicy.store must be an InProcessRateLimitStore or a RedisRateLimitStore, "
+                f"not {type(store).__name__}"
+            )
+        return store
+    url = os.environ.get(REDIS_URL_ENV, "").strip()
+    if not url:
+        return IN_PROCESS
+    cached = _from_environment.get(url)
+    if cached is None:
+        from ._redis import RedisRateLimitStore  # imported only when asked for: it needs the [redis] extra
+
+        cached = _from_environment[url] = RedisRateLimitStore(url)
+    return cached
