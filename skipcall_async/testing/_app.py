@@ -17,7 +17,7 @@ import attrs
 from aiohttp import web
 
 from ._faults import Faults
-from ._ratelimit import KeyLimiter, RateLimitRule
+from ._ratelimit import Decision, KeyLimiter, RateLimitRule
 from ._store import Store
 
 Json = Any
@@ -103,8 +103,7 @@ class Api:
             headers.update(self._rate_headers(limiter, decision, server_now, faults))
             if not decision.allowed:
                 self.rate_limited += 1
-                if self.rule.retry_after:
-                    headers["Retry-After"] = str(max(1, int(decision.reset_at - server_now + 0.999)))
+                headers.update(limiter.retry_headers(decision, server_now))
                 raise HttpProblem(429, "RATE_LIMIT_EXCEEDED", "Too many requests")
             if faults.latency:
                 await asyncio.sleep(faults.latency)
@@ -132,12 +131,15 @@ class Api:
             raise HttpProblem(401, "UNAUTHORIZED", "Invalid or revoked API key")
         return key
 
-    def _rate_headers(self, limiter: KeyLimiter, decision: Any, server_now: float, faults: Faults) -> dict[str, str]:
-        if faults.rate_headers == "missing":
+    def _rate_headers(
+        self, limiter: KeyLimiter, decision: Decision, server_now: float, faults: Faults
+    ) -> dict[str, str]:
+        """The rule's X-RateLimit-* headers, spoiled as ``faults`` say; faults add none where the rule sends none."""
+        headers = limiter.headers(decision, server_now)
+        if not headers or faults.rate_headers == "missing":
             return {}
         if faults.rate_headers == "garbage":
             return {"X-RateLimit-Limit": "lots", "X-RateLimit-Remaining": "-3", "X-RateLimit-Reset": "soon"}
-        headers = limiter.headers(decision, server_now)
         if faults.far_future_reset:
             headers["X-RateLimit-Reset"] = str(int(server_now) + 86_400)
             headers["X-RateLimit-Remaining"] = "0"
