@@ -21,7 +21,7 @@ from skipcall_async import (
 )
 from skipcall_async._converter import structure
 from skipcall_async._models import Call, Contact
-from skipcall_async.testing import INELIGIBLE_KEY, PLANS, FakeSkipcall, Faults, RateLimitRule
+from skipcall_async.testing import INELIGIBLE_KEY, PLANS, FakeSkipcall, Faults, Plan, RateLimitRule
 from skipcall_async.testing._ratelimit import KeyLimiter
 
 NO_RETRY = RetryPolicy(max_attempts=1)
@@ -88,13 +88,29 @@ async def test_auth_wrong_key_is_401_and_ineligible_plan_is_403() -> None:
     async with FakeSkipcall() as server:
         async with SkipcallClient("sk_test_wrong", base_url=server.url, retry=NO_RETRY) as client:
             with pytest.raises(AuthenticationError) as auth:
-                await client.health()
+                await client.list_workspaces()
         async with SkipcallClient(INELIGIBLE_KEY, base_url=server.url, retry=NO_RETRY) as client:
             with pytest.raises(PermissionDeniedError) as denied:
-                await client.health()
+                await client.list_workspaces()
     assert auth.value.code == "UNAUTHORIZED"
     assert denied.value.code == "PLAN_NOT_ELIGIBLE"
     assert all("Authorization" not in r.headers for r in server.requests)
+
+
+async def test_health_needs_no_key_and_spends_the_address_budget_not_the_key_s() -> None:
+    """Health answers without a key or with any key, rate-limited per client address apart from the key's budget."""
+    rule = RateLimitRule(plan=Plan(limit=2), rule="fixed-first")
+    async with FakeSkipcall(rate_limit=rule) as server, aiohttp.ClientSession() as session:
+        answers = []
+        for auth in (None, "Bearer sk_test_wrong", f"Bearer {INELIGIBLE_KEY}", f"Bearer {server.api_key}"):
+            headers = {"Authorization": auth} if auth else {}
+            async with session.get(server.url + "/v1/health", headers=headers) as resp:
+                answers.append((resp.status, resp.headers.get("X-RateLimit-Remaining")))
+        keyed = {"Authorization": f"Bearer {server.api_key}"}
+        async with session.get(server.url + "/v1/workspaces", headers=keyed) as resp:
+            assert (resp.status, resp.headers["X-RateLimit-Remaining"]) == (200, "1")
+    # One budget of 2 for the address, whatever key was sent: the third and fourth probes are refused.
+    assert answers == [(200, "1"), (200, "0"), (429, "0"), (429, "0")]
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -103,6 +103,7 @@ def _now() -> str | None:
 
 
 async def health(api: Api, request: web.Request) -> tuple[int, Json]:
+    """The liveness probe; it needs no key (see :data:`PUBLIC_ROUTES`)."""
     return 200, {"status": "ok"}
 
 
@@ -365,6 +366,9 @@ async def list_members(api: Api, request: web.Request) -> tuple[int, Json]:
     return 200, _paginate(api.store.members[workspace], request)
 
 
+# Routes the API reference marks ``security: []``: answered without a key, rate-limited by client address.
+PUBLIC_ROUTES: Final = frozenset({"health"})
+
 ROUTES: tuple[tuple[str, str, str, Handler], ...] = (
     ("GET", "/v1/health", "health", health),
     ("GET", "/v1/calls", "list_calls", list_calls),
@@ -396,7 +400,7 @@ def build_app(api: Api) -> web.Application:
     for method, path, route, handler in ROUTES:
 
         async def endpoint(request: web.Request, route: str = route, handler: Handler = handler) -> web.StreamResponse:
-            return await api.dispatch(request, route, handler)
+            return await api.dispatch(request, route, handler, public=route in PUBLIC_ROUTES)
 
         app.router.add_route(method, path, endpoint)
     return app
