@@ -240,6 +240,17 @@ async def test_each_fault_surfaces_as_the_right_error(faults: Faults, error: typ
                 await client.get_call(call_id)
 
 
+def test_a_fault_for_an_unknown_route_is_refused() -> None:
+    """A misspelt route name raises ValueError naming it and listing the real ones, instead of injecting nothing."""
+    with pytest.raises(ValueError, match="unknown route") as info:
+        FakeSkipcall(route_faults={"get_call": Faults(error_rate=1.0), "get_calls": Faults(error_rate=1.0)})
+    message = str(info.value)
+    assert "'get_calls'" in message
+    assert "'get_call'" not in message  # the valid one is not reported as unknown...
+    assert "known routes: add_sequence_contacts, create_contact," in message  # ...but listed among the known
+    assert message.endswith("list_workspaces, remove_sequence_contacts, update_contact")
+
+
 async def test_latency_and_header_faults() -> None:
     """Latency delays answers; missing and garbage rate-limit headers do not break the client."""
     async with FakeSkipcall(faults=Faults(latency=0.05, rate_headers="garbage")) as server:

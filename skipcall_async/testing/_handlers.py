@@ -394,6 +394,9 @@ ROUTES: tuple[tuple[str, str, str, Handler], ...] = (
 )
 
 
+ROUTE_NAMES: Final = tuple(route for _, _, route, _ in ROUTES)
+
+
 def build_app(api: Api) -> web.Application:
     """The aiohttp application serving every route of :data:`ROUTES` from ``api``."""
     app = web.Application()
