@@ -21,7 +21,7 @@ from skipcall_async import (
 )
 from skipcall_async._converter import structure
 from skipcall_async._models import Call, Contact
-from skipcall_async.testing import INELIGIBLE_KEY, PLANS, FakeSkipcall, Faults, Plan, RateLimitRule
+from skipcall_async.testing import INELIGIBLE_KEY, PLANS, FakeSkipcall, Faults, Plan, RateLimitRule, Store
 from skipcall_async.testing._ratelimit import KeyLimiter
 
 NO_RETRY = RetryPolicy(max_attempts=1)
@@ -81,6 +81,31 @@ async def test_writes_persist_and_ids_outside_the_scope_are_404() -> None:
             created = await client.create_contact(first_name="A", last_name="B", phone_numbers=["+1"])
             await client.update_contact(created.id, email="a@b.c")
         assert server.store.contacts[created.id]["email"] == "a@b.c"
+
+
+def test_the_store_lists_only_what_is_in_scope_and_narrowing_never_widens_it() -> None:
+    """in_scope keeps ws-1 and ws-2 items in stored order; within= narrows to its in-scope part only."""
+    store = Store(calls=60, contacts=30)
+    in_scope = [c for c in store.calls.values() if store.call_workspace[c["id"]] in ("ws-1", "ws-2")]
+    assert 0 < len(in_scope) < 60
+    assert store.in_scope("calls") == in_scope
+    assert store.in_scope("calls", within={"ws-2", "ws-3"}) == [
+        c for c in in_scope if store.call_workspace[c["id"]] == "ws-2"
+    ]
+    assert store.in_scope("calls", within={"ws-3"}) == []
+    assert [c["teamId"] for c in store.in_scope("contacts")] == ["ws-1", "ws-2"] * 10
+    assert [w["id"] for w in store.in_scope("workspaces")] == ["ws-1", "ws-2"]
+
+
+async def test_writes_without_a_workspace_land_in_the_default_one() -> None:
+    """A contact, sequence or tag created without a workspace belongs to ws-1."""
+    async with FakeSkipcall() as server, SkipcallClient(server.api_key, base_url=server.url) as client:
+        contact = await client.create_contact(first_name="A", last_name="B", phone_numbers=["+1"])
+        sequence = await client.create_sequence(name="S")
+        tag = await client.create_tag(label="T")
+    assert server.store.contacts[contact.id]["teamId"] == "ws-1"
+    assert server.store.sequence_workspace[sequence.id] == "ws-1"
+    assert server.store.tag_workspace[tag.id] == "ws-1"
 
 
 async def test_auth_wrong_key_is_401_and_ineligible_plan_is_403() -> None:
