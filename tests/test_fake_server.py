@@ -265,6 +265,20 @@ async def test_each_fault_surfaces_as_the_right_error(faults: Faults, error: typ
                 await client.get_call(call_id)
 
 
+async def test_repr_shows_url_plan_rule_and_scale_never_a_key() -> None:
+    """Before start, while running and after stop; the accepted keys never appear."""
+    rule = RateLimitRule(plan=PLANS["expert"], rule="nestjs-throttler", time_scale=10, block_duration=30)
+    server = FakeSkipcall(api_keys=("sk_live_do_not_print",), rate_limit=rule)
+    settings = "plan=1000/60s rule=nestjs-throttler block=30s time_scale=10>"
+    assert repr(server) == f"<FakeSkipcall not started {settings}"
+    async with server:
+        assert repr(server) == f"<FakeSkipcall {server.url} {settings}"
+        assert server.url.startswith("http://127.0.0.1:")
+    assert repr(server) == f"<FakeSkipcall stopped {settings}"
+    assert repr(FakeSkipcall()) == "<FakeSkipcall not started plan=100/60s rule=fixed-clock time_scale=1>"
+    assert "sk_" not in repr(server) + repr(FakeSkipcall())
+
+
 def test_a_fault_for_an_unknown_route_is_refused() -> None:
     """A misspelt route name raises ValueError naming it and listing the real ones, instead of injecting nothing."""
     with pytest.raises(ValueError, match="unknown route") as info:

@@ -85,6 +85,16 @@ class FakeSkipcall:
             await self._runner.cleanup()
             self._runner = None
 
+    def __repr__(self) -> str:
+        """Where it listens and how it limits, for test output and logs; never a key."""
+        where = self.url if self._runner is not None else ("stopped" if self.url else "not started")
+        rule = self.api.rule
+        block = f" block={rule.block_duration:g}s" if rule.block_duration else ""
+        return (
+            f"<FakeSkipcall {where} plan={rule.plan.limit}/{rule.plan.window:g}s rule={rule.rule}{block}"
+            f" time_scale={rule.time_scale:g}>"
+        )
+
     async def __aenter__(self) -> Self:
         await self.start()
         return self
