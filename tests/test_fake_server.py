@@ -21,7 +21,7 @@ from skipcall_async import (
 )
 from skipcall_async._converter import structure
 from skipcall_async._models import Call, Contact
-from skipcall_async.testing import INELIGIBLE_KEY, PLANS, FakeSkipcall, Faults, RateLimitRule
+from skipcall_async.testing import INELIGIBLE_KEY, PLANS, FakeSkipcall, Faults, Plan, RateLimitRule, Store
 from skipcall_async.testing._ratelimit import KeyLimiter
 
 NO_RETRY = RetryPolicy(max_attempts=1)
@@ -83,18 +83,59 @@ async def test_writes_persist_and_ids_outside_the_scope_are_404() -> None:
         assert server.store.contacts[created.id]["email"] == "a@b.c"
 
 
+def test_the_store_lists_only_what_is_in_scope_and_narrowing_never_widens_it() -> None:
+    """in_scope keeps ws-1 and ws-2 items in stored order; within= narrows to its in-scope part only."""
+    store = Store(calls=60, contacts=30)
+    in_scope = [c for c in store.calls.values() if store.call_workspace[c["id"]] in ("ws-1", "ws-2")]
+    assert 0 < len(in_scope) < 60
+    assert store.in_scope("calls") == in_scope
+    assert store.in_scope("calls", within={"ws-2", "ws-3"}) == [
+        c for c in in_scope if store.call_workspace[c["id"]] == "ws-2"
+    ]
+    assert store.in_scope("calls", within={"ws-3"}) == []
+    assert [c["teamId"] for c in store.in_scope("contacts")] == ["ws-1", "ws-2"] * 10
+    assert [w["id"] for w in store.in_scope("workspaces")] == ["ws-1", "ws-2"]
+
+
+async def test_writes_without_a_workspace_land_in_the_default_one() -> None:
+    """A contact, sequence or tag created without a workspace belongs to ws-1."""
+    async with FakeSkipcall() as server, SkipcallClient(server.api_key, base_url=server.url) as client:
+        contact = await client.create_contact(first_name="A", last_name="B", phone_numbers=["+1"])
+        sequence = await client.create_sequence(name="S")
+        tag = await client.create_tag(label="T")
+    assert server.store.contacts[contact.id]["teamId"] == "ws-1"
+    assert server.store.sequence_workspace[sequence.id] == "ws-1"
+    assert server.store.tag_workspace[tag.id] == "ws-1"
+
+
 async def test_auth_wrong_key_is_401_and_ineligible_plan_is_403() -> None:
     """Only configured keys work; the documented bodies come back as typed errors."""
     async with FakeSkipcall() as server:
         async with SkipcallClient("sk_test_wrong", base_url=server.url, retry=NO_RETRY) as client:
             with pytest.raises(AuthenticationError) as auth:
-                await client.health()
+                await client.list_workspaces()
         async with SkipcallClient(INELIGIBLE_KEY, base_url=server.url, retry=NO_RETRY) as client:
             with pytest.raises(PermissionDeniedError) as denied:
-                await client.health()
+                await client.list_workspaces()
     assert auth.value.code == "UNAUTHORIZED"
     assert denied.value.code == "PLAN_NOT_ELIGIBLE"
     assert all("Authorization" not in r.headers for r in server.requests)
+
+
+async def test_health_needs_no_key_and_spends_the_address_budget_not_the_key_s() -> None:
+    """Health answers without a key or with any key, rate-limited per client address apart from the key's budget."""
+    rule = RateLimitRule(plan=Plan(limit=2), rule="fixed-first")
+    async with FakeSkipcall(rate_limit=rule) as server, aiohttp.ClientSession() as session:
+        answers = []
+        for auth in (None, "Bearer sk_test_wrong", f"Bearer {INELIGIBLE_KEY}", f"Bearer {server.api_key}"):
+            headers = {"Authorization": auth} if auth else {}
+            async with session.get(server.url + "/v1/health", headers=headers) as resp:
+                answers.append((resp.status, resp.headers.get("X-RateLimit-Remaining")))
+        keyed = {"Authorization": f"Bearer {server.api_key}"}
+        async with session.get(server.url + "/v1/workspaces", headers=keyed) as resp:
+            assert (resp.status, resp.headers["X-RateLimit-Remaining"]) == (200, "1")
+    # One budget of 2 for the address, whatever key was sent: the third and fourth probes are refused.
+    assert answers == [(200, "1"), (200, "0"), (429, "0"), (429, "0")]
 
 
 @pytest.mark.parametrize(
@@ -222,6 +263,31 @@ async def test_each_fault_surfaces_as_the_right_error(faults: Faults, error: typ
             assert (await client.health()).status == "ok"  # other routes are unaffected
             with pytest.raises(error):
                 await client.get_call(call_id)
+
+
+async def test_repr_shows_url_plan_rule_and_scale_never_a_key() -> None:
+    """Before start, while running and after stop; the accepted keys never appear."""
+    rule = RateLimitRule(plan=PLANS["expert"], rule="nestjs-throttler", time_scale=10, block_duration=30)
+    server = FakeSkipcall(api_keys=("sk_live_do_not_print",), rate_limit=rule)
+    settings = "plan=1000/60s rule=nestjs-throttler block=30s time_scale=10>"
+    assert repr(server) == f"<FakeSkipcall not started {settings}"
+    async with server:
+        assert repr(server) == f"<FakeSkipcall {server.url} {settings}"
+        assert server.url.startswith("http://127.0.0.1:")
+    assert repr(server) == f"<FakeSkipcall stopped {settings}"
+    assert repr(FakeSkipcall()) == "<FakeSkipcall not started plan=100/60s rule=fixed-clock time_scale=1>"
+    assert "sk_" not in repr(server) + repr(FakeSkipcall())
+
+
+def test_a_fault_for_an_unknown_route_is_refused() -> None:
+    """A misspelt route name raises ValueError naming it and listing the real ones, instead of injecting nothing."""
+    with pytest.raises(ValueError, match="unknown route") as info:
+        FakeSkipcall(route_faults={"get_call": Faults(error_rate=1.0), "get_calls": Faults(error_rate=1.0)})
+    message = str(info.value)
+    assert "'get_calls'" in message
+    assert "'get_call'" not in message  # the valid one is not reported as unknown...
+    assert "known routes: add_sequence_contacts, create_contact," in message  # ...but listed among the known
+    assert message.endswith("list_workspaces, remove_sequence_contacts, update_contact")
 
 
 async def test_latency_and_header_faults() -> None:

@@ -21,13 +21,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skew", type=float, default=0.0, help="server clock offset in seconds")
     parser.add_argument("--limit", type=int, default=None, help="requests per window, overriding the plan's")
     parser.add_argument("--reset-format", choices=("epoch", "epoch-ms", "delta"), default=None)
+    parser.add_argument(
+        "--block-duration",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="nestjs-throttler only: refuse everything for this long once the limit is exceeded (0: no block; "
+        "the library's own default is the window)",
+    )
     parser.add_argument("--faults", choices=sorted(PROFILES), default="none")
     parser.add_argument("--key", default=None, help="the accepted API key (default: the testing key)")
     args = parser.parse_args(argv)
     plan = PLANS[args.plan] if args.limit is None else Plan(limit=args.limit)
-    rule = RateLimitRule(
-        plan=plan, rule=args.rule, time_scale=args.time_scale, skew=args.skew, reset_format=args.reset_format
-    )
+    try:
+        rule = RateLimitRule(
+            plan=plan,
+            rule=args.rule,
+            time_scale=args.time_scale,
+            skew=args.skew,
+            reset_format=args.reset_format,
+            block_duration=args.block_duration,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
     asyncio.run(_serve(args, rule))
 
 

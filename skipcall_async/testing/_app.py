@@ -1,6 +1,7 @@
 """The fake Skipcall API's plumbing: what every request passes through before its handler.
 
 Every request passes, in order: recording, auth, the key's rate limit, fault injection, then the handler.
+A public route (the health probe) skips auth and spends its caller's address's budget instead of a key's.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import attrs
 from aiohttp import web
 
 from ._faults import Faults
-from ._ratelimit import KeyLimiter, RateLimitRule
+from ._ratelimit import Decision, KeyLimiter, RateLimitRule
 from ._store import Store
 
 Json = Any
@@ -85,26 +86,27 @@ class Api:
     def server_now(self) -> float:
         return time.time() + self.rule.skew
 
-    def limiter(self, key: str) -> KeyLimiter:
-        if key not in self._limiters:
-            self._limiters[key] = KeyLimiter(self.rule)
-        return self._limiters[key]
+    def limiter(self, tracker: str) -> KeyLimiter:
+        """The count for one tracker: an API key, or ``address:<ip>`` for a caller of a public route."""
+        if tracker not in self._limiters:
+            self._limiters[tracker] = KeyLimiter(self.rule)
+        return self._limiters[tracker]
 
-    async def dispatch(self, request: web.Request, route: str, handler: Handler) -> web.StreamResponse:
+    async def dispatch(
+        self, request: web.Request, route: str, handler: Handler, *, public: bool = False
+    ) -> web.StreamResponse:
         raw = await request.read()
         server_now = self.server_now()
         headers: dict[str, str] = {"Date": formatdate(server_now, usegmt=True)}
         faults = self.route_faults.get(route, self.faults)
         status, payload = 500, None
         try:
-            key = self._authenticate(request)
-            limiter = self.limiter(key)
+            limiter = self.limiter(self._tracker(request, public))
             decision = limiter.check(server_now)
             headers.update(self._rate_headers(limiter, decision, server_now, faults))
             if not decision.allowed:
                 self.rate_limited += 1
-                if self.rule.retry_after:
-                    headers["Retry-After"] = str(max(1, int(decision.reset_at - server_now + 0.999)))
+                headers.update(limiter.retry_headers(decision, server_now))
                 raise HttpProblem(429, "RATE_LIMIT_EXCEEDED", "Too many requests")
             if faults.latency:
                 await asyncio.sleep(faults.latency)
@@ -123,6 +125,17 @@ class Api:
             status=status, body=body, headers=headers, content_type="application/json" if body else None
         )
 
+    def _tracker(self, request: web.Request, public: bool) -> str:
+        """Whose budget the request spends: its API key once authenticated, or for a public route its address.
+
+        A route that needs no key (the health probe: ``security: []`` in the API reference) cannot trust a key it
+        does not check, yet the reference still lists X-RateLimit-* on its answer: it is counted by client address,
+        @nestjs/throttler's default tracker, in a budget apart from every key's.
+        """
+        if public:
+            return f"address:{request.remote}"
+        return self._authenticate(request)
+
     def _authenticate(self, request: web.Request) -> str:
         auth = request.headers.get("Authorization", "")
         key = auth[7:] if auth.startswith("Bearer ") else ""
@@ -132,12 +145,15 @@ class Api:
             raise HttpProblem(401, "UNAUTHORIZED", "Invalid or revoked API key")
         return key
 
-    def _rate_headers(self, limiter: KeyLimiter, decision: Any, server_now: float, faults: Faults) -> dict[str, str]:
-        if faults.rate_headers == "missing":
+    def _rate_headers(
+        self, limiter: KeyLimiter, decision: Decision, server_now: float, faults: Faults
+    ) -> dict[str, str]:
+        """The rule's X-RateLimit-* headers, spoiled as ``faults`` say; faults add none where the rule sends none."""
+        headers = limiter.headers(decision, server_now)
+        if not headers or faults.rate_headers == "missing":
             return {}
         if faults.rate_headers == "garbage":
             return {"X-RateLimit-Limit": "lots", "X-RateLimit-Remaining": "-3", "X-RateLimit-Reset": "soon"}
-        headers = limiter.headers(decision, server_now)
         if faults.far_future_reset:
             headers["X-RateLimit-Reset"] = str(int(server_now) + 86_400)
             headers["X-RateLimit-Remaining"] = "0"

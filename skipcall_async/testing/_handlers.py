@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 
 from ._app import BODY, Api, Handler, HttpProblem, Json, bad_request
-from ._store import iso
+from ._store import DEFAULT_WORKSPACE, iso
 
 
 def _not_found(what: str) -> HttpProblem:
@@ -103,12 +103,12 @@ def _now() -> str | None:
 
 
 async def health(api: Api, request: web.Request) -> tuple[int, Json]:
+    """The liveness probe; it needs no key (see :data:`PUBLIC_ROUTES`)."""
     return 200, {"status": "ok"}
 
 
 async def list_calls(api: Api, request: web.Request) -> tuple[int, Json]:
-    scope = _workspace_filter(api, request)
-    calls = [c for c_id, c in api.store.calls.items() if api.store.call_workspace[c_id] in scope]
+    calls = api.store.in_scope("calls", within=_workspace_filter(api, request))
     return 200, _paginate(calls, request)
 
 
@@ -145,7 +145,7 @@ async def get_transcription(api: Api, request: web.Request) -> tuple[int, Json]:
 async def create_contact(api: Api, request: web.Request) -> tuple[int, Json]:
     body = _object(request)
     _check_contact(body, partial=False)
-    contact = api.store.contact_json(body, workspace="ws-1", created=datetime.now(UTC))
+    contact = api.store.contact_json(body, workspace=DEFAULT_WORKSPACE, created=datetime.now(UTC))
     api.store.contacts[contact["id"]] = contact
     return 201, contact
 
@@ -173,7 +173,7 @@ async def update_contact(api: Api, request: web.Request) -> tuple[int, Json]:
 
 async def create_sequence(api: Api, request: web.Request) -> tuple[int, Json]:
     body = _object(request)
-    workspace = body.get("workspaceId", "ws-1")
+    workspace = body.get("workspaceId", DEFAULT_WORKSPACE)
     if not api.store.visible(workspace):
         raise bad_request("workspaceId is outside the API key scope")
     members = {u["organizationMembershipId"] for u in api.store.users}
@@ -243,7 +243,7 @@ async def create_tag(api: Api, request: web.Request) -> tuple[int, Json]:
     label = body.get("label")
     if not isinstance(label, str) or not label.strip():
         raise bad_request("label must be a non-empty string")
-    return 201, api.store.add_tag("ws-1", label, bool(body.get("isSuccessTag", False)))
+    return 201, api.store.add_tag(DEFAULT_WORKSPACE, label, bool(body.get("isSuccessTag", False)))
 
 
 async def delete_tag(api: Api, request: web.Request) -> tuple[int, Json]:
@@ -266,8 +266,7 @@ def _stats_calls(api: Api, request: web.Request) -> list[dict[str, Any]]:
     granularity = request.query.get("granularity", "none")
     if granularity not in ("hour", "day", "week", "month", "none"):
         raise bad_request("granularity must be one of hour, day, week, month, none")
-    scope = {workspace} if workspace else api.store.scope
-    return [c for c_id, c in api.store.calls.items() if api.store.call_workspace[c_id] in scope]
+    return api.store.in_scope("calls", within={workspace} if workspace else None)
 
 
 async def tag_distribution(api: Api, request: web.Request) -> tuple[int, Json]:
@@ -297,7 +296,7 @@ async def status_distribution(api: Api, request: web.Request) -> tuple[int, Json
     for call in calls:
         counts[call["status"].upper()] = counts.get(call["status"].upper(), 0) + 1
     called = {c["contact"]["id"] for c in calls if c["contact"]}
-    never = sum(1 for c in api.store.contacts.values() if api.store.visible(c["teamId"]) and c["id"] not in called)
+    never = sum(1 for c in api.store.in_scope("contacts") if c["id"] not in called)
     return 200, {
         "data": [{"status": s, "count": n, "date": None} for s, n in sorted(counts.items())],
         "nonCalledCount": never,
@@ -325,10 +324,8 @@ async def team_stats(api: Api, request: web.Request) -> tuple[int, Json]:
     if request.query.get("period") not in ("day", "week", "month", "custom"):
         raise bad_request("period must be one of day, week, month, custom")
     teams = []
-    for ws in api.store.workspaces:
-        if not api.store.visible(ws["id"]):
-            continue
-        calls = [c for c_id, c in api.store.calls.items() if api.store.call_workspace[c_id] == ws["id"]]
+    for ws in api.store.in_scope("workspaces"):
+        calls = api.store.in_scope("calls", within={ws["id"]})
         teams.append(
             {
                 "teamId": ws["id"],
@@ -337,7 +334,7 @@ async def team_stats(api: Api, request: web.Request) -> tuple[int, Json]:
                 "callDuration": sum(
                     api.store.recordings[c["id"]]["duration"] for c in calls if c["id"] in api.store.recordings
                 ),
-                "contacts": sum(1 for c in api.store.contacts.values() if c["teamId"] == ws["id"]),
+                "contacts": len(api.store.in_scope("contacts", within={ws["id"]})),
                 "activeSequences": sum(1 for w in api.store.sequence_workspace.values() if w == ws["id"]),
                 "members": len(api.store.members[ws["id"]]),
             }
@@ -357,13 +354,16 @@ async def list_users(api: Api, request: web.Request) -> tuple[int, Json]:
 
 
 async def list_workspaces(api: Api, request: web.Request) -> tuple[int, Json]:
-    return 200, [w for w in api.store.workspaces if api.store.visible(w["id"])]
+    return 200, api.store.in_scope("workspaces")
 
 
 async def list_members(api: Api, request: web.Request) -> tuple[int, Json]:
     workspace = _scoped_id(api, request, {ws: ws for ws in api.store.members}, "Workspace")
     return 200, _paginate(api.store.members[workspace], request)
 
+
+# Routes the API reference marks ``security: []``: answered without a key, rate-limited by client address.
+PUBLIC_ROUTES: Final = frozenset({"health"})
 
 ROUTES: tuple[tuple[str, str, str, Handler], ...] = (
     ("GET", "/v1/health", "health", health),
@@ -390,13 +390,16 @@ ROUTES: tuple[tuple[str, str, str, Handler], ...] = (
 )
 
 
+ROUTE_NAMES: Final = tuple(route for _, _, route, _ in ROUTES)
+
+
 def build_app(api: Api) -> web.Application:
     """The aiohttp application serving every route of :data:`ROUTES` from ``api``."""
     app = web.Application()
     for method, path, route, handler in ROUTES:
 
         async def endpoint(request: web.Request, route: str = route, handler: Handler = handler) -> web.StreamResponse:
-            return await api.dispatch(request, route, handler)
+            return await api.dispatch(request, route, handler, public=route in PUBLIC_ROUTES)
 
         app.router.add_route(method, path, endpoint)
     return app

@@ -8,8 +8,16 @@ from typing import Final, Literal
 
 import attrs
 
-RuleName = Literal["fixed-clock", "fixed-first", "seconds-until-reset", "sliding-log"]
-RULES: Final[tuple[RuleName, ...]] = ("fixed-clock", "fixed-first", "seconds-until-reset", "sliding-log")
+from ._throttler import ThrottlerRecord, whole_seconds
+
+RuleName = Literal["fixed-clock", "fixed-first", "seconds-until-reset", "sliding-log", "nestjs-throttler"]
+RULES: Final[tuple[RuleName, ...]] = (
+    "fixed-clock",
+    "fixed-first",
+    "seconds-until-reset",
+    "sliding-log",
+    "nestjs-throttler",
+)
 ResetFormat = Literal["epoch", "epoch-ms", "delta"]
 
 
@@ -32,8 +40,13 @@ class RateLimitRule:
     opens with the first request after the last one closed. ``seconds-until-reset``: like ``fixed-first`` but
     ``X-RateLimit-Reset`` is sent as seconds until the reset. ``sliding-log``: at most ``limit`` requests in
     any window-long span; the reset is when the oldest logged request ages out.
-    ``time_scale`` shortens the window (60 s at scale 10 is 6 s); ``skew`` shifts the server clock (seconds);
-    ``reset_format`` overrides the header form (``epoch`` seconds rounded up, ``epoch-ms``, ``delta``).
+    ``nestjs-throttler``: what @nestjs/throttler 6 does (see ``_throttler``): a sliding log of hits; the reset is
+    whole seconds until the tracker window ends; a 429 carries ``Retry-After`` and no ``X-RateLimit-*`` header.
+    Its ``block_duration`` (seconds; 0, the default, blocks nothing) refuses every request for that long once the
+    limit is exceeded; the library's own default equals the window. It always sends ``Retry-After`` on a 429
+    (``retry_after`` is ignored) and has one reset form, so it refuses a ``reset_format``.
+    ``time_scale`` shortens the window and the block (60 s at scale 10 is 6 s); ``skew`` shifts the server clock
+    (seconds); ``reset_format`` overrides the header form (``epoch`` seconds rounded up, ``epoch-ms``, ``delta``).
     """
 
     plan: Plan = PLANS["starter"]
@@ -42,16 +55,30 @@ class RateLimitRule:
     skew: float = 0.0
     retry_after: bool = False
     reset_format: ResetFormat | None = None
+    block_duration: float = 0.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.block_duration < 0:
+            raise ValueError(f"block_duration must not be negative, got {self.block_duration}")
+        if self.block_duration and self.rule != "nestjs-throttler":
+            raise ValueError(f"block_duration applies only to the nestjs-throttler rule, not {self.rule}")
+        if self.reset_format is not None and self.rule == "nestjs-throttler":
+            raise ValueError("the nestjs-throttler rule always sends whole seconds until reset; drop reset_format")
 
     @property
     def window(self) -> float:
         return self.plan.window / self.time_scale
 
     @property
+    def block(self) -> float:
+        """The block duration on the scaled clock, as the window is."""
+        return self.block_duration / self.time_scale
+
+    @property
     def format(self) -> ResetFormat:
         if self.reset_format is not None:
             return self.reset_format
-        return "delta" if self.rule == "seconds-until-reset" else "epoch"
+        return "delta" if self.rule in ("seconds-until-reset", "nestjs-throttler") else "epoch"
 
 
 @attrs.frozen
@@ -62,6 +89,7 @@ class Decision:
     limit: int
     remaining: int
     reset_at: float  # server epoch seconds
+    retry_at: float | None = None  # nestjs-throttler, when refused: the moment Retry-After counts down to
 
 
 class KeyLimiter:
@@ -72,18 +100,31 @@ class KeyLimiter:
         self._window_start: float | None = None
         self._count = 0
         self._log: collections.deque[float] = collections.deque()
+        # Used by the nestjs-throttler rule only; the other rules keep the window and the log above.
+        self._tracker = ThrottlerRecord(ttl=rule.window, limit=rule.plan.limit, block_duration=rule.block)
 
     def check(self, server_now: float) -> Decision:
         """Count a request at ``server_now`` (epoch seconds on the server clock)."""
-        limit, window = self.rule.plan.limit, self.rule.window
+        if self.rule.rule == "nestjs-throttler":
+            return self._throttled(server_now)
         if self.rule.rule == "sliding-log":
-            while self._log and self._log[0] <= server_now - window:
-                self._log.popleft()
-            allowed = len(self._log) < limit
-            if allowed:
-                self._log.append(server_now)
-            reset_at = self._log[0] + window if self._log else server_now + window
-            return Decision(allowed, limit, limit - len(self._log), reset_at)
+            return self._sliding_log(server_now)
+        return self._fixed_window(server_now)
+
+    def _sliding_log(self, server_now: float) -> Decision:
+        """At most ``limit`` requests in any window-long span; refused requests are not logged."""
+        limit, window = self.rule.plan.limit, self.rule.window
+        while self._log and self._log[0] <= server_now - window:
+            self._log.popleft()
+        allowed = len(self._log) < limit
+        if allowed:
+            self._log.append(server_now)
+        reset_at = self._log[0] + window if self._log else server_now + window
+        return Decision(allowed, limit, limit - len(self._log), reset_at)
+
+    def _fixed_window(self, server_now: float) -> Decision:
+        """A counter that restarts with each window, aligned to the clock or opened by a request."""
+        limit, window = self.rule.plan.limit, self.rule.window
         if self.rule.rule == "fixed-clock":
             start = math.floor(server_now / window) * window
         else:
@@ -97,8 +138,16 @@ class KeyLimiter:
             self._count += 1
         return Decision(allowed, limit, limit - self._count, start + window)
 
+    def _throttled(self, server_now: float) -> Decision:
+        """The throttler's verdict; its tracker window end is what the reset counts down to."""
+        hit = self._tracker.increment(server_now)
+        limit = self._tracker.limit
+        return Decision(not hit.blocked, limit, limit - hit.total_hits, hit.expires_at, hit.retry_at)
+
     def headers(self, decision: Decision, server_now: float) -> dict[str, str]:
         """The X-RateLimit-* headers for ``decision`` in the rule's reset format."""
+        if self.rule.rule == "nestjs-throttler":
+            return _throttler_headers(decision, server_now)
         if self.rule.format == "epoch-ms":
             reset = str(math.ceil(decision.reset_at * 1000))
         elif self.rule.format == "delta":
@@ -110,3 +159,22 @@ class KeyLimiter:
             "X-RateLimit-Remaining": str(max(0, decision.remaining)),
             "X-RateLimit-Reset": reset,
         }
+
+    def retry_headers(self, decision: Decision, server_now: float) -> dict[str, str]:
+        """``Retry-After`` for a refused request, if the rule sends one."""
+        if decision.retry_at is not None:
+            return {"Retry-After": str(whole_seconds(decision.retry_at - server_now))}
+        if self.rule.retry_after:
+            return {"Retry-After": str(max(1, int(decision.reset_at - server_now + 0.999)))}
+        return {}
+
+
+def _throttler_headers(decision: Decision, server_now: float) -> dict[str, str]:
+    """Admitted: limit, remaining, whole seconds until the tracker window ends. Refused: none (the guard throws)."""
+    if not decision.allowed:
+        return {}
+    return {
+        "X-RateLimit-Limit": str(decision.limit),
+        "X-RateLimit-Remaining": str(max(0, decision.remaining)),
+        "X-RateLimit-Reset": str(whole_seconds(decision.reset_at - server_now)),
+    }

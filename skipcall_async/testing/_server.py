@@ -9,7 +9,7 @@ from aiohttp import web
 
 from ._app import Api, RecordedRequest
 from ._faults import NONE, Faults
-from ._handlers import build_app
+from ._handlers import ROUTE_NAMES, build_app
 from ._ratelimit import RateLimitRule
 from ._store import Store
 
@@ -40,6 +40,7 @@ class FakeSkipcall:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        _check_route_names(route_faults or {})
         self.api = Api(
             store=Store(seed=seed, calls=calls, contacts=contacts),
             api_keys=api_keys,
@@ -84,9 +85,29 @@ class FakeSkipcall:
             await self._runner.cleanup()
             self._runner = None
 
+    def __repr__(self) -> str:
+        """Where it listens and how it limits, for test output and logs; never a key."""
+        where = self.url if self._runner is not None else ("stopped" if self.url else "not started")
+        rule = self.api.rule
+        block = f" block={rule.block_duration:g}s" if rule.block_duration else ""
+        return (
+            f"<FakeSkipcall {where} plan={rule.plan.limit}/{rule.plan.window:g}s rule={rule.rule}{block}"
+            f" time_scale={rule.time_scale:g}>"
+        )
+
     async def __aenter__(self) -> Self:
         await self.start()
         return self
 
     async def __aexit__(self, *_: object) -> None:
         await self.stop()
+
+
+def _check_route_names(route_faults: Mapping[str, Faults]) -> None:
+    """Refuse a fault for a route that does not exist: a typo would otherwise inject nothing, silently."""
+    unknown = [name for name in route_faults if name not in ROUTE_NAMES]
+    if unknown:
+        raise ValueError(
+            f"route_faults names unknown route(s) {', '.join(map(repr, unknown))}; "
+            f"known routes: {', '.join(sorted(ROUTE_NAMES))}"
+        )

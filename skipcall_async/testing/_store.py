@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final, Literal
 
 FIRST_NAMES = ("John", "Alice", "Chloé", "Karim", "Mei", "Lucas", "Sofia", "Noah", "Emma", "Hugo", "Léa", "Omar")
 LAST_NAMES = ("Doe", "Martin", "Bernard", "Dubois", "Nguyen", "Moreau", "Garcia", "Laurent", "Rossi", "Silva")
@@ -16,6 +17,10 @@ EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 # The ids of the API reference's examples exist in the fake data, in scope, so documented snippets run as written.
 EXAMPLE_CALL_ID = "123e4567-e89b-12d3-a456-426614174000"
 EXAMPLE_CONTACT_ID = "550e8400-e29b-41d4-a716-446655440000"
+# Where a write lands when the request names no workspace: the first seeded one, in every key's scope.
+DEFAULT_WORKSPACE: Final = "ws-1"
+
+ScopedKind = Literal["calls", "contacts", "workspaces"]
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -250,3 +255,21 @@ class Store:
 
     def visible(self, workspace: str | None) -> bool:
         return workspace in self.scope
+
+    def in_scope(self, kind: ScopedKind, within: Collection[str] | None = None) -> list[dict[str, Any]]:
+        """The stored ``kind`` in the key's scope, narrowed to the workspaces ``within``, in stored order.
+
+        The one place for the API's rule that what lies outside a key's scope does not exist: ``within`` can
+        narrow the scope, never widen it.
+        """
+        workspaces = self.scope if within is None else self.scope.intersection(within)
+        items, workspace_of = self._placed(kind)
+        return [item for item in items if workspace_of(item) in workspaces]
+
+    def _placed(self, kind: ScopedKind) -> tuple[Iterable[dict[str, Any]], Callable[[dict[str, Any]], str]]:
+        """The items of ``kind`` and how to find each one's workspace."""
+        if kind == "calls":
+            return self.calls.values(), lambda call: self.call_workspace[call["id"]]
+        if kind == "contacts":
+            return self.contacts.values(), lambda contact: contact["teamId"]
+        return self.workspaces, lambda workspace: workspace["id"]
