@@ -122,20 +122,20 @@ async def test_auth_wrong_key_is_401_and_ineligible_plan_is_403() -> None:
     assert all("Authorization" not in r.headers for r in server.requests)
 
 
-async def test_health_needs_no_key_and_spends_the_address_budget_not_the_key_s() -> None:
-    """Health answers without a key or with any key, rate-limited per client address apart from the key's budget."""
-    rule = RateLimitRule(plan=Plan(limit=2), rule="fixed-first")
+async def test_health_needs_no_key_and_counts_a_valid_key_like_any_call() -> None:
+    """Health answers without a key or with any key; a valid key spends its own budget, others the address's."""
+    rule = RateLimitRule(plan=Plan(limit=3), rule="fixed-first")
     async with FakeSkipcall(rate_limit=rule) as server, aiohttp.ClientSession() as session:
         answers = []
-        for auth in (None, "Bearer sk_test_wrong", f"Bearer {INELIGIBLE_KEY}", f"Bearer {server.api_key}"):
+        for auth in (None, "Bearer sk_test_wrong", f"Bearer {INELIGIBLE_KEY}", None, f"Bearer {server.api_key}"):
             headers = {"Authorization": auth} if auth else {}
             async with session.get(server.url + "/v1/health", headers=headers) as resp:
                 answers.append((resp.status, resp.headers.get("X-RateLimit-Remaining")))
         keyed = {"Authorization": f"Bearer {server.api_key}"}
         async with session.get(server.url + "/v1/workspaces", headers=keyed) as resp:
             assert (resp.status, resp.headers["X-RateLimit-Remaining"]) == (200, "1")
-    # One budget of 2 for the address, whatever key was sent: the third and fourth probes are refused.
-    assert answers == [(200, "1"), (200, "0"), (429, "0"), (429, "0")]
+    # The address's budget of 3 is spent by the keyless and wrong-key probes; the valid key's probe is its own.
+    assert answers == [(200, "2"), (200, "1"), (200, "0"), (429, "0"), (200, "2")]
 
 
 @pytest.mark.parametrize(

@@ -126,14 +126,17 @@ class Api:
         )
 
     def _tracker(self, request: web.Request, public: bool) -> str:
-        """Whose budget the request spends: its API key once authenticated, or for a public route its address.
+        """Whose budget the request spends: its API key, or for a public route called without one, its address.
 
-        A route that needs no key (the health probe: ``security: []`` in the API reference) cannot trust a key it
-        does not check, yet the reference still lists X-RateLimit-* on its answer: it is counted by client address,
+        A route that needs no key (the health probe: ``security: []`` in the API reference) still lists
+        X-RateLimit-* on its answer. An API that tracks keys counts a valid key sent there like anywhere else
+        (clients send their key on every call); without a valid key the request is counted by client address,
         @nestjs/throttler's default tracker, in a budget apart from every key's.
         """
         if public:
-            return f"address:{request.remote}"
+            auth = request.headers.get("Authorization", "")
+            key = auth[7:] if auth.startswith("Bearer ") else ""
+            return key if key in self.api_keys else f"address:{request.remote}"
         return self._authenticate(request)
 
     def _authenticate(self, request: web.Request) -> str:
