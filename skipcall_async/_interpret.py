@@ -84,7 +84,8 @@ class HeaderInterpreter:
         if headers.remaining is None or stated is None:
             return Observation(False, headers.limit, None, None, None)
         reset_in = self._estimate(now, headers, stated)
-        return Observation(False, headers.limit, headers.remaining, stated, reset_in)
+        window = self.window if self.window is not None else self._learned  # never the untold minute: no gain
+        return Observation(False, headers.limit, headers.remaining, stated, reset_in, None, window)
 
     # -- internals ---------------------------------------------------------------------------------------------
 

@@ -18,6 +18,13 @@ Rules, in the order they apply:
   only goes down and the earliest reset wins (every estimate is an upper bound), so a late, out-of-order
   response never raises it. A reset later by more than ``tolerance`` opens a new window; an earlier one is a
   stale response from the last window and says nothing.
+* Responses age out. A server that counts each request for one window after it saw it (a sliding log, such as
+  @nestjs/throttler's) may report ``remaining`` from hits of the window before, while its reset describes
+  another clock. The arrival times of the key's responses (429s excepted) are kept for one window. When a
+  response says ``remaining`` is left, ``limit - remaining`` hits are live, of which at most the requests still
+  in flight have no arrival yet: so the ``limit - remaining - in flight``-th latest arrival came no earlier than
+  the oldest live hit was counted, and the window ends no later than that arrival plus the window length.
+  For fixed windows that bound is never earlier than their reset, so it only helps where it is true.
 * A 429 closes the gate for the time the server asked, or, without a usable hint, for a full-jitter backoff
   that grows with consecutive 429s (from ``backoff_base`` up to the plan's window) and resets on the first
   other response. The window is forgotten: the next request probes.
@@ -25,6 +32,7 @@ Rules, in the order they apply:
 
 from __future__ import annotations
 
+import collections
 import math
 import random
 from collections.abc import Callable
@@ -41,7 +49,8 @@ class Observation:
     Times are seconds from that moment. ``window_id_in`` is the reset as the headers state it (it identifies the
     window); ``reset_in`` is the best estimate of the window's end (``window_id_in`` bounded and doubted, see
     ``_interpret``). Both are None, like ``remaining``, when the response had no usable rate-limit headers.
-    ``gate_in`` is, for a 429, how long the server asked to wait (None: no usable hint).
+    ``gate_in`` is, for a 429, how long the server asked to wait (None: no usable hint). ``window`` is the
+    longest the server may count a request, as the reader knows it (None: unknown, nothing ages out).
     """
 
     rate_limited: bool
@@ -50,6 +59,7 @@ class Observation:
     window_id_in: float | None
     reset_in: float | None
     gate_in: float | None = None
+    window: float | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -68,6 +78,7 @@ class QuotaState:
     """Admissions and merged observations for one key (see the module docstring for the rules)."""
 
     __slots__ = (
+        "_arrivals",
         "_assumed",
         "_gate_until",
         "_headerless",
@@ -115,6 +126,7 @@ class QuotaState:
         self._headerless = False
         self._rate_limited = 0
         self._streak = 0  # consecutive 429s
+        self._arrivals: collections.deque[float] = collections.deque()  # responses counted, within one window
 
     def __repr__(self) -> str:
         return (
@@ -152,9 +164,14 @@ class QuotaState:
             self._in_flight -= 1
         if seen.limit is not None:
             self._limit = seen.limit
+        if not seen.rate_limited:
+            self._arrivals.append(now)
+            while self._arrivals and self._arrivals[0] <= now - self.window:
+                self._arrivals.popleft()
         if seen.remaining is not None and seen.window_id_in is not None and seen.reset_in is not None:
             self._headerless = False
             self._merge(now, seen.remaining, now + seen.window_id_in, now + seen.reset_in)
+            self._age(seen)
         elif self._reset_at is None and not self._assumed and not seen.rate_limited:
             self._headerless = True
         if seen.rate_limited:
@@ -191,6 +208,16 @@ class QuotaState:
         """Full jitter over a ceiling that doubles with each consecutive 429, capped at the plan's window."""
         ceiling = min(self.window, self.backoff_base * 2.0 ** (self._streak - 1))
         return self.random() * ceiling
+
+    def _age(self, seen: Observation) -> None:
+        """Bring the window's end forward to when the hit that frees the next request ages out, if that is sooner."""
+        if seen.limit is None or seen.remaining is None or seen.window is None or self._reset_at is None:
+            return
+        known = seen.limit - seen.remaining - self._in_flight  # live hits whose responses arrived
+        if 0 < known <= len(self._arrivals):
+            ages_out = self._arrivals[-known] + seen.window
+            if ages_out < self._reset_at:
+                self._reset_at = ages_out
 
     def _merge(self, now: float, remaining: int, window_id: float, reset_at: float) -> None:
         if window_id <= now:

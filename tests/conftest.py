@@ -15,6 +15,8 @@ import pytest
 from aiohttp import web
 from aioresponses import CallbackResult, aioresponses
 
+from skipcall_async.testing._redis import RedisServer
+
 API_KEY = "sk_test_0123456789abcdefSECRET"
 RATE_HEADERS = {"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "999", "X-RateLimit-Reset": "60"}
 
@@ -176,3 +178,26 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     else:
         with MockedTransport() as mock:
             yield mock
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server for the whole session, on a free port, persistence off.
+
+    Never skipped: without a redis-server binary this fails with what to install (nox installs one).
+    """
+    with RedisServer() as redis:
+        yield redis
+
+
+@pytest.fixture
+async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
+    """The session's Redis, emptied before each test (and started again if a test stopped it)."""
+    import redis.asyncio as aioredis
+
+    redis_server.start()
+    client = aioredis.Redis.from_url(redis_server.url)
+    await client.flushall()
+    await client.aclose()
+    yield redis_server.url
+    redis_server.start()

@@ -43,7 +43,7 @@ class Scope:
 
     @property
     def keys(self) -> list[str]:
-        return [f"{PREFIX}:{{{self.digest}}}:state", f"{PREFIX}:{{{self.digest}}}:leases"]
+        return [f"{PREFIX}:{{{self.digest}}}:{name}" for name in ("state", "leases", "arrivals")]
 
     @property
     def channel(self) -> str:
@@ -138,6 +138,8 @@ class Fleet:
         task.add_done_callback(self._background.discard)
 
     async def _run(self, name: str, scope: Scope, args: Sequence[str | int | float]) -> list[str] | None:
+        if not self.healthy:
+            return None  # no command while the link is down: the reconnection loop finds out when it is back
         try:
             async with asyncio.timeout(self.store.command_timeout):
                 reply = await self._scripts[name](keys=scope.keys, args=list(args))
@@ -170,6 +172,9 @@ class Fleet:
             except self._redis_errors:
                 delay = min(delay * 2, _BACKOFF_CAP)
                 continue
+            # Pooled connections from before the outage may be dead (a restarted server closed them): drop them.
+            with contextlib.suppress(*self._redis_errors):
+                await self._redis.connection_pool.disconnect()
             self.healthy = True
             self._reconnecting = None
             logger.info("the shared rate-limit state at %s is reachable again; pacing fleet-wide", self.store.url)

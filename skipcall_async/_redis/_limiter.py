@@ -61,10 +61,15 @@ class FleetLimiter(RateLimiter):
         view = await self.fleet.record(self.scope, ticket, seen, self.settings)
         if view is not None:
             self._remember(view)
-            if view.gate_closed_for == 0 and (view.remaining is None or view.remaining > 0):
-                self.poke()
-        elif self.queue:
-            self._wake()
+            if not self.queue:
+                return
+            if view.gate_closed_for > 0:  # a 429: ask again when the gate opens
+                self._retry_at = self.clock() + view.gate_closed_for
+            elif view.remaining is None or view.remaining > 0:
+                self._retry_at = -math.inf  # room now, or a probe to send
+            elif view.reset_in is not None:  # the window's end may have come sooner
+                self._retry_at = min(self._retry_at, self.clock() + view.reset_in + self.settings.margin)
+        self._wake()
 
     def release(self, ticket: Ticket) -> None:
         if ticket is None:
@@ -133,8 +138,8 @@ class FleetLimiter(RateLimiter):
                 for ticket in ids[: grant.granted]:
                     if not self.queue.grant(ticket):  # the waiter left meanwhile: give its lease back
                         self.fleet.release_later(self.scope, ticket, self.settings)
-                if grant.granted < len(ids):
-                    self._retry_at = self.clock() + grant.retry_in
+                if grant.granted < len(ids):  # ask again then, or at the poll if only a response can tell
+                    self._retry_at = self.clock() + min(grant.retry_in, self.fleet.store.poll_interval)
                     if not self._poked:
                         return
         finally:

@@ -5,12 +5,14 @@ for every process on a key at once:
 
 * ``reserve``: grant up to N tokens in one round trip, each as a lease (an id in a sorted set scored by its
   expiry), and say when to ask again;
-* ``record``: merge one response's observation, end its lease, and publish a wake-up when capacity rose;
+* ``record``: merge one response's observation, end its lease, log its arrival, and publish a wake-up when
+  capacity rose or the window's end came sooner;
 * ``release``: end a lease whose request got no response, and publish a wake-up.
 
 Requests in flight are the unexpired leases, so a worker killed while holding some gives them back when they
-expire. Each key of one API key shares a ``{hash tag}`` (Redis Cluster keeps them on one node) and carries a
-TTL, so a fleet that stops leaves nothing behind. Times travel as seconds relative to the script's ``TIME``:
+expire. Response arrivals are a sorted set too, kept for one window, for the ageing rule. The keys of one API
+key share a ``{hash tag}`` (Redis Cluster keeps them on one node) and carry a TTL, so a fleet that stops
+leaves nothing behind. Times travel as seconds relative to the script's ``TIME``:
 every process compares instants on the Redis clock, never on its own. Every script returns the quota as the
 fleet sees it, for ``client.rate_limit``.
 """
@@ -60,8 +62,7 @@ local function save(keys, s, now, grace)
   local lease = redis.call('ZRANGE', keys[2], -1, -1, 'WITHSCORES')
   if lease[2] and tonumber(lease[2]) > last then last = tonumber(lease[2]) end
   local ttl = math.ceil((last - now + grace) * 1000)
-  redis.call('PEXPIRE', keys[1], ttl)
-  redis.call('PEXPIRE', keys[2], ttl)
+  for i = 1, #keys do redis.call('PEXPIRE', keys[i], ttl) end
 end
 local function in_flight(keys, now)
   redis.call('ZREMRANGEBYSCORE', keys[2], '-inf', now)
@@ -128,19 +129,23 @@ return reply
 RECORD: Final = (
     _PRELUDE
     + """
--- ARGV: lease id, probe, margin, plan window, tolerance, backoff base, jitter, grace, channel,
---       then the observation: rate limited (0/1), limit, remaining, window id in, reset in, gate in ('' = none)
+-- ARGV: lease id, probe, margin, plan window, tolerance, backoff base, jitter, grace, channel, then the
+--       observation: rate limited (0/1), limit, remaining, window id in, reset in, gate in, ageing window ('' = none)
 local id, probe, margin, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local tolerance, base, jitter, grace, channel = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]),
   tonumber(ARGV[8]), ARGV[9]
 local limited, limit, remaining = ARGV[10] == '1', num(ARGV[11]), num(ARGV[12])
-local window_id_in, reset_in, gate_in = num(ARGV[13]), num(ARGV[14]), num(ARGV[15])
+local window_id_in, reset_in, gate_in, ageing = num(ARGV[13]), num(ARGV[14]), num(ARGV[15]), num(ARGV[16])
 local now = now_s()
 local before_flying = in_flight(KEYS, now)
 local s = load(KEYS[1])
-local before = capacity(s, now, before_flying, probe, margin)
+local before, before_reset = capacity(s, now, before_flying, probe, margin), s.reset_at
 redis.call('ZREM', KEYS[2], id)
 local flying = redis.call('ZCARD', KEYS[2])
+if not limited then
+  redis.call('ZADD', KEYS[3], now, id)
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
+end
 if limit then s.limit = limit end
 if remaining and window_id_in and reset_in then
   s.headerless = false
@@ -154,6 +159,11 @@ if remaining and window_id_in and reset_in then
       if window_id < current then s.window_id = window_id end
       if reset_at < s.reset_at then s.reset_at = reset_at end
     end
+  end
+  local known = limit and (limit - remaining - flying)  -- live hits whose responses arrived
+  if known and ageing and s.reset_at and known > 0 then
+    local counted = redis.call('ZREVRANGE', KEYS[3], known - 1, known - 1, 'WITHSCORES')
+    if counted[2] and tonumber(counted[2]) + ageing < s.reset_at then s.reset_at = tonumber(counted[2]) + ageing end
   end
 elseif not s.reset_at and not s.assumed and not limited then
   s.headerless = true
@@ -170,7 +180,8 @@ else
   s.streak = 0
 end
 save(KEYS, s, now, grace)
-if capacity(s, now, flying, probe, margin) > before then redis.call('PUBLISH', channel, 'record') end
+local sooner = before_reset and s.reset_at and s.reset_at < before_reset - 0.01  -- waiters' timers are late
+if capacity(s, now, flying, probe, margin) > before or sooner then redis.call('PUBLISH', channel, 'record') end
 return view(s, now, flying)
 """
 )
@@ -251,4 +262,5 @@ def observation_args(seen: Observation) -> list[str]:
         _number(seen.window_id_in),
         _number(seen.reset_in),
         _number(seen.gate_in),
+        _number(seen.window),
     ]

@@ -15,8 +15,7 @@ from ._fleet import Fleet, Scope
 from ._limiter import FleetLimiter
 
 INSTALL = 'pip install "skipcall-async[redis]"'
-LEASE_SLACK = 10.0  # a lease outlives its request's timeout by this much
-DEFAULT_LEASE = 60.0  # for clients without a timeout
+DEFAULT_LEASE = 60.0  # how long a client without a timeout may hold a token
 
 
 def redact_url(url: str) -> str:
@@ -45,6 +44,8 @@ class RedisRateLimitStore(RateLimitStore):
             each process on its own.
         poll_interval: Seconds between checks by a process whose requests wait, in case a wake-up is lost.
         max_connections: Command connections per event loop (plus one for wake-ups).
+        lease_slack: Seconds a token outlives its request's timeout. A process that dies holding tokens gives
+            them back when they expire: its client's timeout plus this (60 s plus this without a timeout).
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class RedisRateLimitStore(RateLimitStore):
         strict: bool = False,
         poll_interval: float = 1.0,
         max_connections: int = 16,
+        lease_slack: float = 10.0,
     ) -> None:
         if not isinstance(url, str) or urlsplit(url).scheme not in ("redis", "rediss", "unix"):
             shown = redact_url(url) if isinstance(url, str) else type(url).__name__
@@ -65,6 +67,8 @@ class RedisRateLimitStore(RateLimitStore):
             raise ConfigurationError(f"poll_interval must be positive seconds, got {poll_interval!r}")
         if max_connections < 1:
             raise ConfigurationError(f"max_connections must be at least 1, got {max_connections!r}")
+        if not lease_slack >= 0:
+            raise ConfigurationError(f"lease_slack must not be negative, got {lease_slack!r}")
         try:
             import redis.asyncio  # noqa: F401 - fail now, with what to install, not at the first request
         except ImportError as exc:
@@ -75,6 +79,7 @@ class RedisRateLimitStore(RateLimitStore):
         self.strict = strict
         self.poll_interval = poll_interval
         self.max_connections = max_connections
+        self.lease_slack = lease_slack
         self._fleets: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Fleet] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
@@ -94,7 +99,7 @@ class RedisRateLimitStore(RateLimitStore):
         fleet = self._fleets.get(loop)
         if fleet is None:
             fleet = self._fleets[loop] = Fleet(self)
-        lease = (timeout if timeout is not None else DEFAULT_LEASE) + LEASE_SLACK
+        lease = (timeout if timeout is not None else DEFAULT_LEASE) + self.lease_slack
         scope = Scope(key.digest("rate-limit", base_url))
         limiter = fleet.limiter(scope)
         if limiter is None:

@@ -1,0 +1,184 @@
+"""A fleet run: several worker processes fetch calls on one key at once, each reporting what it saw as JSON.
+
+Used by ``python -m skipcall_async demo --processes N``, by ``benchmarks/fleet.py`` and by the fleet tests. A
+worker is ``python -m skipcall_async._fleet_run`` with its job as JSON on stdin; it paces through Redis when
+``SKIPCALL_REDIS_URL`` is set in its environment, exactly as a user's process would, else on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from ._client import SkipcallClient
+from ._errors import SkipcallError
+from ._events import RateLimitWaitEvent, ResponseEvent
+from ._rate_policy import RateLimitPolicy
+from ._retry import RetryPolicy
+from ._stores import REDIS_URL_ENV
+
+
+@attrs.frozen(kw_only=True)
+class WorkerReport:
+    """What one worker did: the ids it got back, what failed, the 429s it received, and its timing."""
+
+    pid: int
+    fetched: list[str]
+    failed: dict[str, str]
+    sent: int
+    rate_limited: int
+    started: float  # epoch seconds when its gather began
+    ended: float
+    waits: list[float]  # seconds each rate-limit wait took (with Redis: every token's round trip)
+    store: str
+    degraded: bool
+    warnings: list[str]  # every WARNING the SDK logged
+    rejoined: int  # times the shared state was reachable again after an outage
+
+    @property
+    def wall(self) -> float:
+        return self.ended - self.started
+
+
+class _Health(logging.Handler):
+    """Collects the SDK's warnings, and counts its reconnections to the shared state."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.warnings: list[str] = []
+        self.rejoined = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            self.warnings.append(record.getMessage())
+        elif "reachable again" in record.getMessage():
+            self.rejoined += 1
+
+
+async def run_worker(job: Mapping[str, Any]) -> WorkerReport:
+    """Fetch ``job["ids"]`` from ``job["base_url"]`` with ``job["api_key"]`` once the clock reaches ``start_at``.
+
+    Optional: ``window`` (the policy's), ``timeout``, ``max_attempts``, ``max_rate_limit_wait``, and ``store``
+    (settings of a Redis store built on ``SKIPCALL_REDIS_URL``, such as ``lease_slack``).
+    """
+    health = _Health()
+    sdk_logger = logging.getLogger("skipcall_async")
+    sdk_logger.addHandler(health)
+    sdk_logger.setLevel(logging.INFO)
+    sent = rate_limited = 0
+    waits: list[float] = []
+
+    async def on_response(event: ResponseEvent) -> None:
+        nonlocal sent, rate_limited
+        sent += 1
+        rate_limited += event.status == 429
+
+    async def on_wait(event: RateLimitWaitEvent) -> None:
+        waits.append(event.waited)
+
+    store = None
+    if "store" in job:  # store settings stated: build it here, from the same URL the variable gives
+        from ._redis import RedisRateLimitStore
+
+        store = RedisRateLimitStore(os.environ[REDIS_URL_ENV], **job["store"])
+    async with SkipcallClient(
+        job["api_key"],
+        base_url=job["base_url"],
+        timeout=float(job.get("timeout", 30.0)),
+        retry=RetryPolicy(max_attempts=int(job.get("max_attempts", 8)), base=0.05, cap=1.0),
+        rate_limiting=RateLimitPolicy(window=job.get("window"), store=store),
+        max_rate_limit_wait=float(job.get("max_rate_limit_wait", 120.0)),
+        on_response=on_response,
+        on_rate_limit_wait=on_wait,
+    ) as client:
+        await asyncio.sleep(max(0.0, float(job.get("start_at", 0.0)) - time.time()))
+        started = time.time()
+        results = await asyncio.gather(*(client.get_call(i) for i in job["ids"]), return_exceptions=True)
+        ended = time.time()
+        snapshot = client.rate_limit
+    fetched = [r.id for r in results if not isinstance(r, BaseException)]
+    failed = {
+        i: f"{type(r).__name__}: {r}" for i, r in zip(job["ids"], results, strict=True) if isinstance(r, BaseException)
+    }
+    return WorkerReport(
+        pid=os.getpid(),
+        fetched=fetched,
+        failed=failed,
+        sent=sent,
+        rate_limited=rate_limited,
+        started=started,
+        ended=ended,
+        waits=waits,
+        store=snapshot.store,
+        degraded=snapshot.degraded,
+        warnings=health.warnings,
+        rejoined=health.rejoined,
+    )
+
+
+def start_workers(
+    jobs: Sequence[Mapping[str, Any]], *, redis_url: str | None, extra_env: Mapping[str, str] | None = None
+) -> list[subprocess.Popen[bytes]]:
+    """Start one worker process per job; with ``redis_url`` they share the key's quota through it."""
+    env = {k: v for k, v in os.environ.items() if k != REDIS_URL_ENV}
+    if redis_url:
+        env[REDIS_URL_ENV] = redis_url
+    env.update(extra_env or {})
+    processes = []
+    for job in jobs:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "skipcall_async._fleet_run"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        assert process.stdin is not None
+        process.stdin.write(json.dumps(job).encode())
+        process.stdin.close()
+        process.stdin = None  # written and closed: communicate() must not touch it again
+        processes.append(process)
+    return processes
+
+
+def collect(processes: Sequence[subprocess.Popen[bytes]], *, timeout: float = 600.0) -> list[WorkerReport | None]:
+    """Each worker's report, in order; None for a worker that died without one (killed, or crashed)."""
+    reports: list[WorkerReport | None] = []
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            out, _ = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, _ = process.communicate()
+        line = out.decode().strip().splitlines()[-1] if out.strip() else ""
+        reports.append(WorkerReport(**json.loads(line)) if process.returncode == 0 and line else None)
+    return reports
+
+
+def split(ids: Sequence[str], parts: int) -> list[list[str]]:
+    """``ids`` dealt round-robin into ``parts`` shares."""
+    return [list(ids[i::parts]) for i in range(parts)]
+
+
+def main() -> int:
+    job = json.loads(sys.stdin.read())
+    try:
+        report = asyncio.run(run_worker(job))
+    except SkipcallError as error:
+        print(json.dumps({"error": str(error)}), file=sys.stderr)
+        return 1
+    print(json.dumps(attrs.asdict(report)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
