@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator, Sequence
 
 from .._base_client import BaseClient
 from .._models import Call, CallRecording, CallTranscription, Page
-from .._pagination import MAX_PAGE_SIZE, iterate, page_params
+from .._pagination import MAX_PAGE_SIZE, page_params
 from .._urls import segment
 from ._arguments import workspace_filter
+from ._paging import paginate
 
 
 class CallsMixin(BaseClient):
@@ -19,15 +20,12 @@ class CallsMixin(BaseClient):
         params = {"workspaceIds": workspace_filter(workspace_ids), **page_params(page, size)}
         return await self._get_page("/v1/calls", Call, params)
 
-    async def iter_calls(
+    def iter_calls(
         self, *, workspace_ids: Sequence[str] | None = None, page_size: int = MAX_PAGE_SIZE
     ) -> AsyncIterator[Call]:
-        """Every call, page after page."""
-        page_params(0, page_size)
-        async for call in iterate(
-            lambda index: self.list_calls(workspace_ids=workspace_ids, page=index, size=page_size), size=page_size
-        ):
-            yield call
+        """Every call, page after page (arguments are checked here, pages fetched on demand)."""
+        ids = workspace_filter(workspace_ids)
+        return paginate(lambda page, size: self.list_calls(workspace_ids=ids, page=page, size=size), page_size)
 
     async def get_call(self, call_id: str) -> Call:
         """One call with its contact, numbers and caller; 404 outside the key's workspaces."""
