@@ -48,10 +48,22 @@ class ContactsMixin(BaseClient):
         custom_fields: Mapping[str, Any] | None = None,
     ) -> Contact:
         """Create a contact; arguments left as None are not sent. Not retried unless it never reached the server."""
-        fields = dict(locals())
-        del fields["self"]
+        fields = {
+            "first_name": first_name,
+            "last_name": last_name,
+            "phone_numbers": string_list("phone_numbers", phone_numbers),
+            "email": email,
+            "company": company,
+            "city": city,
+            "country": country,
+            "url": url,
+            "linkedin_url": linkedin_url,
+            "linkedin_sales_url": linkedin_sales_url,
+            "role": role,
+            "allow_phone_calls": allow_phone_calls,
+            "custom_fields": custom_fields,
+        }
         _check_contact_fields(fields)
-        fields["phone_numbers"] = string_list("phone_numbers", phone_numbers)
         return await self._get_model("POST", "/v1/contacts", Contact, body=body(fields, omit_none=True))
 
     async def get_contact(self, contact_id: str) -> Contact:
@@ -77,11 +89,24 @@ class ContactsMixin(BaseClient):
         custom_fields: Mapping[str, Any] | NotGiven = NOT_GIVEN,
     ) -> Contact:
         """Change only the fields given; ``None`` sends null (clears the field), an omitted field is untouched."""
-        fields = dict(locals())
-        del fields["self"], fields["contact_id"]
+        fields = {
+            "first_name": first_name,
+            "last_name": last_name,
+            "phone_numbers": (
+                phone_numbers if phone_numbers is NOT_GIVEN else string_list("phone_numbers", phone_numbers)
+            ),
+            "email": email,
+            "company": company,
+            "city": city,
+            "country": country,
+            "url": url,
+            "linkedin_url": linkedin_url,
+            "linkedin_sales_url": linkedin_sales_url,
+            "role": role,
+            "allow_phone_calls": allow_phone_calls,
+            "custom_fields": custom_fields,
+        }
         _check_contact_fields(fields)
-        if phone_numbers is not NOT_GIVEN:
-            fields["phone_numbers"] = string_list("phone_numbers", phone_numbers)
         payload = body(fields, omit_none=False)
         if not payload:
             raise ValueError("update_contact needs at least one field to change")
