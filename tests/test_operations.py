@@ -428,3 +428,14 @@ async def test_update_contact_sends_none_as_null_and_omits_not_given(backend: Ba
         "linkedinSalesUrl": None,
         "allowPhoneCalls": True,
     }
+
+
+@pytest.mark.parametrize("flag", [1, 0, 1.0, "yes"])
+async def test_allow_phone_calls_must_be_a_real_bool(backend: Backend, flag: Any) -> None:
+    """1 or 0 is not silently sent as a number: TypeError names allow_phone_calls, and nothing is sent."""
+    async with SkipcallClient(API_KEY, base_url=backend.url) as client:
+        with pytest.raises(TypeError, match="allow_phone_calls"):
+            await client.create_contact(first_name="J", last_name="D", phone_numbers=["+1"], allow_phone_calls=flag)
+        with pytest.raises(TypeError, match="allow_phone_calls"):
+            await client.update_contact("c-1", allow_phone_calls=flag)
+    assert backend.sent == []

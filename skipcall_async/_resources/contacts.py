@@ -22,10 +22,11 @@ def _check_contact_fields(fields: Mapping[str, Any]) -> None:
         check_text(name, fields[name], max_length=TEXT_MAX)
     for name in ("email", "country", "url", "linkedin_url", "linkedin_sales_url", "role"):
         check_text(name, fields[name])
-    if fields["allow_phone_calls"] not in (None, NOT_GIVEN, True, False):
-        raise TypeError("allow_phone_calls must be a bool")
+    allow = fields["allow_phone_calls"]
+    if not (allow is None or allow is NOT_GIVEN or isinstance(allow, bool)):  # `in (True, False)` would admit 1 and 0
+        raise TypeError(f"allow_phone_calls must be a bool, not {type(allow).__name__}")
     custom = fields["custom_fields"]
-    if custom not in (None, NOT_GIVEN) and not isinstance(custom, Mapping):
+    if not (custom is None or custom is NOT_GIVEN or isinstance(custom, Mapping)):
         raise TypeError("custom_fields must be a mapping of field name to value")
 
 
