@@ -57,7 +57,7 @@ from ._models import (
     WorkspaceMember,
 )
 from ._retry import RetryEvent, RetryPolicy
-from ._types import NOT_GIVEN
+from ._types import NOT_GIVEN, DateLike, Granularity, NotGiven, StatsCallType, TeamStatsPeriod
 from ._version import __version__
 
 __all__ = [
@@ -77,13 +77,16 @@ __all__ = [
     "ClientClosedError",
     "ConfigurationError",
     "Contact",
+    "DateLike",
     "DecodeError",
     "Governor",
+    "Granularity",
     "Health",
     "LastModificationSource",
     "Model",
     "NOT_GIVEN",
     "NotFoundError",
+    "NotGiven",
     "OrganizationUser",
     "Page",
     "PermissionDeniedError",
@@ -105,6 +108,7 @@ __all__ = [
     "ServerError",
     "SkipcallClient",
     "SkipcallError",
+    "StatsCallType",
     "StatusDistribution",
     "StatusDistributionItem",
     "Tag",
@@ -112,6 +116,7 @@ __all__ = [
     "TagDistributionItem",
     "TeamStats",
     "TeamStatsEntry",
+    "TeamStatsPeriod",
     "TeamStatsTotals",
     "TranscriptionStatus",
     "Utterance",
