@@ -125,6 +125,6 @@ async def test_a_one_shot_iterable_of_workspace_ids_filters_every_page(backend: 
     """workspace_ids is read once, when the iterator is made, so a generator still filters page 1 and after."""
     backend.reply_for = _pages([1, 1])  # type: ignore[assignment]
     async with SkipcallClient(API_KEY, base_url=backend.url) as client:
-        ids = [c.id async for c in client.iter_calls(workspace_ids=iter(["w"]), page_size=1)]  # type: ignore[arg-type]
+        ids = [c.id async for c in client.iter_calls(workspace_ids=iter(["w"]), page_size=1)]
     assert ids == ["0-0", "1-0"]
     assert [s.query["workspaceIds"] for s in backend.sent] == ["w", "w", "w"]

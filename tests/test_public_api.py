@@ -62,6 +62,14 @@ def test_not_given_reads_well() -> None:
     assert list(skipcall_async.NotGiven) == [skipcall_async.NOT_GIVEN]
 
 
+def test_sequence_means_the_model_in_every_module_of_the_package() -> None:
+    """No module binds ``Sequence`` to ``collections.abc.Sequence``: in signatures and docs it is always the model."""
+    modules = list(package_modules())
+    assert len(modules) > 20
+    for module in modules:
+        assert vars(module).get("Sequence", skipcall_async.Sequence) is skipcall_async.Sequence, module.__name__
+
+
 def is_type_alias(value: object) -> bool:
     """True for a typing construct such as ``Literal[...]``, ``A | B`` or ``Callable[..., X]`` (not a class)."""
     return not inspect.isclass(value) and typing.get_origin(value) is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable
 
 from .._base_client import BaseClient
 from .._models import Call, CallRecording, CallTranscription, Page
@@ -14,14 +14,14 @@ from ._paging import paginate
 
 class CallsMixin(BaseClient):
     async def list_calls(
-        self, *, workspace_ids: Sequence[str] | None = None, page: int = 0, size: int = MAX_PAGE_SIZE
+        self, *, workspace_ids: Iterable[str] | None = None, page: int = 0, size: int = MAX_PAGE_SIZE
     ) -> Page[Call]:
         """One page of calls in the key's workspaces, optionally narrowed to ``workspace_ids``."""
         params = {"workspaceIds": workspace_filter(workspace_ids), **page_params(page, size)}
         return await self._get_page("/v1/calls", Call, params)
 
     def iter_calls(
-        self, *, workspace_ids: Sequence[str] | None = None, page_size: int = MAX_PAGE_SIZE
+        self, *, workspace_ids: Iterable[str] | None = None, page_size: int = MAX_PAGE_SIZE
     ) -> AsyncIterator[Call]:
         """Every call, page after page (arguments are checked here, pages fetched on demand)."""
         ids = workspace_filter(workspace_ids)

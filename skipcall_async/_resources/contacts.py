@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._base_client import BaseClient
@@ -36,7 +36,7 @@ class ContactsMixin(BaseClient):
         *,
         first_name: str,
         last_name: str,
-        phone_numbers: Sequence[str],
+        phone_numbers: Iterable[str],
         email: str | None = None,
         company: str | None = None,
         city: str | None = None,
@@ -77,7 +77,7 @@ class ContactsMixin(BaseClient):
         *,
         first_name: str | NotGiven = NOT_GIVEN,
         last_name: str | NotGiven = NOT_GIVEN,
-        phone_numbers: Sequence[str] | NotGiven = NOT_GIVEN,
+        phone_numbers: Iterable[str] | NotGiven = NOT_GIVEN,
         email: str | NotGiven | None = NOT_GIVEN,
         company: str | NotGiven | None = NOT_GIVEN,
         city: str | NotGiven | None = NOT_GIVEN,

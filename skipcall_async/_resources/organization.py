@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable
 
 from .._base_client import BaseClient
 from .._models import Health, OrganizationUser, Page, Workspace, WorkspaceMember
@@ -18,14 +18,14 @@ class OrganizationMixin(BaseClient):
         return await self._get_model("GET", "/v1/health", Health, empty_ok=True)
 
     async def list_users(
-        self, *, workspace_ids: Sequence[str] | None = None, page: int = 0, size: int = MAX_PAGE_SIZE
+        self, *, workspace_ids: Iterable[str] | None = None, page: int = 0, size: int = MAX_PAGE_SIZE
     ) -> Page[OrganizationUser]:
         """One page of organisation users who can reach the key's workspaces."""
         params = {"workspaceIds": workspace_filter(workspace_ids), **page_params(page, size)}
         return await self._get_page("/v1/users", OrganizationUser, params)
 
     def iter_users(
-        self, *, workspace_ids: Sequence[str] | None = None, page_size: int = MAX_PAGE_SIZE
+        self, *, workspace_ids: Iterable[str] | None = None, page_size: int = MAX_PAGE_SIZE
     ) -> AsyncIterator[OrganizationUser]:
         """Every organisation user, page after page (arguments are checked here, pages fetched on demand)."""
         ids = workspace_filter(workspace_ids)

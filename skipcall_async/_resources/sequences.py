@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from collections.abc import Sequence as Seq
 from typing import Final
 
 from .._base_client import BaseClient
@@ -46,7 +45,7 @@ class SequencesMixin(BaseClient):
         self,
         *,
         name: str | None = None,
-        assigned_to_ids: Seq[str] | None = None,
+        assigned_to_ids: Iterable[str] | None = None,
         creator_id: str | None = None,
         workspace_id: str | None = None,
     ) -> Sequence:
