@@ -61,7 +61,7 @@ from ._rate_policy import RateLimitPolicy
 from ._redis import RedisRateLimitStore
 from ._retry import RetryPolicy
 from ._stores import InProcessRateLimitStore, RateLimitStore
-from ._types import NOT_GIVEN
+from ._types import NOT_GIVEN, DateLike, Granularity, NotGiven, StatsCallType, TeamStatsPeriod
 from ._version import __version__
 
 __all__ = [
@@ -81,7 +81,9 @@ __all__ = [
     "ClientClosedError",
     "ConfigurationError",
     "Contact",
+    "DateLike",
     "DecodeError",
+    "Granularity",
     "Health",
     "Hook",
     "InProcessRateLimitStore",
@@ -89,6 +91,7 @@ __all__ = [
     "Model",
     "NOT_GIVEN",
     "NotFoundError",
+    "NotGiven",
     "OrganizationUser",
     "Page",
     "PermissionDeniedError",
@@ -112,6 +115,7 @@ __all__ = [
     "ServerError",
     "SkipcallClient",
     "SkipcallError",
+    "StatsCallType",
     "StatusDistribution",
     "StatusDistributionItem",
     "Tag",
@@ -119,6 +123,7 @@ __all__ = [
     "TagDistributionItem",
     "TeamStats",
     "TeamStatsEntry",
+    "TeamStatsPeriod",
     "TeamStatsTotals",
     "TooManyRequestsError",
     "TranscriptionStatus",

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from types import TracebackType
 
 
 class Slots:
-    """An async context manager admitting at most ``size`` holders at once, first come first served."""
+    """At most ``size`` holders at once, first come first served.
+
+    Take a slot with ``if not slots.try_acquire(): await slots.wait()`` (no await when one is free), and give it
+    back with :meth:`release` in a ``finally``.
+    """
 
     __slots__ = ("_free", "_waiters")
 
@@ -22,21 +25,12 @@ class Slots:
         self._free = size
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
 
-    @property
-    def waiting(self) -> int:
-        """Tasks queued for a slot."""
-        return sum(1 for w in self._waiters if not w.done())
-
     def try_acquire(self) -> bool:
         """Take a free slot now if nobody is queued ahead; False means :meth:`wait` for one."""
         if self._free > 0 and not self._waiters:
             self._free -= 1
             return True
         return False
-
-    async def acquire(self) -> None:
-        if not self.try_acquire():
-            await self.wait()
 
     async def wait(self) -> None:
         """Queue for the next freed slot (after :meth:`try_acquire` said no)."""
@@ -50,17 +44,10 @@ class Slots:
             raise
 
     def release(self) -> None:
+        """Give a slot back: to the oldest live waiter if there is one, else to the pool."""
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)  # the slot goes straight to the oldest live waiter
                 return
         self._free += 1
-
-    async def __aenter__(self) -> None:
-        await self.acquire()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.release()

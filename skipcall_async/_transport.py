@@ -78,15 +78,14 @@ class AiohttpTransport:
     async def send(self, request: HttpRequest, *, timeout: float | None) -> HttpResponse:
         """Send ``request``, following redirects, each hop within ``timeout`` seconds (body included)."""
         session = self._get_session()
-        method, url, body, headers = request.method, request.url, request.body, request.headers
         hop_timeout = _timeout(timeout)
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 async with session.request(
-                    method,
-                    yarl.URL(url, encoded=True),
-                    headers=headers,
-                    data=body,
+                    request.method,
+                    yarl.URL(request.url, encoded=True),
+                    headers=request.headers,
+                    data=request.body,
                     allow_redirects=False,
                     timeout=hop_timeout,
                 ) as response:
@@ -94,8 +93,8 @@ class AiohttpTransport:
                     status = response.status
                     location = response.headers.get("Location") if status in _REDIRECTS else None
                     if not location:
-                        return HttpResponse(status, response.headers, payload, url)
-                method, url, body, headers = _redirected(request, status, method, urljoin(url, location), body, headers)
+                        return HttpResponse(status, response.headers, payload, request.url)
+                request = _redirected(request, status, location)
         except TimeoutError as exc:
             raise APITimeoutError(f"no complete response within {timeout} s") from exc
         except aiohttp.ClientConnectorError as exc:
@@ -111,18 +110,21 @@ class AiohttpTransport:
             await self._session.close()
 
 
-def _redirected(
-    original: HttpRequest, status: int, method: str, url: str, body: bytes | None, headers: Mapping[str, str]
-) -> tuple[str, str, bytes | None, Mapping[str, str]]:
-    """The next hop: 303 (and 301/302 after a non-GET) become a bodiless GET; another host loses the key."""
+def _redirected(request: HttpRequest, status: int, location: str) -> HttpRequest:
+    """The request to send after ``request`` got a ``status`` redirect to ``location`` (absolute or relative).
+
+    303, and 301/302 after a method other than GET or HEAD, become a bodiless GET. A hop to another origin drops
+    ``Authorization``, and a request without it never gets it back: the key only reaches the base URL's host.
+    """
+    url = urljoin(request.url, location)
     logger.debug("following %s redirect to %s", status, url)
-    next_headers = dict(headers)
+    method, body, headers = request.method, request.body, dict(request.headers)
     if status == 303 or (status in (301, 302) and method not in ("GET", "HEAD")):
         method, body = "GET", None
-        next_headers.pop("Content-Type", None)
-    if origin(url) != origin(original.url):  # once dropped, the key never comes back
-        next_headers.pop("Authorization", None)
-    return method, url, body, next_headers
+        headers.pop("Content-Type", None)
+    if origin(url) != origin(request.url):
+        headers.pop("Authorization", None)
+    return HttpRequest(method, url, headers, body)
 
 
 @functools.lru_cache(maxsize=32)

@@ -1,12 +1,19 @@
-"""``NOT_GIVEN``: tells "leave this field alone" apart from ``None`` ("set it to null") in partial updates."""
+"""Types of operation arguments that are not models, all exported from ``skipcall_async``.
+
+``NOT_GIVEN`` tells "leave this field alone" apart from ``None`` ("set it to null") in partial updates; the
+aliases name the values the statistics operations accept.
+"""
 
 from __future__ import annotations
 
 import enum
+from datetime import date, datetime
 from typing import Final, Literal, TypeAlias
 
 
-class _NotGiven(enum.Enum):
+class NotGiven(enum.Enum):
+    """The type of ``NOT_GIVEN``, its only value: in annotations, ``str | NotGiven`` means "or leave it out"."""
+
     NOT_GIVEN = "NOT_GIVEN"
 
     def __repr__(self) -> str:
@@ -16,7 +23,17 @@ class _NotGiven(enum.Enum):
         return False
 
 
-NOT_GIVEN: Final = _NotGiven.NOT_GIVEN
+NOT_GIVEN: Final = NotGiven.NOT_GIVEN
 """Default of optional fields in partial updates: the field is not sent at all."""
 
-NotGiven: TypeAlias = Literal[_NotGiven.NOT_GIVEN]
+StatsCallType: TypeAlias = Literal["all", "sequence", "direct", "inbound", "outbound"]
+"""The ``call_type`` filter of the tag-distribution and call-duration statistics."""
+
+Granularity: TypeAlias = Literal["hour", "day", "week", "month", "none"]
+"""Time buckets of the statistics operations (``"none"``: one total)."""
+
+TeamStatsPeriod: TypeAlias = Literal["day", "week", "month", "custom"]
+"""The ``period`` of ``SkipcallClient.get_team_stats`` (``"custom"`` takes ``start_date`` and ``end_date``)."""
+
+DateLike: TypeAlias = date | datetime | str
+"""A date argument: a ``date``, a ``datetime`` or an ISO 8601 string, sent in ISO format."""

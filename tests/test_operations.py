@@ -351,3 +351,91 @@ def test_every_documented_operation_has_a_case() -> None:
     """The table covers each of the 21 operations of the API reference (iterators are extra)."""
     operations = {c.id for c in CASES if not c.id.startswith("iter_")}
     assert len(operations) == 21
+
+
+EVERY_CONTACT_FIELD: dict[str, Any] = {
+    "first_name": "John",
+    "last_name": "Doe",
+    "phone_numbers": ("+33612345678", "+33700000000"),
+    "email": "john@acme.test",
+    "company": "Acme Inc.",
+    "city": "Paris",
+    "country": "FR",
+    "url": "https://acme.test",
+    "linkedin_url": "https://linkedin.test/in/john",
+    "linkedin_sales_url": "https://linkedin.test/sales/john",
+    "role": "CTO",
+    "allow_phone_calls": False,
+    "custom_fields": {"industry": "Technology"},
+}
+EVERY_CONTACT_FIELD_SENT = {
+    "firstName": "John",
+    "lastName": "Doe",
+    "phoneNumbers": ["+33612345678", "+33700000000"],
+    "email": "john@acme.test",
+    "company": "Acme Inc.",
+    "city": "Paris",
+    "country": "FR",
+    "url": "https://acme.test",
+    "linkedinUrl": "https://linkedin.test/in/john",
+    "linkedinSalesUrl": "https://linkedin.test/sales/john",
+    "role": "CTO",
+    "allowPhoneCalls": False,
+    "customFields": {"industry": "Technology"},
+}
+
+
+async def test_create_contact_sends_every_field_given_and_nothing_else(backend: Backend) -> None:
+    """Each of the 13 arguments lands under its camelCase name; a tuple of numbers is sent as a JSON list."""
+    backend.respond(200, ex.CONTACT)
+    async with SkipcallClient(API_KEY, base_url=backend.url) as client:
+        contact = await client.create_contact(**EVERY_CONTACT_FIELD)
+    assert (backend.last.method, backend.last.raw_path) == ("POST", "/v1/contacts")
+    assert backend.last.body == EVERY_CONTACT_FIELD_SENT
+    assert contact.id == ex.CONTACT["id"]
+
+
+async def test_create_contact_leaves_out_the_arguments_left_as_none(backend: Backend) -> None:
+    """Only the required fields (and a False flag, which is not None) are sent."""
+    backend.respond(200, ex.CONTACT)
+    async with SkipcallClient(API_KEY, base_url=backend.url) as client:
+        await client.create_contact(
+            first_name="J", last_name="D", phone_numbers=["+1"], email=None, allow_phone_calls=False
+        )
+    assert backend.last.body == {"firstName": "J", "lastName": "D", "phoneNumbers": ["+1"], "allowPhoneCalls": False}
+
+
+async def test_update_contact_sends_every_field_given_and_nothing_else(backend: Backend) -> None:
+    """Each of the 13 fields lands under its camelCase name; the contact id stays in the path only."""
+    backend.respond(200, ex.CONTACT)
+    async with SkipcallClient(API_KEY, base_url=backend.url) as client:
+        contact = await client.update_contact("c-1", **EVERY_CONTACT_FIELD)
+    assert (backend.last.method, backend.last.raw_path) == ("PATCH", "/v1/contacts/c-1")
+    assert backend.last.body == EVERY_CONTACT_FIELD_SENT
+    assert contact.id == ex.CONTACT["id"]
+
+
+async def test_update_contact_sends_none_as_null_and_omits_not_given(backend: Backend) -> None:
+    """None clears a field (JSON null); NOT_GIVEN and omitted arguments are absent from the body."""
+    backend.respond(200, ex.CONTACT)
+    async with SkipcallClient(API_KEY, base_url=backend.url) as client:
+        await client.update_contact(
+            "c-1", phone_numbers=["+1"], role=None, linkedin_sales_url=None, url=NOT_GIVEN, allow_phone_calls=True
+        )
+    assert backend.last.body == {
+        "phoneNumbers": ["+1"],
+        "role": None,
+        "linkedinSalesUrl": None,
+        "allowPhoneCalls": True,
+    }
+
+
+@pytest.mark.parametrize("flag", [1, 0, 1.0, "yes"])
+async def test_allow_phone_calls_must_be_a_real_bool(backend: Backend, flag: Any) -> None:
+    """1 or 0 is not silently sent as a number: TypeError names allow_phone_calls, and nothing is sent."""
+    async with SkipcallClient(API_KEY, base_url=backend.url) as client:
+        with pytest.raises(TypeError, match="allow_phone_calls"):
+            await client.create_contact(first_name="J", last_name="D", phone_numbers=["+1"], allow_phone_calls=flag)
+        with pytest.raises(TypeError, match="allow_phone_calls"):
+            await client.update_contact("c-1", allow_phone_calls=flag)
+    assert backend.sent == []

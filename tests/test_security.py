@@ -10,6 +10,7 @@ from conftest import API_KEY, Backend, LocalServer
 
 from skipcall_async import APIConnectionError, APIError, ConfigurationError, RetryPolicy, SkipcallClient
 from skipcall_async._secret import ApiKey
+from skipcall_async._transport import HttpRequest, _redirected
 
 
 def test_the_key_never_appears_in_repr_or_str() -> None:
@@ -125,3 +126,73 @@ async def test_authorization_follows_a_same_host_redirect(server: LocalServer) -
     assert [(s.method, s.raw_path) for s in server.sent] == [("POST", "/v1/contacts"), ("GET", "/v1/contacts/new-id")]
     assert server.last.headers["Authorization"] == f"Bearer {API_KEY}"
     assert server.last.body is None
+
+
+async def test_the_key_does_not_come_back_after_a_round_trip_through_another_host(server: LocalServer) -> None:
+    """Base host -> other host -> base host: the hop back to the base host is still sent without the key."""
+    other = LocalServer()
+    await other.start()
+    try:
+        foreign = other.url.replace("127.0.0.1", "localhost")
+        server.respond(302, None, Location=f"{foreign}/elsewhere")
+        server.respond(200, {"id": "back"})
+        other.respond(307, None, Location=f"{server.url}/v1/calls/back")
+        async with SkipcallClient(API_KEY, base_url=server.url) as client:
+            call = await client.get_call("x")
+        assert call.id == "back"
+        assert [s.raw_path for s in server.sent] == ["/v1/calls/x", "/v1/calls/back"]
+        assert server.sent[0].headers["Authorization"] == f"Bearer {API_KEY}"
+        assert "Authorization" not in other.last.headers
+        assert "Authorization" not in server.last.headers
+    finally:
+        await other.stop()
+
+
+BASE = "https://api.example/v1/contacts"
+KEYED = {"Authorization": "Bearer k", "Content-Type": "application/json", "User-Agent": "ua"}
+UNKEYED = {"Content-Type": "application/json", "User-Agent": "ua"}
+KEYED_GET = {"Authorization": "Bearer k", "User-Agent": "ua"}
+REDIRECTS = {
+    "307-same-host-relative": (
+        "POST",
+        307,
+        "/v1/other",
+        HttpRequest("POST", "https://api.example/v1/other", KEYED, b"{}"),
+    ),
+    "308-default-port-is-same-origin": (
+        "DELETE",
+        308,
+        "https://API.example:443/x",
+        HttpRequest("DELETE", "https://API.example:443/x", KEYED, b"{}"),
+    ),
+    "302-get-path-relative": ("GET", 302, "next", HttpRequest("GET", "https://api.example/v1/next", KEYED, b"{}")),
+    "303-post-becomes-get": ("POST", 303, "/v1/c/1", HttpRequest("GET", "https://api.example/v1/c/1", KEYED_GET)),
+    "301-patch-becomes-get": ("PATCH", 301, "/v1/c/1", HttpRequest("GET", "https://api.example/v1/c/1", KEYED_GET)),
+    "307-other-host": (
+        "POST",
+        307,
+        "https://evil.example/x",
+        HttpRequest("POST", "https://evil.example/x", UNKEYED, b"{}"),
+    ),
+    "other-scheme": ("GET", 302, "http://api.example/x", HttpRequest("GET", "http://api.example/x", UNKEYED, b"{}")),
+    "other-port": (
+        "GET",
+        302,
+        "https://api.example:8443/",
+        HttpRequest("GET", "https://api.example:8443/", UNKEYED, b"{}"),
+    ),
+}
+
+
+@pytest.mark.parametrize(("method", "status", "location", "expected"), REDIRECTS.values(), ids=REDIRECTS.keys())
+def test_a_redirect_gives_the_next_request(method: str, status: int, location: str, expected: HttpRequest) -> None:
+    """Method, URL, headers and body of the next hop; only the same origin keeps the key; the old request is intact."""
+    request = HttpRequest(method, BASE, dict(KEYED), b"{}")
+    assert _redirected(request, status, location) == expected
+    assert request == HttpRequest(method, BASE, KEYED, b"{}")
+
+
+def test_a_request_without_the_key_does_not_regain_it_on_the_base_host() -> None:
+    """A hop that already lost Authorization keeps it lost, even when redirected back to the base URL's host."""
+    away = HttpRequest("GET", "https://evil.example/x", {"User-Agent": "ua"})
+    assert _redirected(away, 302, BASE) == HttpRequest("GET", BASE, {"User-Agent": "ua"})

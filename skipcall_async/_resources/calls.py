@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable
 
 from .._base_client import BaseClient
 from .._models import Call, CallRecording, CallTranscription, Page
-from .._pagination import MAX_PAGE_SIZE, iterate, page_params
+from .._pagination import MAX_PAGE_SIZE, page_params
 from .._urls import segment
 from ._arguments import workspace_filter
+from ._paging import paginate
 
 
 class CallsMixin(BaseClient):
     async def list_calls(
-        self, *, workspace_ids: Sequence[str] | None = None, page: int = 0, size: int = MAX_PAGE_SIZE
+        self, *, workspace_ids: Iterable[str] | None = None, page: int = 0, size: int = MAX_PAGE_SIZE
     ) -> Page[Call]:
         """One page of calls in the key's workspaces, optionally narrowed to ``workspace_ids``."""
         params = {"workspaceIds": workspace_filter(workspace_ids), **page_params(page, size)}
         return await self._get_page("/v1/calls", Call, params)
 
-    async def iter_calls(
-        self, *, workspace_ids: Sequence[str] | None = None, page_size: int = MAX_PAGE_SIZE
+    def iter_calls(
+        self, *, workspace_ids: Iterable[str] | None = None, page_size: int = MAX_PAGE_SIZE
     ) -> AsyncIterator[Call]:
-        """Every call, page after page."""
-        page_params(0, page_size)
-        async for call in iterate(
-            lambda index: self.list_calls(workspace_ids=workspace_ids, page=index, size=page_size), size=page_size
-        ):
-            yield call
+        """Every call, page after page (arguments are checked here, pages fetched on demand)."""
+        ids = workspace_filter(workspace_ids)
+        return paginate(lambda page, size: self.list_calls(workspace_ids=ids, page=page, size=size), page_size)
 
     async def get_call(self, call_id: str) -> Call:
         """One call with its contact, numbers and caller; 404 outside the key's workspaces."""

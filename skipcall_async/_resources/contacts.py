@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._base_client import BaseClient
@@ -22,10 +22,11 @@ def _check_contact_fields(fields: Mapping[str, Any]) -> None:
         check_text(name, fields[name], max_length=TEXT_MAX)
     for name in ("email", "country", "url", "linkedin_url", "linkedin_sales_url", "role"):
         check_text(name, fields[name])
-    if fields["allow_phone_calls"] not in (None, NOT_GIVEN, True, False):
-        raise TypeError("allow_phone_calls must be a bool")
+    allow = fields["allow_phone_calls"]
+    if not (allow is None or allow is NOT_GIVEN or isinstance(allow, bool)):  # `in (True, False)` would admit 1 and 0
+        raise TypeError(f"allow_phone_calls must be a bool, not {type(allow).__name__}")
     custom = fields["custom_fields"]
-    if custom not in (None, NOT_GIVEN) and not isinstance(custom, Mapping):
+    if not (custom is None or custom is NOT_GIVEN or isinstance(custom, Mapping)):
         raise TypeError("custom_fields must be a mapping of field name to value")
 
 
@@ -35,7 +36,7 @@ class ContactsMixin(BaseClient):
         *,
         first_name: str,
         last_name: str,
-        phone_numbers: Sequence[str],
+        phone_numbers: Iterable[str],
         email: str | None = None,
         company: str | None = None,
         city: str | None = None,
@@ -48,10 +49,22 @@ class ContactsMixin(BaseClient):
         custom_fields: Mapping[str, Any] | None = None,
     ) -> Contact:
         """Create a contact; arguments left as None are not sent. Not retried unless it never reached the server."""
-        fields = dict(locals())
-        del fields["self"]
+        fields = {
+            "first_name": first_name,
+            "last_name": last_name,
+            "phone_numbers": string_list("phone_numbers", phone_numbers),
+            "email": email,
+            "company": company,
+            "city": city,
+            "country": country,
+            "url": url,
+            "linkedin_url": linkedin_url,
+            "linkedin_sales_url": linkedin_sales_url,
+            "role": role,
+            "allow_phone_calls": allow_phone_calls,
+            "custom_fields": custom_fields,
+        }
         _check_contact_fields(fields)
-        fields["phone_numbers"] = string_list("phone_numbers", phone_numbers)
         return await self._get_model("POST", "/v1/contacts", Contact, body=body(fields, omit_none=True))
 
     async def get_contact(self, contact_id: str) -> Contact:
@@ -64,7 +77,7 @@ class ContactsMixin(BaseClient):
         *,
         first_name: str | NotGiven = NOT_GIVEN,
         last_name: str | NotGiven = NOT_GIVEN,
-        phone_numbers: Sequence[str] | NotGiven = NOT_GIVEN,
+        phone_numbers: Iterable[str] | NotGiven = NOT_GIVEN,
         email: str | NotGiven | None = NOT_GIVEN,
         company: str | NotGiven | None = NOT_GIVEN,
         city: str | NotGiven | None = NOT_GIVEN,
@@ -77,11 +90,24 @@ class ContactsMixin(BaseClient):
         custom_fields: Mapping[str, Any] | NotGiven = NOT_GIVEN,
     ) -> Contact:
         """Change only the fields given; ``None`` sends null (clears the field), an omitted field is untouched."""
-        fields = dict(locals())
-        del fields["self"], fields["contact_id"]
+        fields = {
+            "first_name": first_name,
+            "last_name": last_name,
+            "phone_numbers": (
+                phone_numbers if phone_numbers is NOT_GIVEN else string_list("phone_numbers", phone_numbers)
+            ),
+            "email": email,
+            "company": company,
+            "city": city,
+            "country": country,
+            "url": url,
+            "linkedin_url": linkedin_url,
+            "linkedin_sales_url": linkedin_sales_url,
+            "role": role,
+            "allow_phone_calls": allow_phone_calls,
+            "custom_fields": custom_fields,
+        }
         _check_contact_fields(fields)
-        if phone_numbers is not NOT_GIVEN:
-            fields["phone_numbers"] = string_list("phone_numbers", phone_numbers)
         payload = body(fields, omit_none=False)
         if not payload:
             raise ValueError("update_contact needs at least one field to change")

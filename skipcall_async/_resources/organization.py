@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable
 
 from .._base_client import BaseClient
 from .._models import Health, OrganizationUser, Page, Workspace, WorkspaceMember
-from .._pagination import MAX_PAGE_SIZE, iterate, page_params
+from .._pagination import MAX_PAGE_SIZE, page_params
 from .._urls import segment
 from ._arguments import workspace_filter
+from ._paging import paginate
 
 
 class OrganizationMixin(BaseClient):
@@ -17,21 +18,18 @@ class OrganizationMixin(BaseClient):
         return await self._get_model("GET", "/v1/health", Health, empty_ok=True)
 
     async def list_users(
-        self, *, workspace_ids: Sequence[str] | None = None, page: int = 0, size: int = MAX_PAGE_SIZE
+        self, *, workspace_ids: Iterable[str] | None = None, page: int = 0, size: int = MAX_PAGE_SIZE
     ) -> Page[OrganizationUser]:
         """One page of organisation users who can reach the key's workspaces."""
         params = {"workspaceIds": workspace_filter(workspace_ids), **page_params(page, size)}
         return await self._get_page("/v1/users", OrganizationUser, params)
 
-    async def iter_users(
-        self, *, workspace_ids: Sequence[str] | None = None, page_size: int = MAX_PAGE_SIZE
+    def iter_users(
+        self, *, workspace_ids: Iterable[str] | None = None, page_size: int = MAX_PAGE_SIZE
     ) -> AsyncIterator[OrganizationUser]:
-        """Every organisation user, page after page."""
-        page_params(0, page_size)
-        async for user in iterate(
-            lambda index: self.list_users(workspace_ids=workspace_ids, page=index, size=page_size), size=page_size
-        ):
-            yield user
+        """Every organisation user, page after page (arguments are checked here, pages fetched on demand)."""
+        ids = workspace_filter(workspace_ids)
+        return paginate(lambda page, size: self.list_users(workspace_ids=ids, page=page, size=size), page_size)
 
     async def list_workspaces(self) -> list[Workspace]:
         """All workspaces in the key's scope (not paginated)."""
@@ -48,13 +46,9 @@ class OrganizationMixin(BaseClient):
             dict(page_params(page, size)),
         )
 
-    async def iter_workspace_members(
+    def iter_workspace_members(
         self, workspace_id: str, *, page_size: int = MAX_PAGE_SIZE
     ) -> AsyncIterator[WorkspaceMember]:
-        """Every member of a workspace, page after page."""
-        page_params(0, page_size)
+        """Every member of a workspace, page after page (arguments are checked here, pages fetched on demand)."""
         segment(workspace_id, "workspace_id")
-        async for member in iterate(
-            lambda index: self.list_workspace_members(workspace_id, page=index, size=page_size), size=page_size
-        ):
-            yield member
+        return paginate(lambda page, size: self.list_workspace_members(workspace_id, page=page, size=size), page_size)

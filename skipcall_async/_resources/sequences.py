@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from collections.abc import Sequence as Seq
 from typing import Final
 
 from .._base_client import BaseClient
 from .._models import Page, Sequence, SequenceContact, SequenceContactAssignment, SequenceContactsResult
-from .._pagination import MAX_PAGE_SIZE, iterate, page_params
+from .._pagination import MAX_PAGE_SIZE, page_params
 from .._urls import segment
 from ._arguments import MAX_BATCH, body, check_text, optional_id, string_list
+from ._paging import paginate
 
 # Inferred wrapper keys (the docs show the arrays, not their names): change here if the API differs.
 ADD_CONTACTS_KEY: Final = "contacts"
@@ -45,7 +45,7 @@ class SequencesMixin(BaseClient):
         self,
         *,
         name: str | None = None,
-        assigned_to_ids: Seq[str] | None = None,
+        assigned_to_ids: Iterable[str] | None = None,
         creator_id: str | None = None,
         workspace_id: str | None = None,
     ) -> Sequence:
@@ -78,17 +78,17 @@ class SequencesMixin(BaseClient):
             f"/v1/sequences/{segment(sequence_id, 'sequence_id')}/contacts", SequenceContact, params
         )
 
-    async def iter_sequence_contacts(
+    def iter_sequence_contacts(
         self, sequence_id: str, *, tag: str | None = None, status: str | None = None, page_size: int = MAX_PAGE_SIZE
     ) -> AsyncIterator[SequenceContact]:
-        """Every contact of a sequence, page after page."""
-        page_params(0, page_size)
+        """Every contact of a sequence, page after page (arguments are checked here, pages fetched on demand)."""
         segment(sequence_id, "sequence_id")
-        async for item in iterate(
-            lambda index: self.list_sequence_contacts(sequence_id, tag=tag, status=status, page=index, size=page_size),
-            size=page_size,
-        ):
-            yield item
+        optional_id("tag", tag)
+        optional_id("status", status)
+        return paginate(
+            lambda page, size: self.list_sequence_contacts(sequence_id, tag=tag, status=status, page=page, size=size),
+            page_size,
+        )
 
     async def add_sequence_contacts(
         self, sequence_id: str, contacts: Iterable[str | SequenceContactAssignment]

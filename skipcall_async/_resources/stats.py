@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import warnings
-from datetime import date, datetime
-from typing import Final, Literal
+from typing import Final, get_args
 
 from .._base_client import BaseClient
 from .._models import CallDurationStats, StatusDistribution, TagDistribution, TeamStats
+from .._types import DateLike, Granularity, StatsCallType, TeamStatsPeriod
 from .._urls import QueryValue
 from ._arguments import choice, iso, optional_id
 
-StatsCallType = Literal["all", "sequence", "direct", "inbound", "outbound"]
-Granularity = Literal["hour", "day", "week", "month", "none"]
-TeamStatsPeriod = Literal["day", "week", "month", "custom"]
-CALL_TYPES: Final = ("all", "sequence", "direct", "inbound", "outbound")
-GRANULARITIES: Final = ("hour", "day", "week", "month", "none")
-PERIODS: Final = ("day", "week", "month", "custom")
+# The values checked at run time are the annotations' own, so the two cannot drift apart.
+CALL_TYPES: Final[tuple[str, ...]] = get_args(StatsCallType)
+GRANULARITIES: Final[tuple[str, ...]] = get_args(Granularity)
+PERIODS: Final[tuple[str, ...]] = get_args(TeamStatsPeriod)
 # Inferred path: only the docs page slug of this operation was seen.
 CALL_DURATION_PATH: Final = "/v1/stats/call-duration"
-
-DateLike = date | datetime | str
 
 
 def _filters(
