@@ -6,7 +6,7 @@ for every process on a key at once:
 * ``reserve``: grant up to N tokens in one round trip, each as a lease (an id in a sorted set scored by its
   expiry), and say when to ask again;
 * ``record``: merge one response's observation, end its lease, log its arrival, and publish a wake-up when
-  capacity rose or the window's end came sooner;
+  capacity rose or the window's end moved;
 * ``release``: end a lease whose request got no response, and publish a wake-up.
 
 Requests in flight are the unexpired leases, so a worker killed while holding some gives them back when they
@@ -180,8 +180,10 @@ else
   s.streak = 0
 end
 save(KEYS, s, now, grace)
-local sooner = before_reset and s.reset_at and s.reset_at < before_reset - 0.01  -- waiters' timers are late
-if capacity(s, now, flying, probe, margin) > before or sooner then redis.call('PUBLISH', channel, 'record') end
+-- Waiters' timers are wrong when the window's end moved (sooner, or a new window, even one with nothing left).
+local moved = (before_reset == nil) ~= (s.reset_at == nil)
+if before_reset and s.reset_at and math.abs(s.reset_at - before_reset) > 0.01 then moved = true end
+if capacity(s, now, flying, probe, margin) > before or moved then redis.call('PUBLISH', channel, 'record') end
 return view(s, now, flying)
 """
 )
