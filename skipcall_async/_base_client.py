@@ -117,7 +117,7 @@ class BaseClient:
             await self._transport.aclose()
         finally:
             if self._limiter is not None:
-                await self._store.detach(self._limiter)
+                await self._store._detach(self._limiter)
 
     @property
     def closed(self) -> bool:
@@ -140,7 +140,9 @@ class BaseClient:
 
     def _get_limiter(self) -> RateLimiter:
         if self._limiter is None:
-            self._limiter = self._store.limiter(self._base_url, self._key, self._rate_policy, timeout=self._timeout)
+            self._limiter = self._store._limiter_for(
+                self._base_url, self._key, self._rate_policy, timeout=self._timeout
+            )
         return self._limiter
 
     # -- the funnel --------------------------------------------------------------------------------------------

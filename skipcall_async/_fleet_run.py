@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -126,7 +126,7 @@ async def run_worker(job: Mapping[str, Any]) -> WorkerReport:
 
 
 def start_workers(
-    jobs: Sequence[Mapping[str, Any]], *, redis_url: str | None, extra_env: Mapping[str, str] | None = None
+    jobs: list[Mapping[str, Any]], *, redis_url: str | None, extra_env: Mapping[str, str] | None = None
 ) -> list[subprocess.Popen[bytes]]:
     """Start one worker process per job; with ``redis_url`` they share the key's quota through it."""
     env = {k: v for k, v in os.environ.items() if k != REDIS_URL_ENV}
@@ -149,7 +149,7 @@ def start_workers(
     return processes
 
 
-def collect(processes: Sequence[subprocess.Popen[bytes]], *, timeout: float = 600.0) -> list[WorkerReport | None]:
+def collect(processes: list[subprocess.Popen[bytes]], *, timeout: float = 600.0) -> list[WorkerReport | None]:
     """Each worker's report, in order; None for a worker that died without one (killed, or crashed)."""
     reports: list[WorkerReport | None] = []
     deadline = time.monotonic() + timeout
@@ -164,7 +164,7 @@ def collect(processes: Sequence[subprocess.Popen[bytes]], *, timeout: float = 60
     return reports
 
 
-def split(ids: Sequence[str], parts: int) -> list[list[str]]:
+def split(ids: list[str], parts: int) -> list[list[str]]:
     """``ids`` dealt round-robin into ``parts`` shares."""
     return [list(ids[i::parts]) for i in range(parts)]
 

@@ -25,7 +25,6 @@ from ._quota import QuotaState, QuotaView
 from ._rate_policy import RateLimitPolicy
 
 Ticket = str | None  # a lease id from a shared store; None for a token of the in-process state
-StoreKind = Literal["in-process", "redis"]
 
 
 @attrs.frozen(kw_only=True)
@@ -56,7 +55,7 @@ class RateLimitSnapshot:
     gate_closed_for: float
     clock_skew: float | None
     window: float
-    store: StoreKind = "in-process"
+    store: Literal["in-process", "redis"] = "in-process"
     degraded: bool = False
 
 
@@ -150,7 +149,7 @@ class WaitQueue:
 class RateLimiter:
     """Paces one key in one process: admits requests when the in-process quota grants a token, queues the rest."""
 
-    store_kind: StoreKind = "in-process"
+    store_kind: Literal["in-process", "redis"] = "in-process"
 
     def __init__(
         self,

@@ -30,7 +30,7 @@ class RateLimitStore(abc.ABC):
     """Where the pacing state of API keys lives. Two implementations: in-process and Redis."""
 
     @abc.abstractmethod
-    def limiter(
+    def _limiter_for(
         self, base_url: str, key: ApiKey, policy: RateLimitPolicy, *, timeout: float | None = None
     ) -> RateLimiter:
         """The limiter every client on ``(base_url, key)`` shares in the running event loop.
@@ -38,7 +38,7 @@ class RateLimitStore(abc.ABC):
         ``timeout`` is the client's request timeout: a shared store bounds how long a token is held by it.
         """
 
-    async def detach(self, limiter: RateLimiter) -> None:  # noqa: B027 - most stores hold nothing per client
+    async def _detach(self, limiter: RateLimiter) -> None:  # noqa: B027 - most stores hold nothing per client
         """A client that used ``limiter`` was closed (a store may then release connections)."""
 
 
@@ -90,7 +90,7 @@ class InProcessRateLimitStore(RateLimitStore):
     def __repr__(self) -> str:
         return f"InProcessRateLimitStore(keys={sum(len(r) for r in self._registries.values())})"
 
-    def limiter(
+    def _limiter_for(
         self, base_url: str, key: ApiKey, policy: RateLimitPolicy, *, timeout: float | None = None
     ) -> RateLimiter:
         loop = asyncio.get_running_loop()

@@ -16,12 +16,6 @@ import skipcall_async
 import skipcall_async.testing
 
 NOT_DOCUMENTABLE = {"__version__", "NOT_GIVEN"}
-# Modules the lead developer is reworking, who also decides the exports of the types they define (``Hook``, the
-# rate-limit types): the signature walk below does not ask for them.
-LEAD_OWNED = {
-    f"skipcall_async.{name}"
-    for name in ("_base_client", "_client", "_governor", "_limiter", "_headers", "_retry", "_events", "_errors")
-}
 
 
 def public_names(module: types.ModuleType) -> set[str]:
@@ -117,7 +111,7 @@ def public_signatures() -> Iterator[tuple[str, Callable[..., Any] | type, dict[s
             yield f"SkipcallClient.{name}", function, function.__globals__
     for name in skipcall_async.__all__:
         model = getattr(skipcall_async, name)
-        if inspect.isclass(model) and model.__module__ not in LEAD_OWNED:
+        if inspect.isclass(model):
             for klass in model.__mro__:
                 if klass.__module__.startswith("skipcall_async"):
                     yield f"{name} ({klass.__name__})", klass, vars(sys.modules[klass.__module__])
@@ -159,7 +153,8 @@ def public_references() -> dict[tuple[str, str], set[str]]:
     aliases = defined_aliases()
     found: dict[tuple[str, str], set[str]] = {}
     for where, annotated, namespace in public_signatures():
-        hints = typing.get_type_hints(annotated)  # resolves every annotation; aliases come back expanded
+        # Every annotation resolved (names imported only for type checking, too); aliases come back expanded.
+        hints = typing.get_type_hints(annotated, localns={**vars(skipcall_async), **namespace})
         for hint in hints.values():
             for klass in classes_in(hint):
                 if klass.__module__.startswith("skipcall_async"):
@@ -168,7 +163,8 @@ def public_references() -> dict[tuple[str, str], set[str]]:
         if isinstance(annotated, type):
             raw = {k: v for k, v in raw.items() if k in hints}
         for annotation in raw.values():
-            for obj in names_in(annotation, namespace) if isinstance(annotation, str) else [annotation]:
+            scope = {**vars(skipcall_async), **namespace}
+            for obj in names_in(annotation, scope) if isinstance(annotation, str) else [annotation]:
                 if id(obj) in aliases:
                     found.setdefault(aliases[id(obj)], set()).add(where)
     return found
@@ -195,9 +191,7 @@ def test_every_type_in_a_public_signature_is_exported() -> None:
 
     The walk covers ``SkipcallClient`` (``__init__``, every public method and property) and every exported class
     with its fields and public methods. ``typing.get_type_hints`` resolves each annotation and gives the classes
-    (through aliases too); since it expands aliases, their names are read from the annotation source. Types
-    defined in the modules the lead developer owns (``LEAD_OWNED``: ``_base_client``, ``_client``, ``_governor``,
-    ``_limiter``, ``_headers``, ``_retry``, ``_events``, ``_errors``) are skipped: the lead handles their exports.
+    (through aliases too); since it expands aliases, their names are read from the annotation source.
     """
     exported = {id(getattr(skipcall_async, name)) for name in skipcall_async.__all__}
     references = public_references()
@@ -211,6 +205,6 @@ def test_every_type_in_a_public_signature_is_exported() -> None:
     missing = {
         f"{module}.{name} (in {', '.join(sorted(where))})"
         for (module, name), where in references.items()
-        if module not in LEAD_OWNED and id(resolve(module, name)) not in exported
+        if id(resolve(module, name)) not in exported
     }
     assert not missing, "not exported from skipcall_async: " + "; ".join(sorted(missing))

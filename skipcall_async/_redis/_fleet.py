@@ -16,7 +16,6 @@ import contextlib
 import logging
 import random
 import weakref
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -105,7 +104,7 @@ class Fleet:
 
     # -- the three steps -------------------------------------------------------------------------------------
 
-    async def reserve(self, scope: Scope, ids: Sequence[str], settings: Settings, lease: float) -> Grant | None:
+    async def reserve(self, scope: Scope, ids: list[str], settings: Settings, lease: float) -> Grant | None:
         """Ask for a lease per id; None when Redis cannot be reached (the link is then marked down)."""
         args: list[str | int | float] = [
             settings.probe,
@@ -137,7 +136,7 @@ class Fleet:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _run(self, name: str, scope: Scope, args: Sequence[str | int | float]) -> list[str] | None:
+    async def _run(self, name: str, scope: Scope, args: list[str | int | float]) -> list[str] | None:
         if not self.healthy:
             return None  # no command while the link is down: the reconnection loop finds out when it is back
         try:

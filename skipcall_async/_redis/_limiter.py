@@ -15,6 +15,7 @@ import asyncio
 import itertools
 import math
 import uuid
+from typing import Literal
 
 from .._headers import RateLimitHeaders
 from .._limiter import RateLimiter, RateLimitSnapshot, Ticket
@@ -27,7 +28,7 @@ from ._scripts import FleetView
 class FleetLimiter(RateLimiter):
     """Paces one key for this process as a member of a fleet sharing the key's quota through Redis."""
 
-    store_kind = "redis"
+    store_kind: Literal["in-process", "redis"] = "redis"
 
     def __init__(self, fleet: Fleet, scope: Scope, policy: RateLimitPolicy, *, lease: float) -> None:
         super().__init__(policy)

@@ -20,7 +20,6 @@ fleet sees it, for ``client.rate_limit``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Final
 
 import attrs
@@ -232,7 +231,7 @@ def _optional(raw: str) -> float | None:
     return float(raw) if raw else None
 
 
-def parse_view(reply: Sequence[str]) -> FleetView:
+def parse_view(reply: list[str]) -> FleetView:
     """A script's view reply: limit, remaining, reset in, in flight, gate closed for, rate limited."""
     limit, remaining = _optional(reply[0]), _optional(reply[1])
     return FleetView(
@@ -245,7 +244,7 @@ def parse_view(reply: Sequence[str]) -> FleetView:
     )
 
 
-def parse_grant(reply: Sequence[str]) -> Grant:
+def parse_grant(reply: list[str]) -> Grant:
     """The reserve script's reply: granted, retry in (-1: after a response), then a view."""
     retry_in = float(reply[1])
     return Grant(granted=int(reply[0]), retry_in=math.inf if retry_in < 0 else retry_in, view=parse_view(reply[2:]))

@@ -92,7 +92,7 @@ class RedisRateLimitStore(RateLimitStore):
         password = urlsplit(self.url_secret).password
         return text.replace(password, "***") if password else text
 
-    def limiter(
+    def _limiter_for(
         self, base_url: str, key: ApiKey, policy: RateLimitPolicy, *, timeout: float | None = None
     ) -> RateLimiter:
         loop = asyncio.get_running_loop()
@@ -109,7 +109,7 @@ class RedisRateLimitStore(RateLimitStore):
         fleet.clients += 1
         return limiter
 
-    async def detach(self, limiter: RateLimiter) -> None:
+    async def _detach(self, limiter: RateLimiter) -> None:
         if not isinstance(limiter, FleetLimiter):
             return
         fleet = limiter.fleet
