@@ -118,7 +118,7 @@ async def test_redis_stopped_mid_run_loses_nothing_and_rejoins(redis_server: Red
     rule = RateLimitRule(plan=PLANS["starter"], rule="fixed-first", time_scale=SCALE)
     async with FakeSkipcall(rate_limit=rule, calls=1200) as server:
         ids = in_scope(server, 800)
-        job_list = jobs(server, ids, PROCESSES, window=rule.window, max_attempts=20, store={"command_timeout": 0.2})
+        job_list = jobs(server, ids, PROCESSES, window=rule.window, max_attempts=20, store={"command_timeout": 0.5})
         processes = start_workers(job_list, redis_url=redis_url)
         loop = asyncio.get_running_loop()
         await asyncio.sleep(max(0.0, job_list[0]["start_at"] - time.time()) + 1.0)

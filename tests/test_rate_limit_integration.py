@@ -60,6 +60,10 @@ async def test_a_large_gather_never_trips_the_limit(rule: RateLimitRule) -> None
     first_at, last_at = server.requests[0].at, server.requests[-1].at
     span = last_at - first_at
     best = ideal(rule, first_at + rule.skew)
+    if rule.rule == "fixed-clock" and best - math.floor(best / rule.window) * rule.window < 0.3:
+        # The first request landed in the last instant of a clock window: the burst its answer releases cannot
+        # reach the server before the boundary, so that window's quota cannot be used by anyone.
+        best += rule.window
     # A sliding log's reset is when an earlier burst ages out; sent in whole seconds it may cost up to a second
     # per window (1.7% of the API's one-minute window, much more of this test's two seconds).
     rounding = (

@@ -157,7 +157,7 @@ async def test_redis_unreachable_from_the_start_falls_back_with_one_warning(
 ) -> None:
     """Nothing listens: every call still succeeds, paced in-process; one WARNING, without the password."""
     caplog.set_level(logging.WARNING, logger="skipcall_async")
-    store = RedisRateLimitStore(f"redis://:hunter2@127.0.0.1:{free_port()}/0", command_timeout=0.2)
+    store = RedisRateLimitStore(f"redis://:hunter2@127.0.0.1:{free_port()}/0", command_timeout=0.5)
     rule = RateLimitRule(plan=PLANS["starter"], rule="fixed-first", time_scale=SCALE)
     async with FakeSkipcall(rate_limit=rule) as server, client(server, store) as sdk:
         ids = in_scope(server, 120)
@@ -176,7 +176,7 @@ async def test_redis_stopped_mid_run_then_back(redis_server: RedisServer, redis_
     """Redis dies mid-run: nothing fails, one WARNING; it comes back and the client shares state again."""
     caplog.set_level(logging.INFO, logger="skipcall_async")
     rule = RateLimitRule(plan=PLANS["starter"], rule="fixed-first", time_scale=SCALE)
-    store = RedisRateLimitStore(redis_url, command_timeout=0.2)
+    store = RedisRateLimitStore(redis_url, command_timeout=0.5)
     async with FakeSkipcall(rate_limit=rule, calls=600) as server, client(server, store) as sdk:
         ids = in_scope(server, 300)
         first = await asyncio.gather(*(sdk.get_call(i) for i in ids[:150]))
@@ -245,3 +245,31 @@ async def test_round_trips_per_request(redis_url: str) -> None:
     assert len(server.requests) == 50
     assert calls / 50 <= 3
     assert calls / 50 >= 2  # it did go through Redis
+
+
+async def test_a_redis_that_never_answers_counts_as_down_after_two_late_commands(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A Redis that accepts connections but never answers: one late command is forgiven, the second is not."""
+    caplog.set_level(logging.WARNING, logger="skipcall_async")
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # never answers
+        writer.close()
+
+    blackhole = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = blackhole.sockets[0].getsockname()[1]
+    store = RedisRateLimitStore(f"redis://127.0.0.1:{port}/0", command_timeout=0.2)
+    try:
+        async with FakeSkipcall() as server, client(server, store) as sdk:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            call = await sdk.get_call(in_scope(server, 1)[0])
+            took = loop.time() - started
+            assert sdk.rate_limit.degraded
+    finally:
+        blackhole.close()
+        await blackhole.wait_closed()
+    assert call.id
+    assert 0.4 <= took < 1.5  # two timeouts of 0.2 s, then the call went in-process
+    assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) == 1

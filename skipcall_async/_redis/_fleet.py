@@ -1,9 +1,10 @@
 """One event loop's link to the Redis store: script calls with a bounded time, health, wake-ups, reconnection.
 
 Every command is bounded (``command_timeout``) and never retried by redis-py: on the request path, a slow or
-absent Redis means "pace in-process for now", not "wait". The first failure marks the link down, logs one
-WARNING, and starts a reconnection loop with backoff; limiters fall back to their in-process quota meanwhile and
-rejoin the shared state when a PING answers again (one INFO line).
+absent Redis means "pace in-process for now", not "wait". A refused or broken connection, or a second command
+in a row that times out, marks the link down, logs one WARNING, and starts a reconnection loop with backoff.
+Limiters fall back to their in-process quota meanwhile and rejoin the shared state when a PING answers again
+(one INFO line).
 
 Wake-ups arrive by pub/sub on one pattern subscription per loop. Messages are lost across a reconnect, so after
 every (re)subscription each limiter looks again, and each waiting limiter also polls on a timer.
@@ -32,6 +33,7 @@ logger = logging.getLogger("skipcall_async")
 PREFIX: Final = "skipcall-async"
 _BACKOFF_FIRST = 0.1
 _BACKOFF_CAP = 5.0
+_TIMEOUTS_TO_GIVE_UP = 2  # one late answer may be a busy machine; two in a row, a slow or lost Redis
 
 
 @attrs.frozen
@@ -71,6 +73,8 @@ class Fleet:
 
         self.store = store
         self._redis_errors: tuple[type[BaseException], ...] = (aioredis.RedisError, OSError, TimeoutError)
+        self._timeout_errors: tuple[type[BaseException], ...] = (TimeoutError, aioredis.TimeoutError)
+        self._timeouts = 0  # in a row
         pool = aioredis.BlockingConnectionPool.from_url(
             store.url_secret,
             max_connections=store.max_connections,
@@ -142,9 +146,15 @@ class Fleet:
         try:
             async with asyncio.timeout(self.store.command_timeout):
                 reply = await self._scripts[name](keys=scope.keys, args=list(args))
+        except self._timeout_errors as error:
+            self._timeouts += 1
+            if self._timeouts >= _TIMEOUTS_TO_GIVE_UP:
+                self._lost(error)
+            return None
         except self._redis_errors as error:
             self._lost(error)
             return None
+        self._timeouts = 0
         return list(reply)
 
     # -- health ------------------------------------------------------------------------------------------------

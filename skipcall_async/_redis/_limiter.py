@@ -38,6 +38,7 @@ class FleetLimiter(RateLimiter):
         self.settings = Settings(probe=policy.probe, assumed_limit=policy.limit, window=policy.plan_window)
         self._prefix = uuid.uuid4().hex[:16]
         self._ids = itertools.count()
+        self._unanswered: list[str] = []  # ids of a reservation that got no answer: asked again, never twice
         self._reserving: asyncio.Task[None] | None = None
         self._poked = False
         self._retry_at = -math.inf  # when asking Redis again is worth it (local clock)
@@ -131,10 +132,14 @@ class FleetLimiter(RateLimiter):
         try:
             while self.queue.has_head() and self.fleet.healthy:
                 self._poked = False
-                ids = [f"{self._prefix}-{next(self._ids)}" for _ in range(self.queue.live)]
+                wanted = self.queue.live
+                ids = self._unanswered[:wanted] + [f"{self._prefix}-{next(self._ids)}" for _ in range(wanted)]
+                ids = ids[:wanted]  # an id asked for before may have been granted then: reserving it is idempotent
                 grant = await self.fleet.reserve(self.scope, ids, self.settings, self.lease)
-                if grant is None:
-                    return  # Redis is unreachable: the finally's wake hands the queue to the fallback
+                if grant is None:  # no answer: asked again by the finally's wake, or the fallback takes over
+                    self._unanswered = ids
+                    return
+                self._unanswered = []
                 self._remember(grant.view)
                 for ticket in ids[: grant.granted]:
                     if not self.queue.grant(ticket):  # the waiter left meanwhile: give its lease back

@@ -39,7 +39,8 @@ class RedisRateLimitStore(RateLimitStore):
     Args:
         url: ``redis://[[user]:password@]host[:port][/db]``, or ``rediss://`` for TLS. The password never
             appears in a repr, log line or error.
-        command_timeout: Seconds any Redis command may take before the store counts Redis as unreachable.
+        command_timeout: Seconds any Redis command may take. Two in a row that take longer, or a refused
+            connection, count Redis as unreachable until it answers again.
         strict: While Redis is unreachable, hold requests (within ``max_rate_limit_wait``) instead of pacing
             each process on its own.
         poll_interval: Seconds between checks by a process whose requests wait, in case a wake-up is lost.
@@ -52,7 +53,7 @@ class RedisRateLimitStore(RateLimitStore):
         self,
         url: str,
         *,
-        command_timeout: float = 0.5,
+        command_timeout: float = 1.0,
         strict: bool = False,
         poll_interval: float = 1.0,
         max_connections: int = 16,
