@@ -12,19 +12,16 @@ import logging
 import math
 import time
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, NamedTuple, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import aiohttp
-import cattrs
 
-from ._converter import structure_hook
-from ._decode import api_error, decode_json
-from ._errors import ClientClosedError, ConfigurationError, DecodeError, SkipcallError, TooManyRequestsError
+from ._decode import ApiResponse, api_error, decode_json, model_decoder, page_decoder
+from ._errors import ClientClosedError, ConfigurationError, SkipcallError, TooManyRequestsError
 from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, emit
 from ._headers import RateLimitHeaders, retry_after
 from ._limiter import RateLimiter, RateLimitSnapshot, Ticket
 from ._models import Page
-from ._pagination import to_page
 from ._rate_policy import RateLimitPolicy
 from ._retry import IDEMPOTENT_METHODS, RetryPolicy, run_with_retries
 from ._secret import resolve_api_key
@@ -41,14 +38,6 @@ T = TypeVar("T")
 USER_AGENT = f"skipcall-async/{__version__}"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RATE_LIMIT_WAIT = 300.0
-
-
-class ApiResponse(NamedTuple):
-    """A successful response: status, headers and the decoded JSON (None for an empty body)."""
-
-    status: int
-    headers: Any
-    data: Any
 
 
 class BaseClient:
@@ -264,68 +253,23 @@ class BaseClient:
         finally:
             self._slots.release()
 
-    # -- decoding helpers for operations ------------------------------------------------------------------------
+    # -- what operations call ----------------------------------------------------------------------------------
 
-    def _get_model(
+    def _request_model(
         self, method: str, path: str, model: type[T], *, empty_ok: bool = False, **kwargs: Any
     ) -> Coroutine[Any, Any, T]:
-        """The call, decoded into ``model``; ``empty_ok`` reads an empty body as ``{}`` (undocumented bodies).
+        """Any call whose answer is one ``model``; ``empty_ok`` reads an empty body as ``{}`` (undocumented bodies).
 
         A plain function returning the funnel's coroutine, so that operations await the funnel directly.
         """
-        return self._request(method, path, _model_decoder(model, empty_ok=empty_ok), **kwargs)
+        return self._request(method, path, model_decoder(model, empty_ok=empty_ok), **kwargs)
 
-    def _get_page(
+    def _request_page(
         self, path: str, item_model: type[T], params: Mapping[str, QueryValue]
     ) -> Coroutine[Any, Any, Page[T]]:
-        """One page of ``item_model``."""
-        return self._request("GET", path, _page_decoder(item_model), params=params)
-
-
-def no_result(response: ApiResponse) -> None:
-    """The decoder of operations that return nothing (their body, if any, is not read)."""
-
-
-_model_decoders: dict[tuple[type, bool], Callable[[ApiResponse], Any]] = {}
-_page_decoders: dict[type, Callable[[ApiResponse], Any]] = {}
-
-
-def _model_decoder(model: type[T], *, empty_ok: bool) -> Callable[[ApiResponse], T]:
-    """``response -> model``, built once per model."""
-    decoder = _model_decoders.get((model, empty_ok))
-    if decoder is None:
-        hook, what = structure_hook(model), model.__name__
-
-        def decoder(response: ApiResponse) -> T:
-            data = {} if response.data is None and empty_ok else response.data
-            return _decode_as(response.status, data, hook, what)
-
-        _model_decoders[(model, empty_ok)] = decoder
-    return decoder
-
-
-def _page_decoder(item_model: type[T]) -> Callable[[ApiResponse], Page[T]]:
-    """``response -> Page[item_model]``, built once per item model."""
-    decoder = _page_decoders.get(item_model)
-    if decoder is None:
-        what = f"a page of {item_model.__name__}"
-
-        def decode_page(data: Any) -> Page[T]:
-            return to_page(data, item_model)
-
-        def decoder(response: ApiResponse) -> Page[T]:
-            return _decode_as(response.status, response.data, decode_page, what)
-
-        _page_decoders[item_model] = decoder
-    return decoder
+        """One page of ``item_model`` (a GET)."""
+        return self._request("GET", path, page_decoder(item_model), params=params)
 
 
 def _min_timeout(timeout: float | None, remaining: float) -> float:
     return max(0.0, remaining if timeout is None else min(timeout, remaining))
-
-
-def _decode_as(status: int, data: Any, decode: Callable[[Any], T], what: str) -> T:
-    try:
-        return decode(data)
-    except (TypeError, ValueError, KeyError, AttributeError, cattrs.BaseValidationError) as exc:
-        raise DecodeError(f"Response does not match {what}: {exc}", status=status, body=json.dumps(data)) from exc

@@ -8,17 +8,16 @@ with it so that a misspelt model field fails loudly.
 
 from __future__ import annotations
 
-import enum
 import logging
-import types
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar, Union, get_args, get_origin
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from ._field_types import allows_none, open_enum_of, optional_inner, scalar_of, timestamp
 from ._model_hook import model_hook
 from ._models import Model
 
@@ -35,27 +34,16 @@ def to_camel(name: str) -> str:
 
 def _structure_datetime(value: Any, _: type) -> datetime:
     if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        parsed = datetime.fromisoformat(value)
-    else:
-        raise TypeError(f"expected an ISO-8601 timestamp string, got {type(value).__name__}")
-    # A timestamp without an offset is read as UTC: the API speaks UTC ("...Z").
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def _is_open_enum(tp: Any) -> bool:
-    """``SomeEnum | str`` (optionally ``| None``): an enum that tolerates values it does not list."""
-    if get_origin(tp) not in (Union, types.UnionType):
-        return False
-    args = set(get_args(tp)) - {type(None)}
-    enums = [a for a in args if isinstance(a, type) and issubclass(a, enum.Enum)]
-    return len(enums) == 1 and args == {enums[0], str}
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        return timestamp(value)
+    raise TypeError(f"expected an ISO-8601 timestamp string, got {type(value).__name__}")
 
 
 def _open_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
-    enum_cls = next(a for a in get_args(tp) if isinstance(a, type) and issubclass(a, enum.Enum))
-    optional = type(None) in get_args(tp)
+    enum_cls = open_enum_of(tp)
+    assert enum_cls is not None  # the predicate matched
+    optional = allows_none(tp)
 
     def structure(value: Any, _: Any) -> Any:
         if value is None and optional:
@@ -78,19 +66,14 @@ def _model_hook_factory(cl: type[Model], conv: cattrs.Converter) -> Callable[[An
     return model_hook(cl, conv, to_camel)
 
 
-_SCALARS = (str, bool, int, float)
-
-
 def _is_optional_scalar(tp: Any) -> bool:
     """``str | None`` and friends: the most common field type, given a fast path."""
-    if get_origin(tp) not in (Union, types.UnionType):
-        return False
-    args = get_args(tp)
-    return len(args) == 2 and type(None) in args and any(a in _SCALARS for a in args)
+    scalar, nullable = scalar_of(tp)
+    return scalar is not None and nullable
 
 
 def _optional_scalar_hook(tp: Any) -> Callable[[Any, Any], Any]:
-    scalar = next(a for a in get_args(tp) if a is not type(None))
+    scalar = optional_inner(tp)
 
     def structure(value: Any, _: Any) -> Any:
         if value is None or type(value) is scalar:
@@ -102,17 +85,9 @@ def _optional_scalar_hook(tp: Any) -> Callable[[Any, Any], Any]:
     return structure
 
 
-def _is_optional(tp: Any) -> bool:
-    """``X | None`` for any single X (scalars and open enums have their own hooks)."""
-    if get_origin(tp) not in (Union, types.UnionType):
-        return False
-    args = get_args(tp)
-    return len(args) == 2 and type(None) in args
-
-
 def _optional_hook_factory(tp: Any, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
     """Resolve the inner hook once, instead of dispatching on every value as cattrs' generic hook does."""
-    inner = next(a for a in get_args(tp) if a is not type(None))
+    inner = optional_inner(tp)
     hook = conv.get_structure_hook(inner)
 
     def structure(value: Any, _: Any) -> Any:
@@ -124,8 +99,8 @@ def _optional_hook_factory(tp: Any, conv: cattrs.Converter) -> Callable[[Any, An
 def _build(*, forbid_extra_keys: bool) -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=forbid_extra_keys, detailed_validation=forbid_extra_keys)
     conv.register_structure_hook(datetime, _structure_datetime)
-    conv.register_structure_hook_factory(_is_optional, _optional_hook_factory)
-    conv.register_structure_hook_factory(_is_open_enum, _open_enum_hook)
+    conv.register_structure_hook_factory(lambda tp: optional_inner(tp) is not None, _optional_hook_factory)
+    conv.register_structure_hook_factory(lambda tp: open_enum_of(tp) is not None, _open_enum_hook)
     conv.register_structure_hook_factory(_is_optional_scalar, _optional_scalar_hook)
     conv.register_structure_hook_factory(
         lambda tp: isinstance(tp, type) and issubclass(tp, Model) and attrs.has(tp), _model_hook_factory
@@ -142,15 +117,3 @@ def structure(data: Any, model: type[T] | Any, *, strict: bool = False) -> T:
     conv = strict_converter if strict else converter
     result: T = conv.structure(data, model)
     return result
-
-
-_decoders: dict[Any, Callable[[Any], Any]] = {}
-
-
-def structure_hook(model: type[T]) -> Callable[[Any], T]:
-    """``data -> model`` with the lenient converter, its hook resolved once per model rather than per call."""
-    decoder = _decoders.get(model)
-    if decoder is None:
-        hook = converter.get_structure_hook(model)
-        decoder = _decoders[model] = lambda data: hook(data, model)
-    return decoder

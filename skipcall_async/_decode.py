@@ -1,11 +1,18 @@
-"""Turn (status, headers, body) into JSON or the right typed error. Pure: no I/O, no clock."""
+"""Turn a response into what the operation returns, or the right typed error. Pure: no I/O, no clock.
+
+``api_error`` maps an error status to its class; ``decode_json`` reads a 2xx body; ``model_decoder`` and
+``page_decoder`` turn the JSON into models through the converter, built once per model and cached here.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple, TypeVar
 
+import cattrs
+
+from ._converter import converter
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -16,6 +23,10 @@ from ._errors import (
     ServerError,
     TooManyRequestsError,
 )
+from ._models import Page
+from ._pagination import to_page
+
+T = TypeVar("T")
 
 _BY_STATUS: dict[int, type[APIError]] = {
     400: BadRequestError,
@@ -79,3 +90,60 @@ def decode_json(status: int, body: bytes) -> Any:
         raise DecodeError(
             f"Response body is not valid JSON ({exc.__class__.__name__})", status=status, body=body
         ) from exc
+
+
+class ApiResponse(NamedTuple):
+    """A successful response: status, headers and the decoded JSON (None for an empty body)."""
+
+    status: int
+    headers: Any
+    data: Any
+
+
+def no_result(response: ApiResponse) -> None:
+    """The decoder of operations that return nothing (their body, if any, is not read)."""
+
+
+_model_decoders: dict[tuple[type, bool], Callable[[ApiResponse], Any]] = {}
+_page_decoders: dict[type, Callable[[ApiResponse], Any]] = {}
+
+
+def model_decoder(model: type[T], *, empty_ok: bool) -> Callable[[ApiResponse], T]:
+    """``response -> model``, built once per model; ``empty_ok`` reads an empty body as ``{}``."""
+    decoder = _model_decoders.get((model, empty_ok))
+    if decoder is None:
+        hook, what = converter.get_structure_hook(model), model.__name__
+
+        def decode_model(data: Any) -> T:
+            result: T = hook(data, model)
+            return result
+
+        def decoder(response: ApiResponse) -> T:
+            data = {} if response.data is None and empty_ok else response.data
+            return _decode_as(response.status, data, decode_model, what)
+
+        _model_decoders[(model, empty_ok)] = decoder
+    return decoder
+
+
+def page_decoder(item_model: type[T]) -> Callable[[ApiResponse], Page[T]]:
+    """``response -> Page[item_model]``, built once per item model."""
+    decoder = _page_decoders.get(item_model)
+    if decoder is None:
+        what = f"a page of {item_model.__name__}"
+
+        def decode_page(data: Any) -> Page[T]:
+            return to_page(data, item_model)
+
+        def decoder(response: ApiResponse) -> Page[T]:
+            return _decode_as(response.status, response.data, decode_page, what)
+
+        _page_decoders[item_model] = decoder
+    return decoder
+
+
+def _decode_as(status: int, data: Any, decode: Callable[[Any], T], what: str) -> T:
+    try:
+        return decode(data)
+    except (TypeError, ValueError, KeyError, AttributeError, cattrs.BaseValidationError) as exc:
+        raise DecodeError(f"Response does not match {what}: {exc}", status=status, body=json.dumps(data)) from exc

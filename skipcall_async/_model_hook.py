@@ -9,54 +9,18 @@ converter keeps cattrs' stock function, and the tests check that both decode the
 
 from __future__ import annotations
 
-import enum
 import types
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any, Union, get_args, get_origin
+from datetime import datetime
+from typing import Any
 
 import attrs
 import cattrs
 
+from ._field_types import SCALARS, allows_none, open_enum_of, optional_inner, scalar_of, timestamp
 from ._models import Model
 
-_SCALARS = (str, bool, int, float)
-
-
 _MISSING = object()
-
-
-def _scalar_of(tp: Any) -> tuple[type | None, bool]:
-    """(scalar type, None allowed) for ``str``, ``str | None`` and the like; (None, ...) for anything else."""
-    if tp in _SCALARS:
-        return tp, False
-    if get_origin(tp) in (Union, types.UnionType):
-        args = get_args(tp)
-        if len(args) == 2 and type(None) in args:
-            inner = next(a for a in args if a is not type(None))
-            if inner in _SCALARS:
-                return inner, True
-    return None, False
-
-
-def _open_enum_of(tp: Any) -> type[enum.Enum] | None:
-    """The enum of ``SomeEnum | str | None``, the type of fields whose unknown values stay strings."""
-    if get_origin(tp) not in (Union, types.UnionType):
-        return None
-    args = set(get_args(tp)) - {type(None)}
-    enums = [a for a in args if isinstance(a, type) and issubclass(a, enum.Enum)]
-    return enums[0] if len(enums) == 1 and args == {enums[0], str} and type(None) in get_args(tp) else None
-
-
-def _optional_of(tp: Any) -> Any:
-    """X of ``X | None`` when X is not a scalar (those pass through inline), else None."""
-    if get_origin(tp) not in (Union, types.UnionType):
-        return None
-    args = get_args(tp)
-    if len(args) != 2 or type(None) not in args:
-        return None
-    inner = next(a for a in args if a is not type(None))
-    return None if inner in _SCALARS else inner
 
 
 def model_hook(
@@ -78,8 +42,7 @@ def model_hook(
         "MISSING": _MISSING,
         "NO_EXTRA": attrs.fields(cl).extra.default,
         "MappingProxyType": types.MappingProxyType,
-        "fromisoformat": datetime.fromisoformat,
-        "UTC": UTC,
+        "timestamp": timestamp,
     }
     lines = [
         "def structure(o, _):",
@@ -132,18 +95,17 @@ def _slot_setter(cl: type, name: str) -> Callable[[Any, Any], None]:
 def _conversion(i: int, tp: Any, conv: cattrs.Converter, namespace: dict[str, Any]) -> tuple[str, bool]:
     """The expression turning JSON value ``v`` into field ``i``'s type, and whether it maps null to None."""
     generic = f"h{i}(v, t{i})"
-    if tp == datetime | None:  # timestamps: parsed here, UTC when no offset is given
-        aware = "(d if (d := fromisoformat(v)).tzinfo is not None else d.replace(tzinfo=UTC))"
-        return f"{aware} if type(v) is str else None if v is None else {generic}", True
-    open_enum = _open_enum_of(tp)
+    if tp == datetime | None:  # timestamps: parsed here, without the hook's dispatch
+        return f"timestamp(v) if type(v) is str else None if v is None else {generic}", True
+    open_enum = open_enum_of(tp)
     if open_enum is not None:  # a known value becomes the member, any other value keeps the hook's handling
         namespace[f"m{i}"] = open_enum._value2member_map_
-        return f"m{i}.get(v) or {generic} if type(v) is str else {generic}", True
-    inner = _optional_of(tp)
-    if inner is not None:  # X | None: the inner hook, without a wrapper
+        return f"m{i}.get(v) or {generic} if type(v) is str else {generic}", allows_none(tp)
+    inner = optional_inner(tp)
+    if inner is not None and inner not in SCALARS:  # X | None: the inner hook, without a wrapper
         namespace[f"i{i}"], namespace[f"it{i}"] = conv.get_structure_hook(inner), inner
         return f"None if v is None else i{i}(v, it{i})", True
-    scalar, nullable = _scalar_of(tp)
+    scalar, nullable = scalar_of(tp)
     if scalar is not None:
         namespace[f"s{i}"] = scalar
         accept = f"v is None or type(v) is s{i}" if nullable else f"type(v) is s{i}"

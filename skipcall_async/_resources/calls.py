@@ -18,7 +18,7 @@ class CallsMixin(BaseClient):
     ) -> Page[Call]:
         """One page of calls in the key's workspaces, optionally narrowed to ``workspace_ids``."""
         params = {"workspaceIds": workspace_filter(workspace_ids), **page_params(page, size)}
-        return await self._get_page("/v1/calls", Call, params)
+        return await self._request_page("/v1/calls", Call, params)
 
     def iter_calls(
         self, *, workspace_ids: Iterable[str] | None = None, page_size: int = MAX_PAGE_SIZE
@@ -29,12 +29,14 @@ class CallsMixin(BaseClient):
 
     async def get_call(self, call_id: str) -> Call:
         """One call with its contact, numbers and caller; 404 outside the key's workspaces."""
-        return await self._get_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}", Call)
+        return await self._request_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}", Call)
 
     async def get_call_recording(self, call_id: str) -> CallRecording:
         """Recording metadata of a call: duration, start, transcription state (no audio URL)."""
-        return await self._get_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}/recording", CallRecording)
+        return await self._request_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}/recording", CallRecording)
 
     async def get_call_transcription(self, call_id: str) -> CallTranscription:
         """Transcript utterances of a call and its AI summary."""
-        return await self._get_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}/transcription", CallTranscription)
+        return await self._request_model(
+            "GET", f"/v1/calls/{segment(call_id, 'call_id')}/transcription", CallTranscription
+        )

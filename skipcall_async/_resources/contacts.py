@@ -65,11 +65,11 @@ class ContactsMixin(BaseClient):
             "custom_fields": custom_fields,
         }
         _check_contact_fields(fields)
-        return await self._get_model("POST", "/v1/contacts", Contact, body=body(fields, omit_none=True))
+        return await self._request_model("POST", "/v1/contacts", Contact, body=body(fields, omit_none=True))
 
     async def get_contact(self, contact_id: str) -> Contact:
         """One contact; 404 outside the key's workspaces."""
-        return await self._get_model("GET", f"/v1/contacts/{segment(contact_id, 'contact_id')}", Contact)
+        return await self._request_model("GET", f"/v1/contacts/{segment(contact_id, 'contact_id')}", Contact)
 
     async def update_contact(
         self,
@@ -111,6 +111,6 @@ class ContactsMixin(BaseClient):
         payload = body(fields, omit_none=False)
         if not payload:
             raise ValueError("update_contact needs at least one field to change")
-        return await self._get_model(
+        return await self._request_model(
             "PATCH", f"/v1/contacts/{segment(contact_id, 'contact_id')}", Contact, body=payload
         )

@@ -15,14 +15,14 @@ from ._paging import paginate
 class OrganizationMixin(BaseClient):
     async def health(self) -> Health:
         """The API's liveness probe."""
-        return await self._get_model("GET", "/v1/health", Health, empty_ok=True)
+        return await self._request_model("GET", "/v1/health", Health, empty_ok=True)
 
     async def list_users(
         self, *, workspace_ids: Iterable[str] | None = None, page: int = 0, size: int = MAX_PAGE_SIZE
     ) -> Page[OrganizationUser]:
         """One page of organisation users who can reach the key's workspaces."""
         params = {"workspaceIds": workspace_filter(workspace_ids), **page_params(page, size)}
-        return await self._get_page("/v1/users", OrganizationUser, params)
+        return await self._request_page("/v1/users", OrganizationUser, params)
 
     def iter_users(
         self, *, workspace_ids: Iterable[str] | None = None, page_size: int = MAX_PAGE_SIZE
@@ -33,14 +33,14 @@ class OrganizationMixin(BaseClient):
 
     async def list_workspaces(self) -> list[Workspace]:
         """All workspaces in the key's scope (not paginated)."""
-        page = await self._get_page("/v1/workspaces", Workspace, {})
+        page = await self._request_page("/v1/workspaces", Workspace, {})
         return list(page.items)
 
     async def list_workspace_members(
         self, workspace_id: str, *, page: int = 0, size: int = MAX_PAGE_SIZE
     ) -> Page[WorkspaceMember]:
         """One page of a workspace's members, every status included."""
-        return await self._get_page(
+        return await self._request_page(
             f"/v1/workspaces/{segment(workspace_id, 'workspace_id')}/members",
             WorkspaceMember,
             dict(page_params(page, size)),

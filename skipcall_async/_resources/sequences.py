@@ -57,7 +57,7 @@ class SequencesMixin(BaseClient):
             "creator_id": optional_id("creator_id", creator_id),
             "workspace_id": optional_id("workspace_id", workspace_id),
         }
-        return await self._get_model("POST", "/v1/sequences", Sequence, body=body(fields, omit_none=True))
+        return await self._request_model("POST", "/v1/sequences", Sequence, body=body(fields, omit_none=True))
 
     async def list_sequence_contacts(
         self,
@@ -74,7 +74,7 @@ class SequencesMixin(BaseClient):
             STATUS_FILTER: optional_id("status", status),
             **page_params(page, size),
         }
-        return await self._get_page(
+        return await self._request_page(
             f"/v1/sequences/{segment(sequence_id, 'sequence_id')}/contacts", SequenceContact, params
         )
 
@@ -95,7 +95,7 @@ class SequencesMixin(BaseClient):
     ) -> SequenceContactsResult:
         """Add 1-100 contacts (ids, or assignments naming a workspace membership). Idempotent, so retried."""
         payload = {ADD_CONTACTS_KEY: _assignments(contacts)}
-        return await self._get_model(
+        return await self._request_model(
             "POST",
             f"/v1/sequences/{segment(sequence_id, 'sequence_id')}/contacts",
             SequenceContactsResult,
@@ -107,7 +107,7 @@ class SequencesMixin(BaseClient):
     async def remove_sequence_contacts(self, sequence_id: str, contact_ids: Iterable[str]) -> SequenceContactsResult:
         """Soft-remove 1-100 contacts; a DELETE that carries a JSON body. Idempotent, so retried."""
         ids = string_list("contact_ids", contact_ids, min_items=1, max_items=MAX_BATCH)
-        return await self._get_model(
+        return await self._request_model(
             "DELETE",
             f"/v1/sequences/{segment(sequence_id, 'sequence_id')}/contacts",
             SequenceContactsResult,

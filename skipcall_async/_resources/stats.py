@@ -66,7 +66,7 @@ class StatsMixin(BaseClient):
             team_id=team_id,
         )
         params["callType"] = choice("call_type", call_type, CALL_TYPES)
-        return await self._get_model("GET", "/v1/stats/tag-repartition", TagDistribution, params=params)
+        return await self._request_model("GET", "/v1/stats/tag-repartition", TagDistribution, params=params)
 
     async def get_status_distribution(
         self,
@@ -89,7 +89,7 @@ class StatsMixin(BaseClient):
             workspace_id=workspace_id,
             team_id=team_id,
         )
-        return await self._get_model("GET", "/v1/stats/status-repartition", StatusDistribution, params=params)
+        return await self._request_model("GET", "/v1/stats/status-repartition", StatusDistribution, params=params)
 
     async def get_call_duration_stats(
         self,
@@ -114,7 +114,7 @@ class StatsMixin(BaseClient):
             team_id=team_id,
         )
         params["callType"] = choice("call_type", call_type, CALL_TYPES)
-        return await self._get_model("GET", CALL_DURATION_PATH, CallDurationStats, params=params)
+        return await self._request_model("GET", CALL_DURATION_PATH, CallDurationStats, params=params)
 
     async def get_team_stats(
         self,
@@ -133,4 +133,4 @@ class StatsMixin(BaseClient):
             "endDate": iso("end_date", end_date),
             "teamId": optional_id("team_id", team_id),
         }
-        return await self._get_model("GET", "/v1/teams/stats", TeamStats, params=params)
+        return await self._request_model("GET", "/v1/teams/stats", TeamStats, params=params)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .._base_client import BaseClient, no_result
+from .._base_client import BaseClient
+from .._decode import no_result
 from .._models import Tag
 from .._urls import segment
 from ._arguments import check_text
@@ -14,7 +15,7 @@ class TagsMixin(BaseClient):
         check_text("label", label, min_length=1)
         if not isinstance(is_success_tag, bool):
             raise TypeError("is_success_tag must be a bool")
-        return await self._get_model("POST", "/v1/tags", Tag, body={"label": label, "isSuccessTag": is_success_tag})
+        return await self._request_model("POST", "/v1/tags", Tag, body={"label": label, "isSuccessTag": is_success_tag})
 
     async def delete_tag(self, tag_id: str) -> None:
         """Delete a tag. The last success tag of a workspace cannot be deleted (the API refuses it)."""
