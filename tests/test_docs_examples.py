@@ -60,11 +60,18 @@ def test_the_documentation_has_examples() -> None:
 
 @pytest.mark.parametrize(("where", "code"), SCRIPTS, ids=[where for where, _ in SCRIPTS])
 def test_example_runs_against_the_fake_server(
-    where: str, code: str, fake_api: FakeSkipcall, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    where: str,
+    code: str,
+    fake_api: FakeSkipcall,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
-    """The example runs unchanged, with the key and base URL from the environment, and talks to the server."""
+    """The example runs unchanged, with the key and base URL (and Redis) from the environment, against the server."""
     monkeypatch.setenv("SKIPCALL_API_KEY", fake_api.api_key)
     monkeypatch.setenv("SKIPCALL_BASE_URL", fake_api.url)
+    if "SKIPCALL_REDIS_URL" in code:  # a fleet example: a real Redis, as a user's would be
+        monkeypatch.setenv("SKIPCALL_REDIS_URL", request.getfixturevalue("redis_server").url)
     before = len(fake_api.requests)
     exec(compile(code, where, "exec"), {"__name__": "__main__"})
     if "SkipcallClient(" in code:
