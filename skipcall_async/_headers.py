@@ -80,11 +80,6 @@ class RateLimitHeaders:
             http_date(headers.get("Date")),
         )
 
-    @property
-    def complete(self) -> bool:
-        """True when the response says both how many requests are left and when the window resets."""
-        return self.remaining is not None and (self.reset_epoch is not None or self.reset_after is not None)
-
 
 def retry_after(headers: Mapping[str, str], *, local_now: float) -> float | None:
     """``Retry-After`` as seconds to wait: delta-seconds (fractions accepted) or an HTTP-date; None if unusable."""

@@ -236,3 +236,24 @@ async def test_the_first_client_on_a_key_configures_the_shared_limiter(server: L
             assert second._get_limiter().policy is first_policy
             assert second.rate_limit.window == 7.0
     assert len(server.sent) == 2
+
+
+async def test_reprs_show_the_state_never_a_key(server: LocalServer) -> None:
+    """The limiter and the in-process store say what they hold: limit, remaining, waiters, next wake, keys."""
+    server.respond(200, {"status": "ok"}, X_RateLimit_Remaining="0", X_RateLimit_Reset="30")
+    async with SkipcallClient(API_KEY, base_url=server.url) as client:
+        await client.health()
+        waiter = asyncio.create_task(client.health())
+        await asyncio.sleep(0.01)
+        limiter = client._get_limiter()
+        text = repr(limiter)
+        store = repr(client._store)
+        waiter.cancel()
+        await asyncio.gather(waiter, return_exceptions=True)
+    assert "store='in-process'" in text
+    assert "limit=1000" in text
+    assert "remaining=0" in text
+    assert "waiting=1" in text
+    assert "next_wake_in=30." in text or "next_wake_in=29." in text
+    assert store.startswith("InProcessRateLimitStore(keys=")
+    assert API_KEY not in text + store
