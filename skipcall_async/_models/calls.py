@@ -55,8 +55,32 @@ class Caller(Model):
 class Call(Model):
     """One call-history entry with summaries of its contact, numbers and caller.
 
-    ``status`` and ``type`` are free strings in the API (``"completed"``, ``"outbound"``); ``call_type`` is a
-    :class:`CallType` when known, else the raw string.
+    Attributes:
+        id: The call-history entry's id.
+        call_type: A [`CallType`][skipcall_async.CallType] when known, else the raw string.
+        status: The call's status, a free string such as `"completed"`.
+        type: The call's direction, a free string such as `"outbound"` or `"inbound"`.
+        transferred: Whether the call was transferred.
+        started_at: When the call started.
+        ended_at: When the call ended.
+        created_at: When the entry was created.
+        updated_at: When the entry last changed.
+        deleted_at: When the entry was deleted, if it was.
+        synced_with_crm_date: When the call was synced with the CRM.
+        phone_number_id: The id of the phone number used for the call.
+        user_provider_sid: The telephony provider's id of the user side of the call.
+        admin_provider_sid: The telephony provider's id of the admin side of the call.
+        provider_conference_id: The telephony provider's conference id.
+        sequence_run_id: The sequence run the call belongs to, if any.
+        sequence_id: The sequence the call belongs to, if any.
+        organization_id: The organisation's id.
+        organization_membership_id: The caller's organisation-membership id.
+        managed_phone_number_id: The id of the caller's managed phone number.
+        notes: Notes taken on the call.
+        contact: The contact called.
+        phone_number: The phone number called.
+        caller: The organisation member who made the call.
+        caller_phone_number: The managed phone number the caller used.
     """
 
     id: str
