@@ -28,7 +28,14 @@ class TranscriptionStatus(enum.StrEnum):
 
 @attrs.frozen(kw_only=True)
 class CallContact(Model):
-    """The contact a call was made to, as summarised inside a call."""
+    """The contact a call was made to, as summarised inside a call.
+
+    Attributes:
+        id: The contact's id.
+        first_name: First name.
+        last_name: Last name.
+        is_unknown: True for a number that matches no contact.
+    """
 
     id: str
     first_name: str | None = None
@@ -38,7 +45,11 @@ class CallContact(Model):
 
 @attrs.frozen(kw_only=True)
 class PhoneNumber(Model):
-    """A phone number summary (dialled number or the caller's managed number)."""
+    """A phone number summary (dialled number or the caller's managed number).
+
+    Attributes:
+        value: The number, such as `"+33612345678"`.
+    """
 
     value: str
 
@@ -112,7 +123,16 @@ class Call(Model):
 
 @attrs.frozen(kw_only=True)
 class CallRecording(Model):
-    """Recording metadata of a call (the API exposes no audio URL)."""
+    """Recording metadata of a call (the API exposes no audio URL).
+
+    Attributes:
+        id: The recording's id.
+        duration: Length in seconds.
+        start_time: When the recording started.
+        has_transcription: Whether a transcription exists.
+        transcription_status: A [`TranscriptionStatus`][skipcall_async.TranscriptionStatus] when known, else the
+            raw string; None without a transcription.
+    """
 
     id: str
     duration: float | None = None
@@ -123,7 +143,15 @@ class CallRecording(Model):
 
 @attrs.frozen(kw_only=True)
 class Utterance(Model):
-    """One transcribed utterance; offsets in seconds."""
+    """One transcribed utterance. The API shows this shape only by example, so the meanings are inferred.
+
+    Attributes:
+        speaker: Index of the speaker, from 0.
+        text: What was said.
+        start: Offset of its start in the call, in seconds.
+        end: Offset of its end in the call, in seconds.
+        confidence: Recognition confidence, from 0 to 1.
+    """
 
     speaker: int | None = None
     text: str = ""
@@ -134,7 +162,16 @@ class Utterance(Model):
 
 @attrs.frozen(kw_only=True)
 class CallTranscription(Model):
-    """Transcript utterances of a call plus the AI summary."""
+    """Transcript utterances of a call plus the AI summary.
+
+    Attributes:
+        id: The transcription's id.
+        status: A [`TranscriptionStatus`][skipcall_async.TranscriptionStatus] when known, else the raw string.
+        transcript: The utterances in order (None when the API sends none).
+        summary: The AI-generated summary of the conversation.
+        started_at: When transcription processing started.
+        ended_at: When transcription processing ended.
+    """
 
     id: str
     status: TranscriptionStatus | str | None = None
