@@ -23,9 +23,9 @@ class SkipcallClient(CallsMixin, ContactsMixin, SequencesMixin, TagsMixin, Stats
     [`PermissionDeniedError`][skipcall_async.PermissionDeniedError]), the rate limit
     ([`RateLimitError`][skipcall_async.RateLimitError]), the network
     ([`APIConnectionError`][skipcall_async.APIConnectionError]) or the server
-    ([`ServerError`][skipcall_async.ServerError], [`DecodeError`][skipcall_async.DecodeError]), all
-    [`SkipcallError`][skipcall_async.SkipcallError]s, and [`ClientClosedError`][skipcall_async.ClientClosedError]
-    once the client is closed.
+    ([`ServerError`][skipcall_async.ServerError], [`DecodeError`][skipcall_async.DecodeError]), and
+    [`ClientClosedError`][skipcall_async.ClientClosedError] once the client is closed. All are subclasses of
+    [`SkipcallError`][skipcall_async.SkipcallError].
 
     Args:
         api_key: The API key. None: the `SKIPCALL_API_KEY` environment variable.

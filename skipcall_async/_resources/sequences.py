@@ -147,8 +147,8 @@ class SequencesMixin(BaseClient):
 
         Args:
             sequence_id: The sequence's id.
-            contacts: 1 to 100 entries: contact ids, or
-                [`SequenceContactAssignment`][skipcall_async.SequenceContactAssignment]s that also name the
+            contacts: 1 to 100 entries, each a contact id or a
+                [`SequenceContactAssignment`][skipcall_async.SequenceContactAssignment] that also names the
                 workspace membership who will call.
 
         Returns:
