@@ -14,17 +14,41 @@ from ._resources.tags import TagsMixin
 class SkipcallClient(CallsMixin, ContactsMixin, SequencesMixin, TagsMixin, StatsMixin, OrganizationMixin, BaseClient):
     """Async client for the Skipcall Public API.
 
-    Use it as ``async with SkipcallClient() as client:``; the key comes from ``api_key`` or the
-    ``SKIPCALL_API_KEY`` environment variable. One client (or many) can be shared by any number of tasks:
-    requests on the same key are paced together from the server's rate-limit headers.
+    Use it as `async with SkipcallClient() as client:`. One client (or many) can be shared by any number of tasks:
+    requests on the same key are paced together from the server's rate-limit headers. Every argument but
+    `api_key` is keyword-only.
 
-    Arguments (all keyword-only but ``api_key``):
-        base_url: API root (default ``SKIPCALL_BASE_URL``, else production); ``https`` unless loopback.
-        timeout: seconds for one HTTP exchange, counted from when it gets a connection slot (None: no limit).
-        session: an ``aiohttp.ClientSession`` to borrow; it is not closed by the client.
-        max_connections: requests on the wire at once (default: the session's connection limit, 100).
-        retry: a :class:`RetryPolicy` (attempts, backoff base and cap, total deadline).
-        rate_limiting: a :class:`RateLimitPolicy` (the plan's limit and window if known, the probe, the store).
-        max_rate_limit_wait: longest wait for a rate-limit token before :class:`RateLimitWaitError` (seconds).
-        on_request, on_response, on_retry, on_rate_limit_wait: async hooks receiving event objects.
+    Besides the errors each operation lists, any call can raise one about the key
+    ([`AuthenticationError`][skipcall_async.AuthenticationError],
+    [`PermissionDeniedError`][skipcall_async.PermissionDeniedError]), the rate limit
+    ([`RateLimitError`][skipcall_async.RateLimitError]), the network
+    ([`APIConnectionError`][skipcall_async.APIConnectionError]) or the server
+    ([`ServerError`][skipcall_async.ServerError], [`DecodeError`][skipcall_async.DecodeError]), and
+    [`ClientClosedError`][skipcall_async.ClientClosedError] once the client is closed. All are subclasses of
+    [`SkipcallError`][skipcall_async.SkipcallError].
+
+    Args:
+        api_key: The API key. None: the `SKIPCALL_API_KEY` environment variable.
+        base_url: The API root. None: `SKIPCALL_BASE_URL`, else the production API. Must be `https` unless the
+            host is loopback (`localhost`, `127.0.0.0/8`, `::1`).
+        timeout: Seconds for one HTTP exchange, counted from when it holds a connection slot (time queued for the
+            rate limit is not counted). Default 30; None: no limit.
+        session: An `aiohttp.ClientSession` to borrow (connection pool, proxies, TLS). The client never closes it.
+        max_connections: Requests on the wire at once. None: a borrowed session's connection limit, else 100.
+        retry: Attempts, backoff and total deadline; see [`RetryPolicy`][skipcall_async.RetryPolicy]. None: the
+            defaults.
+        rate_limiting: How the key is paced (the plan's limit and window if known, the probe, the store); see
+            [`RateLimitPolicy`][skipcall_async.RateLimitPolicy]. None: the defaults.
+        max_rate_limit_wait: Longest wait in seconds for a rate-limit token before the call fails with
+            [`RateLimitWaitError`][skipcall_async.RateLimitWaitError]. Default 300.
+        on_request: Async hook given a [`RequestEvent`][skipcall_async.RequestEvent] before each attempt.
+        on_response: Async hook given a [`ResponseEvent`][skipcall_async.ResponseEvent] for every response,
+            errors and 429s included.
+        on_retry: Async hook given a [`RetryEvent`][skipcall_async.RetryEvent] before each retry's sleep.
+        on_rate_limit_wait: Async hook given a [`RateLimitWaitEvent`][skipcall_async.RateLimitWaitEvent] after a
+            request waited for a rate-limit token.
+
+    Raises:
+        ConfigurationError: No API key, an unsafe or malformed `base_url`, or an argument out of range
+            (a `timeout` that is not positive, a `retry` that is not a `RetryPolicy`, ...).
     """

@@ -81,7 +81,7 @@ def _default_message(status: int) -> str:
 
 
 def decode_json(status: int, body: bytes) -> Any:
-    """JSON of a successful response; an empty body is None; anything unparsable is a :class:`DecodeError`."""
+    """JSON of a successful response; an empty body is None; anything unparsable is a ``DecodeError``."""
     if not body or body.isspace():
         return None
     try:

@@ -38,21 +38,34 @@ def snippet(body: bytes | str, limit: int = _SNIPPET_CHARS) -> str:
 
 
 class SkipcallError(Exception):
-    """Base class of every error raised by skipcall-async."""
+    """Base class of every error raised by skipcall-async: catch it to catch them all.
+
+    Attributes:
+        attempts: How many times the request was sent before this error was raised (0 when it never left).
+    """
 
     attempts: int = 0
 
 
 class ConfigurationError(SkipcallError, ValueError):
-    """The client was set up with an argument it cannot work with."""
+    """The client was set up with an argument it cannot work with (also a `ValueError`).
+
+    Raised at once, when the client or a policy is built: a missing or blank key, an unsafe or malformed base
+    URL, a value out of range.
+    """
 
 
 class ClientClosedError(SkipcallError, RuntimeError):
-    """The client was used after it was closed."""
+    """The client was used after [`aclose`][skipcall_async.SkipcallClient.aclose] (also a `RuntimeError`)."""
 
 
 class DecodeError(SkipcallError):
-    """A successful response whose body is not the JSON, or not the shape, the operation promises."""
+    """A successful response whose body is not the JSON, or not the shape, the operation promises.
+
+    Attributes:
+        status (int): The response's HTTP status.
+        snippet (str): The start of the body, for the message and logs.
+    """
 
     def __init__(self, message: str, *, status: int, body: bytes | str = b"") -> None:
         self.status = status
@@ -64,8 +77,9 @@ class DecodeError(SkipcallError):
 class APIConnectionError(SkipcallError):
     """No response was received: the connection failed, was reset, or the host is unreachable.
 
-    ``request_sent`` is False only when the request provably never reached the server (for example the
-    connection was refused), which makes even a POST safe to retry.
+    Attributes:
+        request_sent (bool): False only when the request provably never reached the server (for example the
+            connection was refused), which makes even a POST safe to retry.
     """
 
     def __init__(self, message: str, *, request_sent: bool = True) -> None:
@@ -78,10 +92,14 @@ class APITimeoutError(APIConnectionError):
 
 
 class APIError(SkipcallError):
-    """The server answered with an error status.
+    """The server answered with an error status; the subclasses name the common ones.
 
-    ``code`` and ``message`` come from the body when it has them (both documented shapes are read);
-    ``headers`` are the response headers (never the request's, so never the key).
+    Attributes:
+        status (int): The HTTP status.
+        code (str | None): The API's error code from the body (`"PLAN_NOT_ELIGIBLE"`, ...), None when it has none.
+        message (str): The body's message when it has one (both documented shapes are read), else a description.
+        headers: The response headers (never the request's, so never the key).
+        snippet (str): The start of the body, for logs.
     """
 
     def __init__(
@@ -111,7 +129,10 @@ class AuthenticationError(APIError):
 
 
 class PermissionDeniedError(APIError):
-    """403: the organisation's subscription does not allow API access (see ``code``)."""
+    """403: the organisation's subscription does not allow API access.
+
+    Its `code` tells why: `"SUBSCRIPTION_REQUIRED"` (no active subscription) or `"PLAN_NOT_ELIGIBLE"`.
+    """
 
 
 class NotFoundError(APIError):
@@ -121,15 +142,21 @@ class NotFoundError(APIError):
 class RateLimitError(SkipcallError):
     """The rate limit stopped the request: a 429 from the server, or a wait the client refused to make.
 
-    ``retry_after`` is the number of seconds until the request could be admitted (None when unknown). Catch this
-    class for both cases; the two subclasses tell them apart.
+    Catch this class for both cases; [`TooManyRequestsError`][skipcall_async.TooManyRequestsError] and
+    [`RateLimitWaitError`][skipcall_async.RateLimitWaitError] tell them apart.
+
+    Attributes:
+        retry_after: Seconds until the request could be admitted (None when unknown).
     """
 
     retry_after: float | None = None
 
 
 class TooManyRequestsError(RateLimitError, APIError):
-    """429: the server refused the request because the key's rate limit was exceeded (retries ran out)."""
+    """429: the server refused the request because the key's rate limit was exceeded, and retries ran out.
+
+    Both a [`RateLimitError`][skipcall_async.RateLimitError] and an [`APIError`][skipcall_async.APIError].
+    """
 
     def __init__(
         self,
@@ -145,10 +172,13 @@ class TooManyRequestsError(RateLimitError, APIError):
 
 
 class RateLimitWaitError(RateLimitError):
-    """Refused before sending: waiting for the rate limit would pass ``max_rate_limit_wait`` or the call's deadline.
+    """Refused before sending: waiting for the rate limit would pass `max_rate_limit_wait` or the call's deadline.
 
-    The request never reached the server, so it has no HTTP status. ``retry_after`` is the wait it would have
-    needed (None when the wait has no known end, such as a shared rate-limit store that cannot be reached).
+    The request never reached the server, so it has no HTTP status.
+
+    Attributes:
+        retry_after: The wait it would have needed in seconds (None when the wait has no known end, such as a
+            shared rate-limit store that cannot be reached).
     """
 
     def __init__(self, message: str, *, retry_after: float | None) -> None:
@@ -157,4 +187,4 @@ class RateLimitWaitError(RateLimitError):
 
 
 class ServerError(APIError):
-    """5xx: the server failed; retried automatically for safe requests."""
+    """5xx: the server failed. 500, 502, 503 and 504 are retried for requests that are safe to repeat."""

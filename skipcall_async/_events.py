@@ -15,9 +15,11 @@ E_contra = TypeVar("E_contra", contravariant=True)
 
 
 class Hook(Protocol[E_contra]):
-    """An async callable that receives one event: ``async def hook(event) -> None``.
+    """An async callable that receives one event: `async def hook(event) -> None`.
 
-    Hooks are for metrics and tracing. One that raises is logged at WARNING and never fails the request.
+    Hooks are for metrics and tracing; pass them to [`SkipcallClient`][skipcall_async.SkipcallClient] as
+    `on_request`, `on_response`, `on_retry` and `on_rate_limit_wait`. One that raises is logged at WARNING and
+    never fails the request.
     """
 
     def __call__(self, event: E_contra, /) -> Awaitable[None]: ...
@@ -25,7 +27,13 @@ class Hook(Protocol[E_contra]):
 
 @attrs.frozen(kw_only=True)
 class RequestEvent:
-    """Passed to ``on_request`` just before an attempt goes on the wire (``attempt`` counts from 1)."""
+    """Passed to `on_request` just before an attempt goes on the wire.
+
+    Attributes:
+        method: The HTTP method.
+        path: The request path, such as `/v1/calls/123` (no query string).
+        attempt: Which attempt this is, counting from 1.
+    """
 
     method: str
     path: str
@@ -34,7 +42,15 @@ class RequestEvent:
 
 @attrs.frozen(kw_only=True)
 class ResponseEvent:
-    """Passed to ``on_response`` for every response, errors and 429s included; ``elapsed`` is wire time."""
+    """Passed to `on_response` for every response, errors and 429s included.
+
+    Attributes:
+        method: The HTTP method.
+        path: The request path (no query string).
+        attempt: Which attempt this is, counting from 1.
+        status: The HTTP status.
+        elapsed: Seconds on the wire, from when the request held a connection slot (rate-limit waits excluded).
+    """
 
     method: str
     path: str
@@ -45,7 +61,13 @@ class ResponseEvent:
 
 @attrs.frozen(kw_only=True)
 class RetryEvent:
-    """Passed to ``on_retry``: the attempt that failed, its error, and the sleep before the next one."""
+    """Passed to `on_retry` when an attempt failed and another one will follow.
+
+    Attributes:
+        attempt: The attempt that failed, counting from 1.
+        error: What it raised.
+        delay: Seconds of sleep before the next attempt.
+    """
 
     attempt: int
     error: BaseException
@@ -54,7 +76,13 @@ class RetryEvent:
 
 @attrs.frozen(kw_only=True)
 class RateLimitWaitEvent:
-    """Passed to ``on_rate_limit_wait`` after a request waited ``waited`` seconds for a rate-limit token."""
+    """Passed to `on_rate_limit_wait` after a request had to wait for a rate-limit token.
+
+    Attributes:
+        method: The HTTP method.
+        path: The request path (no query string).
+        waited: Seconds the request waited.
+    """
 
     method: str
     path: str

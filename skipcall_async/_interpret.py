@@ -1,4 +1,4 @@
-"""Reading one response's rate-limit headers into an :class:`Observation`: what this process knows of the server.
+"""Reading one response's rate-limit headers into an ``Observation``: what this process knows of the server.
 
 Pure: time comes in as arguments (``now`` on the local monotonic clock, ``wall_now`` in epoch seconds). The state
 kept here is per process and per key, and only concerns how to read headers; what the key's quota is lives in

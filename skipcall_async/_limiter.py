@@ -29,7 +29,7 @@ Ticket = str | None  # a lease id from a shared store; None for a token of the i
 
 @attrs.frozen(kw_only=True)
 class RateLimitSnapshot:
-    """What ``client.rate_limit`` shows: the key's quota at one instant.
+    """The key's quota at one instant: what [`client.rate_limit`][skipcall_async.SkipcallClient.rate_limit] returns.
 
     Attributes:
         limit: Requests per window, as the server last said (None until known).
@@ -62,7 +62,7 @@ class RateLimitSnapshot:
 class WaitQueue:
     """Tasks waiting for a token, first come first served, with give-up times and a single wake-up timer.
 
-    The owner decides how many waiters to grant (:meth:`grant`) and calls :meth:`settle` with the earliest time a
+    The owner decides how many waiters to grant (`grant`) and calls `settle` with the earliest time a
     token may come, which fails the waiters that would give up before it and moves the one timer.
     """
 
@@ -175,14 +175,14 @@ class RateLimiter:
         )
 
     def try_acquire(self) -> bool:
-        """Take a token now if one is free and nobody is queued ahead; False means :meth:`acquire` must wait."""
+        """Take a token now if one is free and nobody is queued ahead; False means `acquire` must wait."""
         return not self.queue and self.quota.reserve(self.clock()) is None
 
     async def acquire(self, *, at_head: bool = False, give_up_at: float = math.inf) -> Ticket:
         """Wait for a token and return its ticket.
 
         ``at_head`` puts the caller at the head of the queue (a request the server just rejected with 429).
-        Raises :class:`RateLimitWaitError` as soon as the earliest possible admission is after ``give_up_at``.
+        Raises `RateLimitWaitError` as soon as the earliest possible admission is after ``give_up_at``.
         """
         waiter, needs_wake = self.queue.push(at_head=at_head, give_up_at=give_up_at)
         if needs_wake:
@@ -202,7 +202,7 @@ class RateLimiter:
         self.record(headers, status=status, retry_after=retry_after)
 
     def record(self, headers: RateLimitHeaders, *, status: int, retry_after: float | None) -> None:
-        """The synchronous core of :meth:`observe` for the in-process quota."""
+        """The synchronous core of `observe` for the in-process quota."""
         now = self.clock()
         seen = self.reader.read(now, self.wall_clock(), headers, status=status, retry_after=retry_after)
         self.quota.record(now, seen)
@@ -219,7 +219,7 @@ class RateLimiter:
         return self._snapshot(self.quota.view(self.clock()))
 
     def idle_until(self) -> float | None:
-        """When this key's state stops mattering (see :meth:`QuotaState.idle_until`); None while busy."""
+        """When this key's state stops mattering (see `QuotaState.idle_until`); None while busy."""
         if self.queue:
             return None
         return self.quota.idle_until(self.clock())

@@ -52,7 +52,7 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def to_page(data: Any, item_model: type[T]) -> Page[T]:
-    """Decode one page body into a :class:`Page` of ``item_model``."""
+    """Decode one page body into a ``Page`` of ``item_model``."""
     raw_items, meta = split_envelope(data)
     items: list[T] = structure(raw_items, list[item_model])  # type: ignore[valid-type]
     known = {attr: _int_or_none(meta.get(key)) for key, attr in _META_KEYS.items()}

@@ -1,7 +1,7 @@
 """One key's quota as the request path sees it: a window of tokens, the requests in flight, and a 429 gate.
 
 A pure state machine: every method takes ``now`` (seconds on the caller's monotonic clock) and does no I/O, so
-every rule is tested with a fake clock. What a response says arrives already read into an :class:`Observation`
+every rule is tested with a fake clock. What a response says arrives already read into an ``Observation``
 (``_interpret``); this module only decides admissions and merges observations. The Redis store runs the same
 rules in Lua (``_redis/_scripts.py``) against the Redis clock, for a whole fleet of processes.
 

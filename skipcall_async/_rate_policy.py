@@ -1,4 +1,4 @@
-"""How a key's requests are paced: a frozen policy, validated once, like :class:`RetryPolicy` for retries."""
+"""How a key's requests are paced: a frozen policy, validated once, like `RetryPolicy` for retries."""
 
 from __future__ import annotations
 
@@ -26,19 +26,24 @@ def _at_least_one_or_none(_: object, attribute: attrs.Attribute[Any], value: int
 
 @attrs.frozen(kw_only=True)
 class RateLimitPolicy:
-    """How requests on one API key are paced. Every client on the key shares one pacing state.
+    """How requests on one API key are paced; pass it as `SkipcallClient(rate_limiting=...)`.
 
-    In a process, the first client that sends on a key configures that state; later clients share it.
+    Frozen and checked when built. Every client on the key shares one pacing state: in a process, the first
+    client that sends on a key configures it, later clients share it.
 
     Attributes:
         limit: The plan's requests per window (100 or 1000), if known. The first window's requests then go
-            out at once instead of after a one-request probe. None: learn it from the first response.
+            out at once instead of after a one-request probe. None (the default): learn it from the first response.
         window: The plan's window in seconds, trusted as stated. None (the default): the documented minute is the
             longest window believed on a successful response, and a shorter one is learned from the headers.
-        probe: Requests sent while the key's quota is unknown (at start, after a reset, after a 429).
-        store: Where the pacing state lives: an `InProcessRateLimitStore` (this process only) or a
-            `RedisRateLimitStore` (every process of a fleet). None: Redis if the environment variable
-            `SKIPCALL_REDIS_URL` is set, else in-process.
+        probe: Requests sent while the key's quota is unknown (at start, after a reset, after a 429). Default 1.
+        store: Where the pacing state lives: an [`InProcessRateLimitStore`][skipcall_async.InProcessRateLimitStore]
+            (this process only) or a [`RedisRateLimitStore`][skipcall_async.RedisRateLimitStore] (every process of
+            a fleet). None (the default): Redis if the environment variable `SKIPCALL_REDIS_URL` is set, else
+            in-process.
+
+    Raises:
+        ConfigurationError: `limit` or `probe` is not an int of at least 1, or `window` is not positive.
     """
 
     limit: int | None = attrs.field(default=None, validator=_at_least_one_or_none)
@@ -48,5 +53,5 @@ class RateLimitPolicy:
 
     @property
     def plan_window(self) -> float:
-        """The longest window believed: the stated one, else the documented minute."""
+        """The longest window believed, in seconds: the stated one, else the documented minute."""
         return self.window if self.window is not None else PLAN_WINDOW

@@ -33,11 +33,22 @@ def _non_negative(_: object, attribute: attrs.Attribute[float], value: float | N
 
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
-    """How the SDK retries.
+    """How the SDK retries a failed call; pass it as `SkipcallClient(retry=...)`. Frozen, checked when built.
 
-    ``max_attempts`` counts the first try (1 disables retries). ``base`` and ``cap`` shape the backoff in
-    seconds. ``deadline`` bounds one call's total time across attempts, rate-limit waits included (None: no
-    bound beyond ``max_attempts``). ``jitter(low, high)`` draws the delay; tests pass a fixed function.
+    Retried: 429s, 500/502/503/504 and connection errors or timeouts; a POST or PATCH only when it provably never
+    reached the server or the operation is documented idempotent. The sleep before retry `n` is drawn from 0 to
+    `min(cap, base * 2 ** (n - 1))` seconds; a 429 is retried without one, since the key's pacing already waits.
+
+    Attributes:
+        max_attempts: Tries per call, the first included; 1 disables retries. Default 4.
+        base: Backoff base in seconds. Default 0.5.
+        cap: Longest backoff in seconds. Default 8.0.
+        deadline: Bound in seconds on one call's total time across attempts, rate-limit waits included.
+            None (the default): no bound beyond `max_attempts`.
+        jitter: `jitter(low, high)` draws each sleep (default `random.uniform`); tests pass a fixed function.
+
+    Raises:
+        ValueError: `max_attempts` is below 1, or `base`, `cap` or `deadline` is negative.
     """
 
     max_attempts: int = attrs.field(default=4)
@@ -52,7 +63,15 @@ class RetryPolicy:
             raise ValueError(f"max_attempts must be at least 1, got {value}")
 
     def backoff(self, retry_number: int, error: BaseException | None) -> float:
-        """Seconds to sleep before retry number ``retry_number`` (1 for the first retry)."""
+        """Seconds to sleep before a retry.
+
+        Args:
+            retry_number: Which retry is next: 1 for the first.
+            error: What the previous attempt raised; after a 429 there is no sleep.
+
+        Returns:
+            The sleep in seconds.
+        """
         if isinstance(error, TooManyRequestsError):
             return 0.0
         ceiling = min(self.cap, self.base * 2 ** (retry_number - 1))

@@ -14,7 +14,7 @@ class Slots:
     """At most ``size`` holders at once, first come first served.
 
     Take a slot with ``if not slots.try_acquire(): await slots.wait()`` (no await when one is free), and give it
-    back with :meth:`release` in a ``finally``.
+    back with ``release`` in a ``finally``.
     """
 
     __slots__ = ("_free", "_waiters")
@@ -26,14 +26,14 @@ class Slots:
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
 
     def try_acquire(self) -> bool:
-        """Take a free slot now if nobody is queued ahead; False means :meth:`wait` for one."""
+        """Take a free slot now if nobody is queued ahead; False means ``wait`` for one."""
         if self._free > 0 and not self._waiters:
             self._free -= 1
             return True
         return False
 
     async def wait(self) -> None:
-        """Queue for the next freed slot (after :meth:`try_acquire` said no)."""
+        """Queue for the next freed slot (after ``try_acquire`` said no)."""
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:

@@ -27,7 +27,11 @@ REDIS_URL_ENV: Final = "SKIPCALL_REDIS_URL"
 
 
 class RateLimitStore(abc.ABC):
-    """Where the pacing state of API keys lives. Two implementations: in-process and Redis."""
+    """Where the pacing state of API keys lives; named by [`RateLimitPolicy.store`][skipcall_async.RateLimitPolicy].
+
+    The two implementations are [`InProcessRateLimitStore`][skipcall_async.InProcessRateLimitStore] and
+    [`RedisRateLimitStore`][skipcall_async.RedisRateLimitStore]; the interface is private.
+    """
 
     @abc.abstractmethod
     def _limiter_for(
@@ -82,7 +86,11 @@ class _Registry:
 
 
 class InProcessRateLimitStore(RateLimitStore):
-    """Pacing state in this process's memory: every client on a key in one event loop shares it."""
+    """Pacing state in this process's memory, the default store: every client on a key in one event loop shares it.
+
+    Processes do not see each other's requests: for a fleet on one key, use a
+    [`RedisRateLimitStore`][skipcall_async.RedisRateLimitStore].
+    """
 
     def __init__(self) -> None:
         self._registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Registry] = weakref.WeakKeyDictionary()

@@ -1,6 +1,6 @@
 """The only module that imports aiohttp: send one request, return status, headers and body.
 
-Translates every aiohttp and socket exception into :class:`APIConnectionError` or :class:`APITimeoutError`.
+Translates every aiohttp and socket exception into ``APIConnectionError`` or ``APITimeoutError``.
 Follows redirects itself so that the ``Authorization`` header is only ever sent to the base URL's host.
 """
 

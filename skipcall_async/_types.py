@@ -12,7 +12,7 @@ from typing import Final, Literal, TypeAlias
 
 
 class NotGiven(enum.Enum):
-    """The type of ``NOT_GIVEN``, its only value: in annotations, ``str | NotGiven`` means "or leave it out"."""
+    """The type of [`NOT_GIVEN`][skipcall_async.NOT_GIVEN], its only value: `str | NotGiven` means "or leave it out"."""
 
     NOT_GIVEN = "NOT_GIVEN"
 
@@ -24,16 +24,16 @@ class NotGiven(enum.Enum):
 
 
 NOT_GIVEN: Final = NotGiven.NOT_GIVEN
-"""Default of optional fields in partial updates: the field is not sent at all."""
+"""Default of optional fields in partial updates: the field is not sent at all, unlike None, which clears it."""
 
 StatsCallType: TypeAlias = Literal["all", "sequence", "direct", "inbound", "outbound"]
-"""The ``call_type`` filter of the tag-distribution and call-duration statistics."""
+"""The `call_type` filter of the tag-distribution and call-duration statistics."""
 
 Granularity: TypeAlias = Literal["hour", "day", "week", "month", "none"]
-"""Time buckets of the statistics operations (``"none"``: one total)."""
+"""Time buckets of the statistics operations (`"none"`: one total)."""
 
 TeamStatsPeriod: TypeAlias = Literal["day", "week", "month", "custom"]
-"""The ``period`` of ``SkipcallClient.get_team_stats`` (``"custom"`` takes ``start_date`` and ``end_date``)."""
+"""The `period` of [`get_team_stats`][skipcall_async.SkipcallClient.get_team_stats] (`"custom"` takes dates)."""
 
 DateLike: TypeAlias = date | datetime | str
-"""A date argument: a ``date``, a ``datetime`` or an ISO 8601 string, sent in ISO format."""
+"""A date argument: a `date`, a `datetime` or an ISO 8601 string, sent in ISO format."""

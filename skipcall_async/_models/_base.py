@@ -13,10 +13,11 @@ _NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 
 @attrs.frozen(kw_only=True)
 class Model:
-    """Base of all response models.
+    """Base of all response models: frozen, keyword-only attrs classes.
 
-    ``extra`` holds the response fields this version of the SDK does not model, keyed as the API sent them
-    (camelCase), so a field the API adds tomorrow is reachable today instead of silently dropped.
+    Attributes:
+        extra: The response fields this version of the SDK does not model, keyed as the API sent them
+            (camelCase), so that a field the API adds tomorrow is reachable today instead of silently dropped.
     """
 
     extra: Mapping[str, Any] = attrs.field(default=_NO_EXTRA, repr=False, eq=False)

@@ -25,7 +25,28 @@ class LastModificationSource(enum.StrEnum):
 class Contact(Model):
     """A contact as returned by create, get and update.
 
-    ``team_id`` is the workspace the contact belongs to (the API keeps the older "team" name here).
+    Attributes:
+        id: The contact's id.
+        first_name: First name.
+        last_name: Last name.
+        phone_numbers: The contact's phone numbers.
+        email: Email address.
+        company: Company name.
+        city: City.
+        country: Country.
+        url: Website.
+        linkedin_url: LinkedIn profile URL.
+        linkedin_sales_url: LinkedIn Sales Navigator URL.
+        role: Job title.
+        allow_phone_calls: Whether the contact may be called.
+        call_count: Calls made to the contact.
+        team_id: The workspace the contact belongs to (the API keeps the older "team" name here).
+        custom_fields: The organisation's custom fields, by field name.
+        created_at: When the contact was created.
+        updated_at: When the contact last changed.
+        last_call_at: When the contact was last called.
+        last_modification_source: A [`LastModificationSource`][skipcall_async.LastModificationSource] when known,
+            else the raw string.
     """
 
     id: str

@@ -11,8 +11,13 @@ from ._base import Model
 class OrganizationUser(Model):
     """An organisation member who can reach at least one of the key's workspaces.
 
-    ``organization_membership_id`` is what :meth:`SkipcallClient.create_sequence` takes as
-    ``assigned_to_ids`` and ``creator_id``.
+    Attributes:
+        organization_membership_id: The member's id in the organisation: what
+            [`create_sequence`][skipcall_async.SkipcallClient.create_sequence] takes as `assigned_to_ids` and
+            `creator_id`.
+        first_name: First name.
+        last_name: Last name.
+        email: Email address.
     """
 
     organization_membership_id: str
@@ -31,9 +36,17 @@ class Workspace(Model):
 
 @attrs.frozen(kw_only=True)
 class WorkspaceMember(Model):
-    """A member of a workspace, of any status (filter to ``"ACTIVE"`` yourself).
+    """A member of a workspace, of any status (filter to `"ACTIVE"` yourself).
 
-    ``id`` is the workspace-membership id used as ``assigned_to_workspace_membership_id``.
+    Attributes:
+        id: The workspace-membership id: what a
+            [`SequenceContactAssignment`][skipcall_async.SequenceContactAssignment] takes as
+            `assigned_to_workspace_membership_id`.
+        status: The membership's status, such as `"ACTIVE"`.
+        organization_membership_id: The member's id in the organisation.
+        first_name: First name.
+        last_name: Last name.
+        email: Email address.
     """
 
     id: str

@@ -14,9 +14,17 @@ T = TypeVar("T")
 
 @attrs.frozen(kw_only=True)
 class Page(Model, Generic[T]):
-    """The items of one page plus whatever paging metadata the server sent (each may be None).
+    """The items of one page plus whatever paging metadata the server sent.
 
-    ``page`` is 0-indexed. Iterating a page iterates its items.
+    Iterating a page iterates its items, and `len(page)` counts them. To go through every page, use the
+    operation's `iter_*` variant instead.
+
+    Attributes:
+        items: The items of this page.
+        page: The page's index, from 0 (None when the server did not say).
+        size: The page size the server applied (None when it did not say).
+        total: Items over all pages (None when the server did not say).
+        total_pages: Number of pages (None when the server did not say).
     """
 
     items: tuple[T, ...]

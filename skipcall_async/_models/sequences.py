@@ -39,8 +39,14 @@ class SequenceContactsResult(Model):
 class SequenceContactAssignment:
     """One contact to add to a sequence, optionally with the workspace membership that will call it.
 
-    ``assigned_to_workspace_membership_id`` is a workspace-membership id from
-    :meth:`SkipcallClient.iter_workspace_members`, not an organisation-membership id.
+    Passed to [`add_sequence_contacts`][skipcall_async.SkipcallClient.add_sequence_contacts].
+
+    Attributes:
+        contact_id: The contact's id.
+        assigned_to_workspace_membership_id: Who will call: a workspace-membership id
+            ([`WorkspaceMember.id`][skipcall_async.WorkspaceMember], from
+            [`iter_workspace_members`][skipcall_async.SkipcallClient.iter_workspace_members]), not an
+            organisation-membership id. None: not sent.
     """
 
     contact_id: str

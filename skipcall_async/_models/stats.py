@@ -11,7 +11,15 @@ from ._base import Model
 
 @attrs.frozen(kw_only=True)
 class TagDistributionItem(Model):
-    """Contacts carrying one tag, in one time bucket (``date`` is None without granularity)."""
+    """Contacts carrying one tag, in one time bucket.
+
+    Attributes:
+        tag_id: The tag's id.
+        label: The tag's label.
+        count: Contacts carrying the tag.
+        is_success: Whether the tag marks a successful outcome.
+        date: Start of the time bucket; None without a `granularity`.
+    """
 
     tag_id: str | None = None
     label: str | None = None
@@ -22,14 +30,24 @@ class TagDistributionItem(Model):
 
 @attrs.frozen(kw_only=True)
 class TagDistribution(Model):
-    """Distribution of contacts by post-call tag."""
+    """Distribution of contacts by post-call tag.
+
+    Attributes:
+        data: One item per tag and time bucket.
+    """
 
     data: tuple[TagDistributionItem, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
 class StatusDistributionItem(Model):
-    """Calls with one status (upper-case vocabulary such as ``NOT_INITIATED``), in one time bucket."""
+    """Calls with one status, in one time bucket.
+
+    Attributes:
+        status: The status, in upper case (such as `"NOT_INITIATED"`).
+        count: Calls with that status.
+        date: Start of the time bucket; None without a `granularity`.
+    """
 
     status: str | None = None
     count: int = 0
@@ -38,7 +56,12 @@ class StatusDistributionItem(Model):
 
 @attrs.frozen(kw_only=True)
 class StatusDistribution(Model):
-    """Distribution of calls by status, plus the number of contacts never called."""
+    """Distribution of calls by status, plus the number of contacts never called.
+
+    Attributes:
+        data: One item per status and time bucket.
+        non_called_count: Contacts never called.
+    """
 
     data: tuple[StatusDistributionItem, ...] = ()
     non_called_count: int | None = None
@@ -46,7 +69,14 @@ class StatusDistribution(Model):
 
 @attrs.frozen(kw_only=True)
 class CallDurationBucket(Model):
-    """Number of calls and their durations (seconds) in one time bucket."""
+    """Number of calls and their durations in one time bucket.
+
+    Attributes:
+        count: Calls in the bucket.
+        average_duration: Mean call duration in seconds.
+        total_duration: Sum of call durations in seconds.
+        date: Start of the time bucket; None without a `granularity`.
+    """
 
     count: int = 0
     average_duration: float | None = None
@@ -56,7 +86,11 @@ class CallDurationBucket(Model):
 
 @attrs.frozen(kw_only=True)
 class CallDurationStats(Model):
-    """Call count, average and total duration."""
+    """Call count, average and total duration.
+
+    Attributes:
+        data: The counts and durations, one item per time bucket.
+    """
 
     data: tuple[CallDurationBucket, ...] = ()
 
@@ -86,7 +120,12 @@ class TeamStatsEntry(Model):
 
 @attrs.frozen(kw_only=True)
 class TeamStats(Model):
-    """Totals overall and per team."""
+    """Totals overall and per team.
+
+    Attributes:
+        aggregate: Totals over every team.
+        teams: Totals of each team.
+    """
 
     aggregate: TeamStatsTotals | None = None
     teams: tuple[TeamStatsEntry, ...] = ()

@@ -11,7 +11,15 @@ from ._base import Model
 
 @attrs.frozen(kw_only=True)
 class Tag(Model):
-    """A call-outcome tag; ``is_success_tag`` marks a successful outcome."""
+    """A call-outcome tag.
+
+    Attributes:
+        id: The tag's id.
+        label: The tag's label.
+        is_success_tag: Whether the tag marks a successful outcome in the statistics.
+        created_at: When the tag was created.
+        updated_at: When the tag last changed.
+    """
 
     id: str
     label: str

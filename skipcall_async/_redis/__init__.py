@@ -1,6 +1,6 @@
 """The Redis rate-limit store: one key's pacing shared by a fleet of processes.
 
-Importing this package does not import redis-py; building a :class:`RedisRateLimitStore` does.
+Importing this package does not import redis-py; building a `RedisRateLimitStore` does.
 """
 
 from ._store import RedisRateLimitStore

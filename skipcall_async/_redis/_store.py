@@ -33,20 +33,25 @@ def redact_url(url: str) -> str:
 class RedisRateLimitStore(RateLimitStore):
     """Keeps each key's pacing state in Redis, so that every process on the key shares one quota.
 
-    Needs the ``redis`` extra (``pip install "skipcall-async[redis]"``) and Redis 5 or newer (or Valkey). Setting
-    the environment variable ``SKIPCALL_REDIS_URL`` makes every client use one of these by default.
+    Pass it as [`RateLimitPolicy(store=...)`][skipcall_async.RateLimitPolicy]. Needs the `redis` extra
+    (`pip install "skipcall-async[redis]"`) and Redis 5 or newer (or Valkey). Setting the environment variable
+    `SKIPCALL_REDIS_URL` makes every client use one of these by default.
 
     Args:
-        url: ``redis://[[user]:password@]host[:port][/db]``, or ``rediss://`` for TLS. The password never
+        url: `redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS, or `unix://`. The password never
             appears in a repr, log line or error.
         command_timeout: Seconds any Redis command may take. Two in a row that take longer, or a refused
             connection, count Redis as unreachable until it answers again.
-        strict: While Redis is unreachable, hold requests (within ``max_rate_limit_wait``) instead of pacing
+        strict: While Redis is unreachable, hold requests (within `max_rate_limit_wait`) instead of pacing
             each process on its own.
         poll_interval: Seconds between checks by a process whose requests wait, in case a wake-up is lost.
         max_connections: Command connections per event loop (plus one for wake-ups).
         lease_slack: Seconds a token outlives its request's timeout. A process that dies holding tokens gives
             them back when they expire: its client's timeout plus this (60 s plus this without a timeout).
+
+    Raises:
+        ConfigurationError: The URL's scheme is not `redis`, `rediss` or `unix`, a number is out of range, or
+            redis-py is not installed.
     """
 
     def __init__(
@@ -89,7 +94,14 @@ class RedisRateLimitStore(RateLimitStore):
         return f"RedisRateLimitStore({self.url!r}, {state}{', strict' if self.strict else ''})"
 
     def redact(self, text: str) -> str:
-        """``text`` with the URL's password removed, for logs and errors."""
+        """`text` with the URL's password replaced by `***`, for logs and errors.
+
+        Args:
+            text: Any text that may contain the password.
+
+        Returns:
+            The text without the password.
+        """
         password = urlsplit(self.url_secret).password
         return text.replace(password, "***") if password else text
 

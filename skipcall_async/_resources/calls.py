@@ -16,27 +16,91 @@ class CallsMixin(BaseClient):
     async def list_calls(
         self, *, workspace_ids: Iterable[str] | None = None, page: int = 0, size: int = MAX_PAGE_SIZE
     ) -> Page[Call]:
-        """One page of calls in the key's workspaces, optionally narrowed to ``workspace_ids``."""
+        """One page of calls in the key's workspaces.
+
+        Args:
+            workspace_ids: Only calls in these workspaces (at least one id). None: every workspace of the key.
+            page: Page index, from 0.
+            size: Calls per page, 1 to 100.
+
+        Returns:
+            The calls of that page, with whatever paging metadata the server sent.
+
+        Raises:
+            ValueError: `page` or `size` is out of range, or `workspace_ids` is empty or holds a blank id.
+            TypeError: `workspace_ids` is a bare string or not iterable.
+        """
         params = {"workspaceIds": workspace_filter(workspace_ids), **page_params(page, size)}
         return await self._request_page("/v1/calls", Call, params)
 
     def iter_calls(
         self, *, workspace_ids: Iterable[str] | None = None, page_size: int = MAX_PAGE_SIZE
     ) -> AsyncIterator[Call]:
-        """Every call, page after page (arguments are checked here, pages fetched on demand)."""
+        """Every call in the key's workspaces, fetched page by page as the loop consumes them.
+
+        Arguments are checked when this is called; nothing is requested before the first `async for` step, and
+        errors of the requests surface there.
+
+        Args:
+            workspace_ids: Only calls in these workspaces (at least one id). None: every workspace of the key.
+            page_size: Calls per request, 1 to 100.
+
+        Returns:
+            An async iterator of calls.
+
+        Raises:
+            ValueError: `page_size` is out of range, or `workspace_ids` is empty or holds a blank id.
+            TypeError: `workspace_ids` is a bare string or not iterable.
+        """
         ids = workspace_filter(workspace_ids)
         return paginate(lambda page, size: self.list_calls(workspace_ids=ids, page=page, size=size), page_size)
 
     async def get_call(self, call_id: str) -> Call:
-        """One call with its contact, numbers and caller; 404 outside the key's workspaces."""
+        """One call with summaries of its contact, numbers and caller.
+
+        Args:
+            call_id: The call's id.
+
+        Returns:
+            The call.
+
+        Raises:
+            NotFoundError: No such call, or it lies outside the key's workspaces.
+            ValueError: `call_id` is blank.
+            TypeError: `call_id` is not a string.
+        """
         return await self._request_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}", Call)
 
     async def get_call_recording(self, call_id: str) -> CallRecording:
-        """Recording metadata of a call: duration, start, transcription state (no audio URL)."""
+        """Recording metadata of a call: duration, start and transcription state (the API gives no audio URL).
+
+        Args:
+            call_id: The call's id.
+
+        Returns:
+            The recording's metadata.
+
+        Raises:
+            NotFoundError: No such call or no recording, or the call lies outside the key's workspaces.
+            ValueError: `call_id` is blank.
+            TypeError: `call_id` is not a string.
+        """
         return await self._request_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}/recording", CallRecording)
 
     async def get_call_transcription(self, call_id: str) -> CallTranscription:
-        """Transcript utterances of a call and its AI summary."""
+        """The transcript of a call, utterance by utterance, and its AI summary.
+
+        Args:
+            call_id: The call's id.
+
+        Returns:
+            The transcription; check its `status` before reading `transcript`.
+
+        Raises:
+            NotFoundError: No such call or no transcription, or the call lies outside the key's workspaces.
+            ValueError: `call_id` is blank.
+            TypeError: `call_id` is not a string.
+        """
         return await self._request_model(
             "GET", f"/v1/calls/{segment(call_id, 'call_id')}/transcription", CallTranscription
         )

@@ -48,7 +48,34 @@ class ContactsMixin(BaseClient):
         allow_phone_calls: bool | None = None,
         custom_fields: Mapping[str, Any] | None = None,
     ) -> Contact:
-        """Create a contact; arguments left as None are not sent. Not retried unless it never reached the server."""
+        """Create a contact. Arguments left as None are not sent.
+
+        Not idempotent: it is retried only when the request provably never reached the server.
+
+        Args:
+            first_name: 1 to 100 characters.
+            last_name: 1 to 100 characters.
+            phone_numbers: The contact's phone numbers, as strings (a bare string is refused).
+            email: Email address.
+            company: Company name, at most 200 characters.
+            city: City, at most 200 characters.
+            country: Country.
+            url: Website.
+            linkedin_url: LinkedIn profile URL.
+            linkedin_sales_url: LinkedIn Sales Navigator URL.
+            role: Job title.
+            allow_phone_calls: Whether the contact may be called.
+            custom_fields: The organisation's custom fields, by field name.
+
+        Returns:
+            The created contact.
+
+        Raises:
+            ValueError: A name is blank or a text is too long, or a phone number is blank.
+            TypeError: An argument has the wrong type (`phone_numbers` a bare string, `allow_phone_calls` not a
+                bool, `custom_fields` not a mapping).
+            BadRequestError: The server refused the contact.
+        """
         fields = {
             "first_name": first_name,
             "last_name": last_name,
@@ -68,7 +95,19 @@ class ContactsMixin(BaseClient):
         return await self._request_model("POST", "/v1/contacts", Contact, body=body(fields, omit_none=True))
 
     async def get_contact(self, contact_id: str) -> Contact:
-        """One contact; 404 outside the key's workspaces."""
+        """One contact.
+
+        Args:
+            contact_id: The contact's id.
+
+        Returns:
+            The contact.
+
+        Raises:
+            NotFoundError: No such contact, or it lies outside the key's workspaces.
+            ValueError: `contact_id` is blank.
+            TypeError: `contact_id` is not a string.
+        """
         return await self._request_model("GET", f"/v1/contacts/{segment(contact_id, 'contact_id')}", Contact)
 
     async def update_contact(
@@ -89,7 +128,36 @@ class ContactsMixin(BaseClient):
         allow_phone_calls: bool | NotGiven = NOT_GIVEN,
         custom_fields: Mapping[str, Any] | NotGiven = NOT_GIVEN,
     ) -> Contact:
-        """Change only the fields given; ``None`` sends null (clears the field), an omitted field is untouched."""
+        """Change only the fields given (a partial update).
+
+        A field left at [`NOT_GIVEN`][skipcall_async.NOT_GIVEN] is not sent and stays as it is; None sends null,
+        which clears it.
+
+        Args:
+            contact_id: The contact's id.
+            first_name: 1 to 100 characters.
+            last_name: 1 to 100 characters.
+            phone_numbers: The contact's phone numbers, as strings (a bare string is refused).
+            email: Email address.
+            company: Company name, at most 200 characters.
+            city: City, at most 200 characters.
+            country: Country.
+            url: Website.
+            linkedin_url: LinkedIn profile URL.
+            linkedin_sales_url: LinkedIn Sales Navigator URL.
+            role: Job title.
+            allow_phone_calls: Whether the contact may be called.
+            custom_fields: The organisation's custom fields, by field name.
+
+        Returns:
+            The contact as it is after the update.
+
+        Raises:
+            ValueError: No field to change, a blank id or name, or a text that is too long.
+            TypeError: An argument has the wrong type.
+            NotFoundError: No such contact, or it lies outside the key's workspaces.
+            BadRequestError: The server refused the change.
+        """
         fields = {
             "first_name": first_name,
             "last_name": last_name,

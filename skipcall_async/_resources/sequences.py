@@ -49,7 +49,23 @@ class SequencesMixin(BaseClient):
         creator_id: str | None = None,
         workspace_id: str | None = None,
     ) -> Sequence:
-        """Create a sequence; ``assigned_to_ids`` and ``creator_id`` are organisation-membership ids."""
+        """Create a call sequence. Arguments left as None are not sent.
+
+        Args:
+            name: The sequence's name (not blank).
+            assigned_to_ids: Who will call: organisation-membership ids
+                ([`OrganizationUser.organization_membership_id`][skipcall_async.OrganizationUser]).
+            creator_id: The organisation-membership id of its creator.
+            workspace_id: The workspace it belongs to.
+
+        Returns:
+            The created sequence.
+
+        Raises:
+            ValueError: `name` or an id is blank.
+            TypeError: `assigned_to_ids` is a bare string or not iterable.
+            BadRequestError: The server refused it (an unknown membership id, a workspace outside the key's scope).
+        """
         check_text("name", name, min_length=1)
         fields = {
             "name": name,
@@ -68,7 +84,23 @@ class SequencesMixin(BaseClient):
         page: int = 0,
         size: int = MAX_PAGE_SIZE,
     ) -> Page[SequenceContact]:
-        """One page of a sequence's contacts, optionally filtered by tag label or contact status."""
+        """One page of a sequence's contacts.
+
+        Args:
+            sequence_id: The sequence's id.
+            tag: Only contacts carrying the tag with this label.
+            status: Only contacts in this status.
+            page: Page index, from 0.
+            size: Contacts per page, 1 to 100.
+
+        Returns:
+            The contacts of that page, with whatever paging metadata the server sent.
+
+        Raises:
+            NotFoundError: No such sequence, or it lies outside the key's workspaces.
+            ValueError: `page` or `size` is out of range, or an id or filter is blank.
+            TypeError: `sequence_id` is not a string.
+        """
         params = {
             TAG_FILTER: optional_id("tag", tag),
             STATUS_FILTER: optional_id("status", status),
@@ -81,7 +113,25 @@ class SequencesMixin(BaseClient):
     def iter_sequence_contacts(
         self, sequence_id: str, *, tag: str | None = None, status: str | None = None, page_size: int = MAX_PAGE_SIZE
     ) -> AsyncIterator[SequenceContact]:
-        """Every contact of a sequence, page after page (arguments are checked here, pages fetched on demand)."""
+        """Every contact of a sequence, fetched page by page as the loop consumes them.
+
+        Arguments are checked when this is called; nothing is requested before the first `async for` step, and
+        errors of the requests ([`NotFoundError`][skipcall_async.NotFoundError] for an unknown sequence) surface
+        there.
+
+        Args:
+            sequence_id: The sequence's id.
+            tag: Only contacts carrying the tag with this label.
+            status: Only contacts in this status.
+            page_size: Contacts per request, 1 to 100.
+
+        Returns:
+            An async iterator of the sequence's contacts.
+
+        Raises:
+            ValueError: `page_size` is out of range, or an id or filter is blank.
+            TypeError: `sequence_id` is not a string.
+        """
         segment(sequence_id, "sequence_id")
         optional_id("tag", tag)
         optional_id("status", status)
@@ -93,7 +143,22 @@ class SequencesMixin(BaseClient):
     async def add_sequence_contacts(
         self, sequence_id: str, contacts: Iterable[str | SequenceContactAssignment]
     ) -> SequenceContactsResult:
-        """Add 1-100 contacts (ids, or assignments naming a workspace membership). Idempotent, so retried."""
+        """Add contacts to a sequence. Documented idempotent, so it is retried like a GET.
+
+        Args:
+            sequence_id: The sequence's id.
+            contacts: 1 to 100 entries, each a contact id or a
+                [`SequenceContactAssignment`][skipcall_async.SequenceContactAssignment] that also names the
+                workspace membership who will call.
+
+        Returns:
+            The server's answer (its fields are undocumented: see its `extra`).
+
+        Raises:
+            ValueError: No entry, more than 100, or a blank id.
+            TypeError: `contacts` is a bare string, or an entry is neither an id nor an assignment.
+            NotFoundError: No such sequence, or it lies outside the key's workspaces.
+        """
         payload = {ADD_CONTACTS_KEY: _assignments(contacts)}
         return await self._request_model(
             "POST",
@@ -105,7 +170,22 @@ class SequencesMixin(BaseClient):
         )
 
     async def remove_sequence_contacts(self, sequence_id: str, contact_ids: Iterable[str]) -> SequenceContactsResult:
-        """Soft-remove 1-100 contacts; a DELETE that carries a JSON body. Idempotent, so retried."""
+        """Remove contacts from a sequence (a soft removal). Documented idempotent, so it is retried.
+
+        The request is a DELETE that carries a JSON body.
+
+        Args:
+            sequence_id: The sequence's id.
+            contact_ids: 1 to 100 contact ids.
+
+        Returns:
+            The server's answer (its fields are undocumented: see its `extra`).
+
+        Raises:
+            ValueError: No id, more than 100, or a blank id.
+            TypeError: `contact_ids` is a bare string or not iterable.
+            NotFoundError: No such sequence, or it lies outside the key's workspaces.
+        """
         ids = string_list("contact_ids", contact_ids, min_items=1, max_items=MAX_BATCH)
         return await self._request_model(
             "DELETE",

@@ -55,7 +55,26 @@ class StatsMixin(BaseClient):
         workspace_id: str | None = None,
         team_id: str | None = None,
     ) -> TagDistribution:
-        """Contacts by post-call tag, optionally bucketed by ``granularity``. ``team_id`` is deprecated."""
+        """How contacts are distributed over post-call tags, optionally bucketed in time.
+
+        Args:
+            sequence_id: Only calls of this sequence.
+            user_membership_id: Only calls by this organisation membership.
+            call_type: Only calls of this kind; one of [`StatsCallType`][skipcall_async.StatsCallType].
+            granularity: Time buckets of the result; one of [`Granularity`][skipcall_async.Granularity].
+            start_date: Start of the period: a date, datetime or ISO 8601 string.
+            end_date: End of the period, like `start_date`.
+            workspace_id: Only this workspace.
+            team_id: Deprecated by the API in favour of `workspace_id`; passing it emits a `DeprecationWarning`.
+
+        Returns:
+            The count per tag (per time bucket with a `granularity`).
+
+        Raises:
+            ValueError: A value outside the documented choices, or a blank id.
+            TypeError: A date that is not a date, datetime or string.
+            BadRequestError: The server refused a filter (a workspace outside the key's scope).
+        """
         params = _filters(
             sequence_id=sequence_id,
             user_membership_id=user_membership_id,
@@ -79,7 +98,25 @@ class StatsMixin(BaseClient):
         workspace_id: str | None = None,
         team_id: str | None = None,
     ) -> StatusDistribution:
-        """Calls by status plus the number of contacts never called. ``team_id`` is deprecated."""
+        """How calls are distributed over statuses, plus the number of contacts never called.
+
+        Args:
+            sequence_id: Only calls of this sequence.
+            user_membership_id: Only calls by this organisation membership.
+            granularity: Time buckets of the result; one of [`Granularity`][skipcall_async.Granularity].
+            start_date: Start of the period: a date, datetime or ISO 8601 string.
+            end_date: End of the period, like `start_date`.
+            workspace_id: Only this workspace.
+            team_id: Deprecated by the API in favour of `workspace_id`; passing it emits a `DeprecationWarning`.
+
+        Returns:
+            The count per status (per time bucket with a `granularity`) and the contacts never called.
+
+        Raises:
+            ValueError: A value outside the documented choices, or a blank id.
+            TypeError: A date that is not a date, datetime or string.
+            BadRequestError: The server refused a filter (a workspace outside the key's scope).
+        """
         params = _filters(
             sequence_id=sequence_id,
             user_membership_id=user_membership_id,
@@ -103,7 +140,26 @@ class StatsMixin(BaseClient):
         workspace_id: str | None = None,
         team_id: str | None = None,
     ) -> CallDurationStats:
-        """Call count, average and total duration. ``team_id`` is deprecated."""
+        """Call count, average and total duration, optionally bucketed in time.
+
+        Args:
+            sequence_id: Only calls of this sequence.
+            user_membership_id: Only calls by this organisation membership.
+            call_type: Only calls of this kind; one of [`StatsCallType`][skipcall_async.StatsCallType].
+            granularity: Time buckets of the result; one of [`Granularity`][skipcall_async.Granularity].
+            start_date: Start of the period: a date, datetime or ISO 8601 string.
+            end_date: End of the period, like `start_date`.
+            workspace_id: Only this workspace.
+            team_id: Deprecated by the API in favour of `workspace_id`; passing it emits a `DeprecationWarning`.
+
+        Returns:
+            The count and durations (per time bucket with a `granularity`).
+
+        Raises:
+            ValueError: A value outside the documented choices, or a blank id.
+            TypeError: A date that is not a date, datetime or string.
+            BadRequestError: The server refused a filter (a workspace outside the key's scope).
+        """
         params = _filters(
             sequence_id=sequence_id,
             user_membership_id=user_membership_id,
@@ -124,7 +180,22 @@ class StatsMixin(BaseClient):
         end_date: DateLike | None = None,
         team_id: str | None = None,
     ) -> TeamStats:
-        """Totals overall and per team for a period (the older, team-named endpoint)."""
+        """Totals overall and per team for a period (the older, team-named statistics endpoint).
+
+        Args:
+            period: One of [`TeamStatsPeriod`][skipcall_async.TeamStatsPeriod]; `"custom"` takes `start_date` and
+                `end_date`.
+            start_date: Start of a custom period: a date, datetime or ISO 8601 string.
+            end_date: End of a custom period, like `start_date`.
+            team_id: Only this team (workspace).
+
+        Returns:
+            The totals, overall and per team.
+
+        Raises:
+            ValueError: `period` is missing or not one of the documented values, or `team_id` is blank.
+            TypeError: A date that is not a date, datetime or string.
+        """
         if choice("period", period, PERIODS) is None:
             raise ValueError("period is required: one of " + ", ".join(PERIODS))
         params: dict[str, QueryValue] = {

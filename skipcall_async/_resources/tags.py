@@ -11,12 +11,35 @@ from ._arguments import check_text
 
 class TagsMixin(BaseClient):
     async def create_tag(self, *, label: str, is_success_tag: bool = False) -> Tag:
-        """Create a tag; ``is_success_tag`` marks a successful call outcome."""
+        """Create a call-outcome tag.
+
+        Args:
+            label: The tag's label (not blank).
+            is_success_tag: Whether the tag marks a successful outcome in the statistics.
+
+        Returns:
+            The created tag.
+
+        Raises:
+            ValueError: `label` is blank.
+            TypeError: `label` is not a string or `is_success_tag` is not a bool.
+            BadRequestError: The server refused the tag.
+        """
         check_text("label", label, min_length=1)
         if not isinstance(is_success_tag, bool):
             raise TypeError("is_success_tag must be a bool")
         return await self._request_model("POST", "/v1/tags", Tag, body={"label": label, "isSuccessTag": is_success_tag})
 
     async def delete_tag(self, tag_id: str) -> None:
-        """Delete a tag. The last success tag of a workspace cannot be deleted (the API refuses it)."""
+        """Delete a tag.
+
+        Args:
+            tag_id: The tag's id.
+
+        Raises:
+            BadRequestError: The tag is its workspace's last success tag, which the API refuses to delete.
+            NotFoundError: No such tag, or it lies outside the key's workspaces.
+            ValueError: `tag_id` is blank.
+            TypeError: `tag_id` is not a string.
+        """
         await self._request("DELETE", f"/v1/tags/{segment(tag_id, 'tag_id')}", no_result)

@@ -39,7 +39,18 @@ class HttpProblem(Exception):
 
 @attrs.frozen(kw_only=True)
 class RecordedRequest:
-    """One request the fake server received; headers exclude ``Authorization``."""
+    """One request the fake server received: an entry of [`requests`][skipcall_async.testing.FakeSkipcall.requests].
+
+    Attributes:
+        method: The HTTP method.
+        path: The request path.
+        route: The operation's name, such as `"get_call"`.
+        query: The query parameters.
+        headers: The request headers, without `Authorization`.
+        body: The decoded JSON body (None without one).
+        status: The status the server answered.
+        at: When the answer was decided, in Unix seconds on the local clock.
+    """
 
     method: str
     path: str

@@ -9,12 +9,19 @@ import attrs
 
 @attrs.frozen(kw_only=True)
 class Faults:
-    """What can go wrong on a route. Rates are probabilities per request (0 to 1).
+    """What can go wrong on a route; pass it as `FakeSkipcall(faults=...)` or per route in `route_faults`.
 
-    ``error_rate``: a JSON 503. ``reset_rate``: the connection is cut mid-response. ``latency``: seconds
-    added to every response. ``malformed_rate``: a 200 whose JSON is truncated. ``html_502_rate``: a proxy's
-    HTML 502 page. ``rate_headers``: ``"ok"``, ``"missing"`` or ``"garbage"``. ``far_future_reset``: the
-    reset header claims the window ends in a day.
+    Rates are probabilities per request, from 0 to 1; every default injects nothing. `FAULT_PROFILES` names a few
+    ready-made sets (`"flaky"`, `"slow"`, ...).
+
+    Attributes:
+        error_rate: Share of requests answered with a JSON 503.
+        reset_rate: Share of requests whose connection is cut mid-response.
+        latency: Seconds added to every response.
+        malformed_rate: Share of requests answered with a 200 whose JSON is truncated.
+        html_502_rate: Share of requests answered with a proxy's HTML 502 page.
+        rate_headers: `"ok"`, `"missing"` (no rate-limit headers) or `"garbage"` (unreadable values).
+        far_future_reset: The reset header claims the window ends in a day.
     """
 
     error_rate: float = 0.0

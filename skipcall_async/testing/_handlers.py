@@ -1,4 +1,4 @@
-"""The fake API's 21 operations: request checks and handlers over the :class:`Store`, and the route table."""
+"""The fake API's 21 operations: request checks and handlers over the ``Store``, and the route table."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def _now() -> str | None:
 
 
 async def health(api: Api, request: web.Request) -> tuple[int, Json]:
-    """The liveness probe; it needs no key (see :data:`PUBLIC_ROUTES`)."""
+    """The liveness probe; it needs no key (see ``PUBLIC_ROUTES``)."""
     return 200, {"status": "ok"}
 
 
@@ -394,7 +394,7 @@ ROUTE_NAMES: Final = tuple(route for _, _, route, _ in ROUTES)
 
 
 def build_app(api: Api) -> web.Application:
-    """The aiohttp application serving every route of :data:`ROUTES` from ``api``."""
+    """The aiohttp application serving every route of ``ROUTES`` from ``api``."""
     app = web.Application()
     for method, path, route, handler in ROUTES:
 

@@ -34,19 +34,32 @@ PLANS: Final = {"starter": Plan(limit=100), "intermediaire": Plan(limit=100), "e
 
 @attrs.frozen(kw_only=True)
 class RateLimitRule:
-    """How the fake server counts requests.
+    """How the fake server counts requests, per key; pass it as `FakeSkipcall(rate_limit=...)`.
 
-    ``fixed-clock``: windows aligned to multiples of the window on the server clock. ``fixed-first``: a window
-    opens with the first request after the last one closed. ``seconds-until-reset``: like ``fixed-first`` but
-    ``X-RateLimit-Reset`` is sent as seconds until the reset. ``sliding-log``: at most ``limit`` requests in
-    any window-long span; the reset is when the oldest logged request ages out.
-    ``nestjs-throttler``: what @nestjs/throttler 6 does (see ``_throttler``): a sliding log of hits; the reset is
-    whole seconds until the tracker window ends; a 429 carries ``Retry-After`` and no ``X-RateLimit-*`` header.
-    Its ``block_duration`` (seconds; 0, the default, blocks nothing) refuses every request for that long once the
-    limit is exceeded; the library's own default equals the window. It always sends ``Retry-After`` on a 429
-    (``retry_after`` is ignored) and has one reset form, so it refuses a ``reset_format``.
-    ``time_scale`` shortens the window and the block (60 s at scale 10 is 6 s); ``skew`` shifts the server clock
-    (seconds); ``reset_format`` overrides the header form (``epoch`` seconds rounded up, ``epoch-ms``, ``delta``).
+    The rules:
+
+    - `fixed-clock`: windows aligned to multiples of the window on the server clock.
+    - `fixed-first`: a window opens with the first request after the last one closed.
+    - `seconds-until-reset`: like `fixed-first`, but `X-RateLimit-Reset` is sent as seconds until the reset.
+    - `sliding-log`: at most `limit` requests in any window-long span; the reset is when the oldest logged
+      request ages out.
+    - `nestjs-throttler`: what @nestjs/throttler 6 does: a sliding log of hits; the reset is whole seconds until
+      the tracker window ends; a 429 carries `Retry-After` and no `X-RateLimit-*` header.
+
+    Attributes:
+        plan: Requests per window (see `PLANS`). Default: starter, 100 a minute.
+        rule: One of the rules above. Default `fixed-clock`.
+        time_scale: Divides the window and the block: 60 s at scale 10 is 6 s. Default 1.
+        skew: Seconds the server clock is shifted by. Default 0.
+        retry_after: Send `Retry-After` on a 429 (the `nestjs-throttler` rule always does). Default False.
+        reset_format: Overrides the form of `X-RateLimit-Reset`: `epoch` (seconds, rounded up), `epoch-ms` or
+            `delta`. None: the rule's own.
+        block_duration: `nestjs-throttler` only: once the limit is exceeded, refuse every request for this many
+            seconds (the library's own default equals the window). Default 0: no block.
+
+    Raises:
+        ValueError: A negative `block_duration`, or `block_duration` or `reset_format` with a rule that does not
+            take it.
     """
 
     plan: Plan = PLANS["starter"]

@@ -86,7 +86,7 @@ class RedisServer:
         return self._process is not None and self._process.poll() is None
 
     def start(self, *, timeout: float = 10.0) -> None:
-        """Start the server (again, on the same port, after :meth:`stop` or :meth:`kill`) and wait for PING."""
+        """Start the server (again, on the same port, after ``stop`` or ``kill``) and wait for PING."""
         if self.running:
             return
         command = [

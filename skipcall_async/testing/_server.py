@@ -18,12 +18,30 @@ INELIGIBLE_KEY: Final = "sk_test_plan_not_eligible"
 
 
 class FakeSkipcall:
-    """An in-process Skipcall API for tests and demos.
+    """An in-process Skipcall API for tests and demos, on a real socket: `async with FakeSkipcall() as server:`.
 
-    Only ``api_keys`` are accepted (401 otherwise); ``ineligible_keys`` get 403 ``PLAN_NOT_ELIGIBLE``.
-    ``rate_limit`` picks the plan, rule, time scale and clock skew; ``faults`` (or ``route_faults``, keyed by
-    operation name such as ``"get_call"``) inject failures. ``requests`` records what arrived (without the
-    key) and ``rate_limited`` counts the 429s sent.
+    It serves the 21 operations over seeded, deterministic data; writes persist for the server's life.
+
+    Args:
+        api_keys: The keys accepted; any other gets a 401. The first is `api_key`.
+        ineligible_keys: Keys that get a 403 `PLAN_NOT_ELIGIBLE`.
+        rate_limit: How requests are counted: plan, rule, time scale, clock skew (see
+            [`RateLimitRule`][skipcall_async.testing.RateLimitRule]). None: the starter plan, 100 a minute.
+        faults: Failures injected on every route (see [`Faults`][skipcall_async.testing.Faults]). Default none.
+        route_faults: Failures for single routes, keyed by operation name such as `"get_call"`; they take the
+            place of `faults` there.
+        seed: Seed of the generated data (and of the faults' dice).
+        calls: Number of calls generated.
+        contacts: Number of contacts generated.
+        host: Interface to listen on.
+        port: Port to listen on; 0 picks a free one.
+
+    Attributes:
+        api_key: The first of `api_keys`, for the client under test.
+        url: The base URL once started (`http://127.0.0.1:<port>`), for `SkipcallClient(base_url=...)`.
+
+    Raises:
+        ValueError: `route_faults` names a route that does not exist.
     """
 
     def __init__(
@@ -71,7 +89,7 @@ class FakeSkipcall:
         return self.api.rate_limited
 
     async def start(self) -> None:
-        """Listen on the configured host and port (0: an ephemeral port); sets :attr:`url`."""
+        """Listen on the configured host and port (0: an ephemeral port); sets `url`."""
         self._runner = web.AppRunner(build_app(self.api), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)

@@ -1,7 +1,7 @@
 """pytest fixtures for testing code that uses skipcall-async (registered through the ``pytest11`` entry point).
 
-``skipcall_server`` is a started :class:`FakeSkipcall` (a fresh one per test); ``skipcall_client`` is a
-:class:`SkipcallClient` bound to it. Both need an asyncio test runner such as pytest-asyncio.
+``skipcall_server`` is a started ``FakeSkipcall`` (a fresh one per test); ``skipcall_client`` is a
+``SkipcallClient`` bound to it. Both need an asyncio test runner such as pytest-asyncio.
 """
 
 from __future__ import annotations
