@@ -110,7 +110,7 @@ class BaseClient:
 
     @property
     def closed(self) -> bool:
-        """True once :meth:`aclose` has been called."""
+        """True once [`aclose`][skipcall_async.SkipcallClient.aclose] has been called."""
         return self._closed
 
     @property
@@ -193,8 +193,15 @@ class BaseClient:
     async def _attempt(
         self, limiter: RateLimiter, request: HttpRequest, path: str, number: int, *, at_head: bool, deadline: float
     ) -> ApiResponse:
-        """One attempt: a rate-limit token, the HTTP exchange, then the limiter learns from the response."""
-        ticket = await self._admit(limiter, request, path, at_head=at_head, deadline=deadline)
+        """One attempt: a rate-limit token, the HTTP exchange, then the limiter learns from the response.
+
+        The in-process limiter's steps that need no waiting are called directly, not awaited: most requests find
+        a token free, and its bookkeeping is synchronous.
+        """
+        if not at_head and limiter.try_acquire():
+            ticket: Ticket = None
+        else:
+            ticket = await self._admit(limiter, request, path, at_head=at_head, deadline=deadline)
         try:
             response, started = await self._exchange(limiter, request, path, number, deadline)
         except BaseException:
@@ -203,7 +210,10 @@ class BaseClient:
         status, headers = response.status, response.headers
         rate_headers = RateLimitHeaders.parse(headers)
         wait = retry_after(headers, local_now=time.time()) if status == 429 else None
-        await limiter.observe(ticket, rate_headers, status=status, retry_after=wait)
+        if limiter.shared:
+            await limiter.observe(ticket, rate_headers, status=status, retry_after=wait)
+        else:
+            limiter.record(rate_headers, status=status, retry_after=wait)
         if self._on_response is not None:  # events are only built for a hook that listens
             elapsed = limiter.clock() - started
             event = ResponseEvent(method=request.method, path=path, attempt=number, status=status, elapsed=elapsed)
@@ -219,9 +229,7 @@ class BaseClient:
     async def _admit(
         self, limiter: RateLimiter, request: HttpRequest, path: str, *, at_head: bool, deadline: float
     ) -> Ticket:
-        """A rate-limit token: taken at once when one is free, else queued for (a rejected request at the head)."""
-        if not at_head and limiter.try_acquire():
-            return None
+        """A rate-limit token, queued for (a request the server rejected goes back at the head)."""
         started = limiter.clock()
         give_up_at = min(started + self._max_rate_limit_wait, deadline)
         ticket = await limiter.acquire(at_head=at_head, give_up_at=give_up_at)

@@ -150,6 +150,7 @@ class RateLimiter:
     """Paces one key in one process: admits requests when the in-process quota grants a token, queues the rest."""
 
     store_kind: Literal["in-process", "redis"] = "in-process"
+    shared = False  # True when responses must be awaited into a store other processes share
 
     def __init__(
         self,

@@ -36,14 +36,14 @@ import collections
 import math
 import random
 from collections.abc import Callable
+from typing import NamedTuple
 
 import attrs
 
 from ._rate_policy import PLAN_WINDOW
 
 
-@attrs.frozen
-class Observation:
+class Observation(NamedTuple):
     """What one response says about the key's quota, read at the moment it arrived.
 
     Times are seconds from that moment. ``window_id_in`` is the reset as the headers state it (it identifies the

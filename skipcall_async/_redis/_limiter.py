@@ -29,6 +29,7 @@ class FleetLimiter(RateLimiter):
     """Paces one key for this process as a member of a fleet sharing the key's quota through Redis."""
 
     store_kind: Literal["in-process", "redis"] = "redis"
+    shared = True
 
     def __init__(self, fleet: Fleet, scope: Scope, policy: RateLimitPolicy, *, lease: float) -> None:
         super().__init__(policy)
