@@ -27,7 +27,7 @@ from ._retry import IDEMPOTENT_METHODS, RetryPolicy, run_with_retries
 from ._secret import resolve_api_key
 from ._slots import Slots
 from ._stores import resolve_store
-from ._transport import AiohttpTransport, HttpRequest, HttpResponse
+from ._transport import AiohttpTransport, HttpRequest
 from ._urls import QueryValue, normalize_base_url, query_string, resolve_base_url
 from ._version import __version__
 
@@ -193,20 +193,35 @@ class BaseClient:
     async def _attempt(
         self, limiter: RateLimiter, request: HttpRequest, path: str, number: int, *, at_head: bool, deadline: float
     ) -> ApiResponse:
-        """One attempt: a rate-limit token, the HTTP exchange, then the limiter learns from the response.
+        """One attempt, in four steps: a rate-limit token, a connection slot, the exchange, the response read.
 
-        The in-process limiter's steps that need no waiting are called directly, not awaited: most requests find
-        a token free, and its bookkeeping is synchronous.
+        Steps that need no waiting are inline rather than awaited (most requests find a token and a slot free):
+        this function runs for every request, and each coroutine layer costs as much as a step.
         """
+        # 1. A rate-limit token, taken at once if free.
         if not at_head and limiter.try_acquire():
             ticket: Ticket = None
         else:
             ticket = await self._admit(limiter, request, path, at_head=at_head, deadline=deadline)
         try:
-            response, started = await self._exchange(limiter, request, path, number, deadline)
+            # 2. A connection slot, after on_request: a slow hook must not hold a connection.
+            if self._on_request is not None:
+                await emit(self._on_request, RequestEvent(method=request.method, path=path, attempt=number))
+            if not self._slots.try_acquire():
+                await self._slots.wait()
+            # 3. The exchange, its timeout starting once the slot is held and ending by the call's deadline.
+            try:
+                timeout = self._timeout
+                if deadline != math.inf:
+                    timeout = _min_timeout(timeout, deadline - limiter.clock())
+                started = limiter.clock() if self._on_response is not None else 0.0  # the clock is read when needed
+                response = await self._transport.send(request, timeout=timeout)
+            finally:
+                self._slots.release()
         except BaseException:
             limiter.release(ticket)
             raise
+        # 4. The limiter learns from the response (any status); then it becomes the result or the typed error.
         status, headers = response.status, response.headers
         rate_headers = RateLimitHeaders.parse(headers)
         wait = retry_after(headers, local_now=time.time()) if status == 429 else None
@@ -240,26 +255,6 @@ class BaseClient:
                 event = RateLimitWaitEvent(method=request.method, path=path, waited=waited)
                 await emit(self._on_rate_limit_wait, event)
         return ticket
-
-    async def _exchange(
-        self, limiter: RateLimiter, request: HttpRequest, path: str, number: int, deadline: float
-    ) -> tuple[HttpResponse, float]:
-        """The HTTP exchange, holding a connection slot only while on the wire; returns the response and its start.
-
-        ``on_request`` runs before the slot is taken, so a slow hook never holds a connection.
-        """
-        if self._on_request is not None:
-            await emit(self._on_request, RequestEvent(method=request.method, path=path, attempt=number))
-        if not self._slots.try_acquire():  # the timeout starts once the slot is held
-            await self._slots.wait()
-        try:
-            timeout = self._timeout
-            if deadline != math.inf:
-                timeout = _min_timeout(timeout, deadline - limiter.clock())
-            started = limiter.clock() if self._on_response is not None else 0.0  # the clock is read when needed
-            return await self._transport.send(request, timeout=timeout), started
-        finally:
-            self._slots.release()
 
     # -- what operations call ----------------------------------------------------------------------------------
 

@@ -43,11 +43,25 @@ _FIRST_DOUBT = 1.0
 class HeaderInterpreter:
     """Turns responses into observations; keeps the clock skew, the learned window and the doubt interval."""
 
-    __slots__ = ("_doubt", "_last_reset", "_learned", "_skew_high", "_skew_low", "probe", "skew", "window")
+    __slots__ = (
+        "_doubt",
+        "_last_reset",
+        "_learned",
+        "_skew_high",
+        "_skew_low",
+        "bound_window",
+        "ceiling",
+        "probe",
+        "skew",
+        "window",
+    )
 
     def __init__(self, *, window: float | None = None, probe: int = 1) -> None:
         self.window = window  # stated by the user: trusted, nothing learned
         self.probe = probe
+        # The longest window believed on a successful response, and the one that bounds every reset estimate
+        # (stated, learned, or the documented minute): plain attributes, read on every response.
+        self.ceiling = self.bound_window = window if window is not None else PLAN_WINDOW
         self.skew: float | None = None  # seconds the server clock is ahead, as far as Date can tell
         self._skew_low: float | None = None
         self._skew_high = math.inf
@@ -58,25 +72,21 @@ class HeaderInterpreter:
     def __repr__(self) -> str:
         return f"HeaderInterpreter(window={self.bound_window}, skew={self.skew}, doubt={self._doubt})"
 
-    @property
-    def ceiling(self) -> float:
-        """The longest window believed on a successful response."""
-        return self.window if self.window is not None else PLAN_WINDOW
-
-    @property
-    def bound_window(self) -> float:
-        """The window length that bounds every reset estimate: stated, learned, or the documented minute."""
-        if self.window is not None:
-            return self.window
-        return PLAN_WINDOW if self._learned is None else min(self._learned, PLAN_WINDOW)
-
     def read(
         self, now: float, wall_now: float, headers: RateLimitHeaders, *, status: int, retry_after: float | None
     ) -> Observation:
         """What the response that arrived at ``now`` says about the key's quota."""
         if headers.server_date is not None:
             self._update_skew(headers.server_date - wall_now)
-        stated = self._stated_reset_in(wall_now, headers)
+        # Seconds until the reset the headers state; None when absent, zero or past.
+        if headers.reset_after is not None:
+            stated: float | None = headers.reset_after
+        elif headers.reset_epoch is not None:
+            stated = headers.reset_epoch - (wall_now + (self.skew or 0.0))
+        else:
+            stated = None
+        if stated is not None and stated <= 0:
+            stated = None
         if status == 429:
             self._doubt = min(self._doubt * 2.0, self.ceiling)
             hint = retry_after if retry_after is not None and retry_after > 0 else stated
@@ -88,16 +98,6 @@ class HeaderInterpreter:
         return Observation(False, headers.limit, headers.remaining, stated, reset_in, None, window)
 
     # -- internals ---------------------------------------------------------------------------------------------
-
-    def _stated_reset_in(self, wall_now: float, headers: RateLimitHeaders) -> float | None:
-        """Seconds until the reset the headers state; None when absent, zero or past."""
-        if headers.reset_after is not None:
-            stated = headers.reset_after
-        elif headers.reset_epoch is not None:
-            stated = headers.reset_epoch - (wall_now + (self.skew or 0.0))
-        else:
-            return None
-        return stated if stated > 0 else None
 
     def _estimate(self, now: float, headers: RateLimitHeaders, stated: float) -> float:
         """The window's end: the stated reset, bounded by the window, doubted beyond the longest one believed."""
@@ -128,6 +128,7 @@ class HeaderInterpreter:
     def _learn(self, span: float) -> None:
         if self.window is None and _MIN_WINDOW <= span <= PLAN_WINDOW + ROUNDING_SLACK:
             self._learned = span if self._learned is None else min(self._learned, span)
+            self.bound_window = min(self._learned, PLAN_WINDOW)
 
     def _update_skew(self, sample: float) -> None:
         low, high = self._skew_low, self._skew_high

@@ -66,25 +66,26 @@ class WaitQueue:
     token may come, which fails the waiters that would give up before it and moves the one timer.
     """
 
-    __slots__ = ("_give_ups", "_loop", "_sequence", "_timer", "_timer_at", "_waiters", "clock", "wake")
+    __slots__ = ("_give_ups", "_loop", "_sequence", "_timer", "_timer_at", "clock", "waiters", "wake")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, clock: Callable[[], float], wake: Callable[[], None]) -> None:
         self._loop = loop
         self.clock = clock
         self.wake = wake
-        self._waiters: collections.deque[asyncio.Future[Ticket]] = collections.deque()
+        # FIFO of waiters, granted by result; read directly on the hot path (empty: nobody waits).
+        self.waiters: collections.deque[asyncio.Future[Ticket]] = collections.deque()
         self._give_ups: list[tuple[float, int, asyncio.Future[Ticket]]] = []  # heap of finite give-up times
         self._sequence = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
 
     def __bool__(self) -> bool:
-        return bool(self._waiters)
+        return bool(self.waiters)
 
     @property
     def live(self) -> int:
         """Waiters still waiting (cancelled ones stay queued until they reach the head)."""
-        return sum(1 for w in self._waiters if not w.done())
+        return sum(1 for w in self.waiters if not w.done())
 
     @property
     def timer_at(self) -> float:
@@ -94,11 +95,11 @@ class WaitQueue:
     def push(self, *, at_head: bool, give_up_at: float) -> tuple[asyncio.Future[Ticket], bool]:
         """Queue a waiter; also says whether the queue must be woken (it changes what a wake would decide)."""
         waiter: asyncio.Future[Ticket] = self._loop.create_future()
-        needs_wake = at_head or not self._waiters  # queued behind others, a waiter changes nothing ...
+        needs_wake = at_head or not self.waiters  # queued behind others, a waiter changes nothing ...
         if at_head:
-            self._waiters.appendleft(waiter)
+            self.waiters.appendleft(waiter)
         else:
-            self._waiters.append(waiter)
+            self.waiters.append(waiter)
         if math.isfinite(give_up_at):
             heapq.heappush(self._give_ups, (give_up_at, next(self._sequence), waiter))
             needs_wake = needs_wake or self._give_ups[0][2] is waiter  # ... unless it gives up soonest
@@ -106,18 +107,22 @@ class WaitQueue:
 
     def has_head(self) -> bool:
         """Whether a live waiter is queued; done ones at the head are dropped on the way."""
-        while self._waiters:
-            if not self._waiters[0].done():
+        while self.waiters:
+            if not self.waiters[0].done():
                 return True
-            self._waiters.popleft()
+            self.waiters.popleft()
         return False
 
     def grant(self, ticket: Ticket) -> bool:
         """Hand a token to the oldest live waiter; False when nobody waits."""
         if not self.has_head():
             return False
-        self._waiters.popleft().set_result(ticket)
+        self.grant_head(ticket)
         return True
+
+    def grant_head(self, ticket: Ticket) -> None:
+        """Hand a token to the waiter at the head, which :meth:`has_head` just said is live."""
+        self.waiters.popleft().set_result(ticket)
 
     def settle(self, now: float, retry_at: float, *, poll: float = math.inf) -> None:
         """Fail the waiters who would give up before ``retry_at``; set the timer for the next event.
@@ -177,7 +182,7 @@ class RateLimiter:
 
     def try_acquire(self) -> bool:
         """Take a token now if one is free and nobody is queued ahead; False means `acquire` must wait."""
-        return not self.queue and self.quota.reserve(self.clock()) is None
+        return not self.queue.waiters and self.quota.reserve(self.clock()) is None
 
     async def acquire(self, *, at_head: bool = False, give_up_at: float = math.inf) -> Ticket:
         """Wait for a token and return its ticket.
@@ -207,7 +212,7 @@ class RateLimiter:
         now = self.clock()
         seen = self.reader.read(now, self.wall_clock(), headers, status=status, retry_after=retry_after)
         self.quota.record(now, seen)
-        if self.queue:
+        if self.queue.waiters:
             self._wake()
 
     def release(self, ticket: Ticket) -> None:
@@ -254,11 +259,12 @@ class RateLimiter:
 
     def _grant_local(self, now: float) -> float:
         """Grant in-process tokens to waiters in order; the earliest time worth asking again."""
-        while self.queue.has_head():
-            retry_at = self.quota.reserve(now)
+        queue, reserve = self.queue, self.quota.reserve
+        while queue.has_head():
+            retry_at = reserve(now)
             if retry_at is not None:
                 return retry_at
-            self.queue.grant(None)
+            queue.grant_head(None)
         return math.inf
 
 

@@ -165,13 +165,16 @@ class QuotaState:
         if seen.limit is not None:
             self._limit = seen.limit
         if not seen.rate_limited:
-            self._arrivals.append(now)
-            while self._arrivals and self._arrivals[0] <= now - self.window:
-                self._arrivals.popleft()
+            arrivals = self._arrivals
+            arrivals.append(now)
+            if arrivals[0] <= now - self.window:
+                while arrivals and arrivals[0] <= now - self.window:
+                    arrivals.popleft()
         if seen.remaining is not None and seen.window_id_in is not None and seen.reset_in is not None:
             self._headerless = False
             self._merge(now, seen.remaining, now + seen.window_id_in, now + seen.reset_in)
-            self._age(seen)
+            if seen.window is not None:
+                self._age(seen)
         elif self._reset_at is None and not self._assumed and not seen.rate_limited:
             self._headerless = True
         if seen.rate_limited:
@@ -212,7 +215,7 @@ class QuotaState:
     def _age(self, seen: Observation) -> None:
         """Bring the window's end forward to when the hit that frees the next request ages out, if that is sooner."""
         if seen.limit is None or seen.remaining is None or seen.window is None or self._reset_at is None:
-            return
+            return  # (the caller checks the window: most responses have none to age by)
         known = seen.limit - seen.remaining - self._in_flight  # live hits whose responses arrived
         if 0 < known <= len(self._arrivals):
             ages_out = self._arrivals[-known] + seen.window

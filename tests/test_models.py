@@ -155,3 +155,18 @@ def test_the_model_hook_refuses_models_whose_constructor_does_more_than_assign()
 
     with pytest.raises(TypeError, match="validators"):
         model_hook(Checked, converter, to_camel)
+
+
+@pytest.mark.parametrize(
+    "raw", ["2024-01-15T10:30:00.000Z", "2024-01-15T10:30:00", "2024-01-15T12:30:00+02:00", "2024-01-15T10:30:00.5"]
+)
+def test_the_generated_hook_reads_timestamps_as_the_converter_does(raw: str) -> None:
+    """The model hook inlines timestamp parsing for speed: it must agree with the converter's own hook."""
+    from datetime import datetime
+
+    from skipcall_async._field_types import timestamp
+
+    decoded = structure({"id": "r1", "startTime": raw}, CallRecording)
+    assert decoded.start_time == timestamp(raw) == converter.structure(raw, datetime)
+    assert decoded.start_time is not None
+    assert decoded.start_time.tzinfo is not None

@@ -366,7 +366,7 @@ def test_the_window_is_learned_from_a_fresh_window_probed_at_the_reset() -> None
 def test_a_learned_window_cuts_back_a_reset_rounded_up() -> None:
     """Once learned, the bound removes a whole-second rounding, as a stated window does."""
     gov = Governor()
-    gov.reader._learned = 20.0  # as after the previous test
+    gov.reader._learn(20.0)  # as after the previous test
     gov.reserve(0.0)
     observe(gov, 0.3, headers(99, "21", limit="100"))  # the true reset is 20 s away, sent rounded up
     assert gov.state(0.3).reset_in == pytest.approx(20.0)
