@@ -280,3 +280,16 @@ async def test_hits_still_in_flight_are_not_mistaken_for_aged_ones(make: Any) ->
     assert (await driver.reserve(3))[0] == 3
     await driver.record(seen(98, 30.0, window=0.5))  # two live: this one and one still in flight
     assert (await driver.view()).reset_in == pytest.approx(30.0, abs=0.05)
+
+
+async def test_asking_again_for_the_same_lease_takes_one_token(redis_client: Any) -> None:
+    """A reservation retried after a lost answer names the same ids: a lease granted then is not taken twice."""
+    driver = RedisDriver(redis_client, probe=1)
+    await driver.reserve(1)
+    await driver.record(seen(10, 60.0))
+    args = [1, 0, WINDOW, MARGIN, LEASE, KEY_GRACE]
+    first = parse_grant(await driver.scripts["reserve"](keys=driver.scope.keys, args=[*args, "a", "b"]))
+    again = parse_grant(await driver.scripts["reserve"](keys=driver.scope.keys, args=[*args, "a", "b", "c"]))
+    assert (first.granted, again.granted) == (2, 3)
+    assert again.view.in_flight == 3
+    assert again.view.remaining == 7

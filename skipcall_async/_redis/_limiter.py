@@ -134,8 +134,8 @@ class FleetLimiter(RateLimiter):
             while self.queue.has_head() and self.fleet.healthy:
                 self._poked = False
                 wanted = self.queue.live
-                ids = self._unanswered[:wanted] + [f"{self._prefix}-{next(self._ids)}" for _ in range(wanted)]
-                ids = ids[:wanted]  # an id asked for before may have been granted then: reserving it is idempotent
+                ids = self._unanswered[:wanted]  # asked for before and maybe granted then: asking again is idempotent
+                ids += [f"{self._prefix}-{next(self._ids)}" for _ in range(wanted - len(ids))]
                 grant = await self.fleet.reserve(self.scope, ids, self.settings, self.lease)
                 if grant is None:  # no answer: asked again by the finally's wake, or the fallback takes over
                     self._unanswered = ids
