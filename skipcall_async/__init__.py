@@ -58,6 +58,7 @@ from ._models import (
     WorkspaceMember,
 )
 from ._rate_policy import RateLimitPolicy
+from ._raw_response import RawResponse, WithRawResponse
 from ._redis import RedisRateLimitStore
 from ._retry import RetryPolicy
 from ._stores import InProcessRateLimitStore, RateLimitStore
@@ -103,6 +104,7 @@ __all__ = [
     "RateLimitStore",
     "RateLimitWaitError",
     "RateLimitWaitEvent",
+    "RawResponse",
     "RedisRateLimitStore",
     "RequestEvent",
     "ResponseEvent",
@@ -128,6 +130,7 @@ __all__ = [
     "TooManyRequestsError",
     "TranscriptionStatus",
     "Utterance",
+    "WithRawResponse",
     "Workspace",
     "WorkspaceMember",
     "__version__",

@@ -7,9 +7,11 @@ retried by the policy. Operations (in ``_resources``) only say method, path, par
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Self, TypeVar
@@ -23,11 +25,13 @@ from ._headers import RateLimitHeaders, retry_after
 from ._limiter import RateLimiter, RateLimitSnapshot, Ticket
 from ._models import Page
 from ._rate_policy import RateLimitPolicy
+from ._raw_response import RawResponse, WithRawResponse
 from ._retry import IDEMPOTENT_METHODS, RetryPolicy, run_with_retries
 from ._secret import resolve_api_key
 from ._slots import Slots
 from ._stores import resolve_store
 from ._transport import AiohttpTransport, HttpRequest
+from ._types import NOT_GIVEN, NotGiven
 from ._urls import QueryValue, normalize_base_url, query_string, resolve_base_url
 from ._version import __version__
 
@@ -61,21 +65,18 @@ class BaseClient:
     ) -> None:
         self._key = resolve_api_key(api_key)
         self._base_url = normalize_base_url(resolve_base_url(base_url))
-        if timeout is not None and timeout <= 0:
-            raise ConfigurationError(f"timeout must be positive seconds or None, got {timeout!r}")
         if max_connections is not None and max_connections < 1:
             raise ConfigurationError(f"max_connections must be at least 1, got {max_connections!r}")
-        if max_rate_limit_wait < 0:
-            raise ConfigurationError(f"max_rate_limit_wait must not be negative, got {max_rate_limit_wait!r}")
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise ConfigurationError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
         if rate_limiting is not None and not isinstance(rate_limiting, RateLimitPolicy):
             raise ConfigurationError(f"rate_limiting must be a RateLimitPolicy, not {type(rate_limiting).__name__}")
-        self._timeout = timeout
-        self._retry = retry or RetryPolicy()
+        self._timeout = _checked_timeout(timeout)
+        self._retry = _checked_retry(retry) or RetryPolicy()
         self._rate_policy = rate_limiting or RateLimitPolicy()
         self._store = resolve_store(self._rate_policy.store)
-        self._max_rate_limit_wait = max_rate_limit_wait
+        self._max_rate_limit_wait = _checked_wait(max_rate_limit_wait)
+        self._extra_headers: Mapping[str, str] = {}
+        self._parent: BaseClient | None = None  # set on views (with_options, the raw view): the client they share
+        self._raw = False  # a raw view's funnel returns a RawResponse instead of the decoded result
         self._transport = AiohttpTransport(
             session=session, **({"connections": max_connections} if max_connections else {})
         )
@@ -90,7 +91,7 @@ class BaseClient:
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        if self._closed:
+        if self.closed:
             raise ClientClosedError("the client is closed; create a new SkipcallClient")
         return self
 
@@ -98,10 +99,16 @@ class BaseClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP session if the client created it (a session passed in stays open). Idempotent."""
+        """Close the HTTP session if the client created it (a session passed in stays open). Idempotent.
+
+        On a view made by [`with_options`][skipcall_async.SkipcallClient.with_options], this closes the view
+        only: the session and the rate-limit state belong to the client it came from.
+        """
         if self._closed:
             return
         self._closed = True
+        if self._parent is not None:
+            return
         try:
             await self._transport.aclose()
         finally:
@@ -110,8 +117,67 @@ class BaseClient:
 
     @property
     def closed(self) -> bool:
-        """True once [`aclose`][skipcall_async.SkipcallClient.aclose] has been called."""
-        return self._closed
+        """True once [`aclose`][skipcall_async.SkipcallClient.aclose] has been called (on a view: or on its client)."""
+        return self._closed or (self._parent is not None and self._parent.closed)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+        retry: RetryPolicy | NotGiven = NOT_GIVEN,
+        max_rate_limit_wait: float | NotGiven = NOT_GIVEN,
+        headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
+    ) -> Self:
+        """A view of this client for some calls with other settings; it shares everything else.
+
+        The view uses this client's HTTP session, connection slots and the key's rate-limit state: it is cheap to
+        make, and calls through it are paced with every other call on the key. Closing this client closes the
+        view; a closed view raises [`ClientClosedError`][skipcall_async.ClientClosedError].
+
+        Args:
+            timeout: Seconds for one HTTP exchange, or None for no limit.
+            retry: The retry policy, e.g. `RetryPolicy(max_attempts=1)` for no retries.
+            max_rate_limit_wait: Longest wait for a rate-limit token before `RateLimitWaitError`.
+            headers: Extra headers sent with every request of the view (added to, or replacing, the view's own
+                extra headers). `Authorization` is refused: the key is the client's.
+
+        Returns:
+            The view: a client of the same class.
+
+        Raises:
+            ConfigurationError: A setting is out of range or of the wrong type, or a header is not allowed.
+        """
+        view = self._view()
+        if not isinstance(timeout, NotGiven):
+            view._timeout = _checked_timeout(timeout)
+        if not isinstance(retry, NotGiven):
+            view._retry = _checked_retry(retry) or self._retry
+        if not isinstance(max_rate_limit_wait, NotGiven):
+            view._max_rate_limit_wait = _checked_wait(max_rate_limit_wait)
+        if not isinstance(headers, NotGiven):
+            view._extra_headers = {**self._extra_headers, **_checked_headers(headers)}
+        return view
+
+    @property
+    def with_raw_response(self) -> WithRawResponse:
+        """Every operation, with the same arguments, returning a [`RawResponse`][skipcall_async.RawResponse].
+
+        Use it to read a response's status, headers, attempts or timing next to its result:
+        `raw = await client.with_raw_response.get_call(call_id)`, then `raw.headers` and `raw.parse()`.
+        """
+        return WithRawResponse(self)  # type: ignore[arg-type]  # the operations are mixed in by SkipcallClient
+
+    def _view(self) -> Self:
+        """A copy sharing this client's session, slots, store and rate-limit state."""
+        view = copy.copy(self)
+        view._parent = self._parent or self
+        view._closed = False
+        return view
+
+    def _raw_view(self) -> Self:
+        view = self._view()
+        view._raw = True
+        return view
 
     @property
     def base_url(self) -> str:
@@ -124,10 +190,13 @@ class BaseClient:
         return self._get_limiter().snapshot()
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return f"{type(self).__name__}(base_url={self._base_url!r}, api_key={self._key!r}, {state})"
+        state = "closed" if self.closed else "open"
+        kind = " view" if self._parent is not None else ""
+        return f"{type(self).__name__}{kind}(base_url={self._base_url!r}, api_key={self._key!r}, {state})"
 
     def _get_limiter(self) -> RateLimiter:
+        if self._parent is not None:
+            return self._parent._get_limiter()  # a view paces with its client, on the client's store registration
         if self._limiter is None:
             self._limiter = self._store._limiter_for(
                 self._base_url, self._key, self._rate_policy, timeout=self._timeout
@@ -147,15 +216,16 @@ class BaseClient:
         idempotent: bool | None = None,
     ) -> T:
         """Send one API call through the rate limiter, the concurrency cap and the retry policy; ``decode`` it."""
-        if self._closed:
+        if self._closed or (self._parent is not None and self._parent.closed):
             raise ClientClosedError("the client is closed; create a new SkipcallClient")
         request = self._build(method, path, params, body)
         limiter = self._get_limiter()
-        deadline = math.inf if self._retry.deadline is None else limiter.clock() + self._retry.deadline
+        started = limiter.clock()
+        deadline = math.inf if self._retry.deadline is None else started + self._retry.deadline
+        attempts = 1
         try:  # the first attempt is awaited directly: no retry machinery on the path most calls take
             response = await self._attempt(limiter, request, path, 1, at_head=False, deadline=deadline)
         except SkipcallError as error:
-            attempts = 1
 
             async def again(previous: BaseException) -> ApiResponse:
                 nonlocal attempts
@@ -173,6 +243,16 @@ class BaseClient:
                 sleep=asyncio.sleep,
                 on_retry=self._on_retry,
             )
+        if self._raw:
+            raw = RawResponse(
+                response,
+                decode,
+                method=method,
+                url=request.url,
+                attempts=attempts,
+                elapsed=limiter.clock() - started,
+            )
+            return raw  # type: ignore[return-value]  # WithRawResponse types the raw view's operations
         return decode(response)
 
     def _build(self, method: str, path: str, params: Mapping[str, QueryValue] | None, body: Any) -> HttpRequest:
@@ -183,6 +263,8 @@ class BaseClient:
             "User-Agent": USER_AGENT,
             "Accept": "application/json",
         }
+        if self._extra_headers:
+            headers.update(self._extra_headers)
         if payload is not None:
             headers["Content-Type"] = "application/json"
         url = self._base_url + path
@@ -239,7 +321,7 @@ class BaseClient:
                 if wait is None:
                     wait = rate_headers.reset_after
             raise api_error(status, headers, response.body, retry_after=wait)
-        return ApiResponse(status, headers, decode_json(status, response.body))
+        return ApiResponse(status, headers, decode_json(status, response.body, headers))
 
     async def _admit(
         self, limiter: RateLimiter, request: HttpRequest, path: str, *, at_head: bool, deadline: float
@@ -272,6 +354,43 @@ class BaseClient:
     ) -> Coroutine[Any, Any, Page[T]]:
         """One page of ``item_model`` (a GET)."""
         return self._request("GET", path, page_decoder(item_model), params=params)
+
+
+def _checked_timeout(timeout: float | None) -> float | None:
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
+        raise ConfigurationError(f"timeout must be positive seconds or None, got {timeout!r}")
+    return timeout
+
+
+def _checked_retry(retry: RetryPolicy | None) -> RetryPolicy | None:
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise ConfigurationError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+    return retry
+
+
+def _checked_wait(wait: float) -> float:
+    if isinstance(wait, bool) or not isinstance(wait, int | float) or not wait >= 0:
+        raise ConfigurationError(f"max_rate_limit_wait must not be negative seconds, got {wait!r}")
+    return wait
+
+
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110 token)
+
+
+def _checked_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Extra headers as given, refusing the key's header and anything that could split a request."""
+    if not isinstance(headers, Mapping):
+        raise ConfigurationError(f"headers must be a mapping of str to str, not {type(headers).__name__}")
+    checked = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _TOKEN.match(name):
+            raise ConfigurationError(f"header name {name!r} is not a valid HTTP header name")
+        if name.lower() == "authorization":
+            raise ConfigurationError("the Authorization header is the client's: pass api_key to a new client instead")
+        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+            raise ConfigurationError(f"header {name} must be a str without line breaks")
+        checked[name] = value
+    return checked
 
 
 def _min_timeout(timeout: float | None, remaining: float) -> float:

@@ -80,16 +80,15 @@ def _default_message(status: int) -> str:
     }.get(status, "server error" if status >= 500 else "unexpected status")
 
 
-def decode_json(status: int, body: bytes) -> Any:
+def decode_json(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> Any:
     """JSON of a successful response; an empty body is None; anything unparsable is a ``DecodeError``."""
     if not body or body.isspace():
         return None
     try:
         return json.loads(body)
     except ValueError as exc:
-        raise DecodeError(
-            f"Response body is not valid JSON ({exc.__class__.__name__})", status=status, body=body
-        ) from exc
+        message = f"Response body is not valid JSON ({exc.__class__.__name__})"
+        raise DecodeError(message, status=status, body=body, headers=headers) from exc
 
 
 class ApiResponse(NamedTuple):
@@ -120,7 +119,7 @@ def model_decoder(model: type[T], *, empty_ok: bool) -> Callable[[ApiResponse], 
 
         def decoder(response: ApiResponse) -> T:
             data = {} if response.data is None and empty_ok else response.data
-            return _decode_as(response.status, data, decode_model, what)
+            return _decode_as(response, data, decode_model, what)
 
         _model_decoders[(model, empty_ok)] = decoder
     return decoder
@@ -136,14 +135,25 @@ def page_decoder(item_model: type[T]) -> Callable[[ApiResponse], Page[T]]:
             return to_page(data, item_model)
 
         def decoder(response: ApiResponse) -> Page[T]:
-            return _decode_as(response.status, response.data, decode_page, what)
+            return _decode_as(response, response.data, decode_page, what)
 
         _page_decoders[item_model] = decoder
     return decoder
 
 
-def _decode_as(status: int, data: Any, decode: Callable[[Any], T], what: str) -> T:
+def list_decoder(item_model: type[T]) -> Callable[[ApiResponse], list[T]]:
+    """``response -> list[item_model]``: a page's items, for operations that return every item at once."""
+    decode_page = page_decoder(item_model)
+
+    def decoder(response: ApiResponse) -> list[T]:
+        return list(decode_page(response).items)
+
+    return decoder
+
+
+def _decode_as(response: ApiResponse, data: Any, decode: Callable[[Any], T], what: str) -> T:
     try:
         return decode(data)
     except (TypeError, ValueError, KeyError, AttributeError, cattrs.BaseValidationError) as exc:
-        raise DecodeError(f"Response does not match {what}: {exc}", status=status, body=json.dumps(data)) from exc
+        message, body = f"Response does not match {what}: {exc}", json.dumps(data)
+        raise DecodeError(message, status=response.status, body=body, headers=response.headers) from exc

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from multidict import CIMultiDict
+
 _SNIPPET_CHARS = 200
 
 
@@ -65,10 +67,14 @@ class DecodeError(SkipcallError):
     Attributes:
         status (int): The response's HTTP status.
         snippet (str): The start of the body, for the message and logs.
+        headers (Mapping[str, str]): The response's headers (never the request's, so never the key).
     """
 
-    def __init__(self, message: str, *, status: int, body: bytes | str = b"") -> None:
+    def __init__(
+        self, message: str, *, status: int, body: bytes | str = b"", headers: Mapping[str, str] | None = None
+    ) -> None:
         self.status = status
+        self.headers: Mapping[str, str] = CIMultiDict(headers or {})  # case-insensitive, and picklable
         self.snippet = snippet(body)
         detail = f" Body starts: {self.snippet!r}" if self.snippet else ""
         super().__init__(f"{message} (HTTP {status}).{detail}")
@@ -114,7 +120,7 @@ class APIError(SkipcallError):
         self.status = status
         self.code = code
         self.message = message
-        self.headers: Mapping[str, str] = dict(headers or {})
+        self.headers: Mapping[str, str] = CIMultiDict(headers or {})  # case-insensitive, and picklable
         self.snippet = snippet(body)
         label = f"{status} {code}" if code else str(status)
         super().__init__(f"HTTP {label}: {message}")

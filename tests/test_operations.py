@@ -22,6 +22,7 @@ from skipcall_async import (
     Health,
     OrganizationUser,
     Page,
+    RawResponse,
     Sequence,
     SequenceContact,
     SequenceContactAssignment,
@@ -439,3 +440,45 @@ async def test_allow_phone_calls_must_be_a_real_bool(backend: Backend, flag: Any
         with pytest.raises(TypeError, match="allow_phone_calls"):
             await client.update_contact("c-1", allow_phone_calls=flag)
     assert backend.sent == []
+
+
+RAW_CASES = [c for c in CASES if not c.id.startswith("iter_")]
+
+
+@pytest.mark.parametrize("case", RAW_CASES, ids=[c.id for c in RAW_CASES])
+async def test_every_operation_has_a_raw_response(backend: Backend, case: Case) -> None:
+    """with_raw_response.<op> sends the same request, and hands back status, headers and the same result."""
+    backend.respond(200, case.reply, X_Request_Id="r-7")
+    async with SkipcallClient(API_KEY, base_url=backend.url) as client:
+        raw = await case.call(client.with_raw_response)
+        plain = await case.call(client)
+    sent = backend.sent[0]
+    assert (sent.method, sent.raw_path, sent.query, sent.body) == (case.method, case.path, case.query, case.body)
+    assert sent.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert isinstance(raw, RawResponse)
+    assert (raw.status, raw.method, raw.attempts) == (200, case.method, 1)
+    assert raw.url.startswith(backend.url + case.path)
+    assert API_KEY not in raw.url + repr(raw)
+    assert raw.headers["x-request-id"] == raw.headers["X-Request-Id"] == "r-7"
+    assert raw.rate_limit.remaining == 999
+    assert raw.elapsed >= 0
+    assert raw.json() == case.reply
+    parsed = raw.parse()
+    assert case.check(parsed)
+    assert parsed == plain
+    assert raw.parse() is parsed  # decoded once
+
+
+def test_the_raw_view_has_every_operation_and_nothing_else() -> None:
+    """with_raw_response lists exactly the client's operations: each coroutine method but the iterators."""
+    import inspect
+
+    client = SkipcallClient(API_KEY, base_url="http://127.0.0.1:9")
+    operations = {
+        name
+        for name, member in inspect.getmembers(SkipcallClient, inspect.iscoroutinefunction)
+        if not name.startswith("_") and name != "aclose"
+    }
+    raw = {name for name in vars(client.with_raw_response) if not name.startswith("_")}
+    assert len(operations) == 21
+    assert raw == operations

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 
 from .._base_client import BaseClient
+from .._decode import list_decoder
 from .._models import Health, OrganizationUser, Page, Workspace, WorkspaceMember
 from .._pagination import MAX_PAGE_SIZE, page_params
 from .._urls import segment
@@ -71,8 +72,7 @@ class OrganizationMixin(BaseClient):
         Returns:
             The workspaces.
         """
-        page = await self._request_page("/v1/workspaces", Workspace, {})
-        return list(page.items)
+        return await self._request("GET", "/v1/workspaces", list_decoder(Workspace))
 
     async def list_workspace_members(
         self, workspace_id: str, *, page: int = 0, size: int = MAX_PAGE_SIZE
