@@ -14,14 +14,13 @@ from typing import Any, Protocol
 
 import pytest
 
-from skipcall_async._quota import Observation, QuotaState
+from skipcall_async._quota import Observation, QuotaState, QuotaView
 from skipcall_async._redis._fleet import Scope
 from skipcall_async._redis._scripts import (
     KEY_GRACE,
     RECORD,
     RELEASE,
     RESERVE,
-    FleetView,
     observation_args,
     parse_grant,
     parse_view,
@@ -48,7 +47,7 @@ class Driver(Protocol):
     async def reserve(self, count: int) -> tuple[int, float]: ...
     async def record(self, observation: Observation) -> None: ...
     async def release(self) -> None: ...
-    async def view(self) -> FleetView: ...
+    async def view(self) -> QuotaView: ...
     async def sleep(self, seconds: float) -> None: ...
 
 
@@ -72,16 +71,8 @@ class LocalDriver:
     async def release(self) -> None:
         self.quota.release(self.now)
 
-    async def view(self) -> FleetView:
-        v = self.quota.view(self.now)
-        return FleetView(
-            limit=v.limit,
-            remaining=v.remaining,
-            reset_in=v.reset_in,
-            in_flight=v.in_flight,
-            gate_closed_for=v.gate_closed_for,
-            rate_limited=v.rate_limited,
-        )
+    async def view(self) -> QuotaView:
+        return self.quota.view(self.now)
 
     async def sleep(self, seconds: float) -> None:
         self.now += seconds
@@ -118,7 +109,7 @@ class RedisDriver:
         args = [self.held.pop(0), self.probe, MARGIN, KEY_GRACE, self.scope.channel]
         await self.scripts["release"](keys=self.scope.keys, args=args)
 
-    async def view(self) -> FleetView:
+    async def view(self) -> QuotaView:
         args = ["no-such-lease", self.probe, MARGIN, KEY_GRACE, self.scope.channel]  # releases nothing
         return parse_view(await self.scripts["release"](keys=self.scope.keys, args=args))
 

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from .._quota import Observation
-from ._scripts import KEY_GRACE, RECORD, RELEASE, RESERVE, FleetView, Grant, observation_args, parse_grant, parse_view
+from .._quota import Observation, QuotaView
+from ._scripts import KEY_GRACE, RECORD, RELEASE, RESERVE, Grant, observation_args, parse_grant, parse_view
 
 if TYPE_CHECKING:
     from ._limiter import FleetLimiter
@@ -122,7 +122,7 @@ class Fleet:
         reply = await self._run("reserve", scope, args)
         return None if reply is None else parse_grant(reply)
 
-    async def record(self, scope: Scope, ticket: str, seen: Observation, settings: Settings) -> FleetView | None:
+    async def record(self, scope: Scope, ticket: str, seen: Observation, settings: Settings) -> QuotaView | None:
         """Merge a response's observation and end its lease; None when Redis cannot be reached."""
         args: list[str | int | float] = [
             ticket, settings.probe, settings.margin, settings.window, settings.tolerance, settings.backoff_base,

@@ -22,7 +22,6 @@ from .._limiter import RateLimiter, RateLimitSnapshot, Ticket
 from .._quota import QuotaView
 from .._rate_policy import RateLimitPolicy
 from ._fleet import Fleet, Scope, Settings
-from ._scripts import FleetView
 
 
 class FleetLimiter(RateLimiter):
@@ -43,7 +42,7 @@ class FleetLimiter(RateLimiter):
         self._reserving: asyncio.Task[None] | None = None
         self._poked = False
         self._retry_at = -math.inf  # when asking Redis again is worth it (local clock)
-        self._view: FleetView | None = None
+        self._view: QuotaView | None = None
         self._view_at = 0.0
 
     # -- the request path ------------------------------------------------------------------------------------
@@ -153,5 +152,5 @@ class FleetLimiter(RateLimiter):
             self._reserving = None
             self._wake()
 
-    def _remember(self, view: FleetView) -> None:
+    def _remember(self, view: QuotaView) -> None:
         self._view, self._view_at = view, self.clock()

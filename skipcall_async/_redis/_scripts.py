@@ -24,7 +24,7 @@ from typing import Final
 
 import attrs
 
-from .._quota import Observation
+from .._quota import Observation, QuotaView
 
 STATE_FIELDS: Final = ("limit", "remaining", "reset_at", "window_id", "assumed", "gate_until", "headerless",
                        "rate_limited", "streak")  # fmt: skip
@@ -207,34 +207,22 @@ return view(s, now, flying)
 
 
 @attrs.frozen(kw_only=True)
-class FleetView:
-    """The key's quota as the whole fleet stands, as a script saw it (times relative to that moment)."""
-
-    limit: int | None
-    remaining: int | None
-    reset_in: float | None
-    in_flight: int
-    gate_closed_for: float
-    rate_limited: int
-
-
-@attrs.frozen(kw_only=True)
 class Grant:
     """A reservation's outcome: how many of the ids asked for were granted, and when to ask again."""
 
     granted: int
     retry_in: float  # seconds; inf when only a response (or a lease expiry, for dead workers) frees a token
-    view: FleetView
+    view: QuotaView  # the fleet's, times relative to the script's run
 
 
 def _optional(raw: str) -> float | None:
     return float(raw) if raw else None
 
 
-def parse_view(reply: list[str]) -> FleetView:
+def parse_view(reply: list[str]) -> QuotaView:
     """A script's view reply: limit, remaining, reset in, in flight, gate closed for, rate limited."""
     limit, remaining = _optional(reply[0]), _optional(reply[1])
-    return FleetView(
+    return QuotaView(
         limit=None if limit is None else int(limit),
         remaining=None if remaining is None else int(remaining),
         reset_in=_optional(reply[2]),
