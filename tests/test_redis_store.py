@@ -273,3 +273,18 @@ async def test_a_redis_that_never_answers_counts_as_down_after_two_late_commands
     assert call.id
     assert 0.4 <= took < 1.5  # two timeouts of 0.2 s, then the call went in-process
     assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) == 1
+
+
+def test_without_redis_py_the_variable_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SKIPCALL_REDIS_URL set but redis-py missing: the client refuses at construction, naming the extra."""
+    import skipcall_async._stores as stores
+
+    monkeypatch.setenv("SKIPCALL_REDIS_URL", "redis://:pw@cache:6379/0")
+    monkeypatch.setattr(stores, "_from_environment", {})
+    for name in [m for m in sys.modules if m == "redis" or m.startswith("redis.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "redis", None)  # import redis now raises ImportError
+    with pytest.raises(ConfigurationError) as info:
+        SkipcallClient("sk_test", base_url="http://127.0.0.1:9")
+    assert 'pip install "skipcall-async[redis]"' in str(info.value)
+    assert "pw" not in str(info.value)
