@@ -32,7 +32,7 @@ logger = logging.getLogger("skipcall_async")
 
 PREFIX: Final = "skipcall-async"
 _BACKOFF_FIRST = 0.1
-_BACKOFF_CAP = 5.0
+_BACKOFF_CAP = 2.0  # a PING every 2 s at most: cheap, and a returning Redis is rejoined within a few seconds
 _TIMEOUTS_TO_GIVE_UP = 2  # one late answer may be a busy machine; two in a row, a slow or lost Redis
 
 
