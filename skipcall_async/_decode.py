@@ -10,9 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
-import cattrs
-
-from ._converter import converter
+from ._converter import STRUCTURE_ERRORS, converter
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -145,5 +143,5 @@ def page_decoder(item_model: type[T]) -> Callable[[ApiResponse], Page[T]]:
 def _decode_as(status: int, data: Any, decode: Callable[[Any], T], what: str) -> T:
     try:
         return decode(data)
-    except (TypeError, ValueError, KeyError, AttributeError, cattrs.BaseValidationError) as exc:
+    except STRUCTURE_ERRORS as exc:
         raise DecodeError(f"Response does not match {what}: {exc}", status=status, body=json.dumps(data)) from exc
