@@ -17,6 +17,7 @@ import attrs
 _NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 _decoders: dict[type, Callable[[Any], Any]] = {}
 _encoders: dict[type, Callable[[Any], dict[str, Any]]] = {}
+_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # json.dumps builds one per call
 
 
 @attrs.frozen(kw_only=True)
@@ -88,4 +89,4 @@ class Model:
         Returns:
             The JSON text.
         """
-        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+        return _compact_json(self.to_dict())
