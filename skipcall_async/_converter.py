@@ -164,7 +164,8 @@ def _page_unstructure_hook(_: type[Page[Any]], conv: cattrs.Converter) -> Callab
     from ._pagination import _META_KEYS, ITEMS_KEY  # the envelope guesses live there; it imports this module
 
     value_of = conv.get_unstructure_hook(Any)
-    meta = list(_META_KEYS.items())
+    order = ["total", "page", "size", "totalPages"]  # as the API reference lists them (and the fake server sends)
+    meta = sorted(_META_KEYS.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
 
     def unstructure(page: Page[Any]) -> dict[str, Any]:
         res: dict[str, Any] = {ITEMS_KEY: [conv.unstructure(item) for item in page.items]}
