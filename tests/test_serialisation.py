@@ -427,6 +427,7 @@ def test_a_page_is_written_as_its_envelope_and_decodes_from_it() -> None:
     assert list(page.to_dict()) == ["data", "total", "page", "cursor"]
     assert_identical(Page.from_dict(page.to_dict(), Tag), page)
     assert Page.from_dict([ex.WORKSPACE], Workspace).to_dict() == {"data": [ex.WORKSPACE]}
+    assert Page.from_dict({"data": [], "total": None, "page": "0"}, Tag).to_dict() == {"data": []}
     with pytest.raises(TypeError, match=r"Page\.from_dict"):
         Page.from_dict(envelope)
     with pytest.raises(ValueError, match="page of Tag"):
