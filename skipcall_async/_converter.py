@@ -52,6 +52,18 @@ def _structure_datetime(value: Any, _: type) -> datetime:
     raise TypeError(f"expected an ISO-8601 timestamp string, got {type(value).__name__}")
 
 
+def _structure_bool(value: Any, _: type) -> bool:
+    """A JSON boolean, as for ``bool | None``: cattrs' own hook, ``bool(value)``, reads ``"false"`` as True.
+
+    Null still reads as False, as it did: the SDK's required booleans all default to False.
+    """
+    if type(value) is bool:
+        return value
+    if value is None:
+        return False
+    raise TypeError(f"expected a boolean, got {type(value).__name__}")
+
+
 def _open_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
     enum_cls = open_enum_of(tp)
     assert enum_cls is not None  # the predicate matched
@@ -184,6 +196,7 @@ def _page_unstructure_hook(_: type[Page[Any]], conv: cattrs.Converter) -> Callab
 def _build(*, forbid_extra_keys: bool) -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=forbid_extra_keys, detailed_validation=forbid_extra_keys)
     conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook_factory(lambda tp: optional_inner(tp) is not None, _optional_hook_factory)
     conv.register_structure_hook_factory(lambda tp: open_enum_of(tp) is not None, _open_enum_hook)
     conv.register_structure_hook_factory(_is_optional_scalar, _optional_scalar_hook)

@@ -113,6 +113,23 @@ def test_timestamps_are_timezone_aware_and_nulls_are_none() -> None:
     assert call.created_at == datetime(2024, 3, 20, 8, 55, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+@pytest.mark.parametrize("raw", ["false", "true", 0, 1])
+def test_a_boolean_field_takes_only_a_boolean(raw: Any, strict: bool) -> None:
+    """Required and optional booleans refuse strings and numbers, rather than reading "false" as True."""
+    with pytest.raises((TypeError, cattrs.BaseValidationError)):
+        structure({**ex.RECORDING, "hasTranscription": raw}, CallRecording, strict=strict)
+    with pytest.raises((TypeError, cattrs.BaseValidationError)):
+        structure({**ex.CALL, "transferred": raw}, Call, strict=strict)
+
+
+def test_a_null_boolean_reads_as_false_when_required_and_none_when_optional() -> None:
+    """Null keeps its meaning: the default False of a required boolean, None of an optional one."""
+    assert structure({**ex.RECORDING, "hasTranscription": None}, CallRecording).has_transcription is False
+    assert structure({**ex.CALL, "transferred": None}, Call).transferred is None
+    assert structure({**ex.TAG, "isSuccessTag": False}, Tag, strict=True).is_success_tag is False
+
+
 def test_a_malformed_timestamp_fails_to_decode() -> None:
     """A timestamp that is not ISO-8601 is an error, not a silently wrong value."""
     with pytest.raises((ValueError, cattrs.BaseValidationError)):

@@ -454,8 +454,9 @@ def test_from_dict_decodes_as_the_client_does() -> None:
         ({"label": "no id"}, KeyError),
         ([ex.TAG], TypeError),
         ({**ex.TAG, "createdAt": "yesterday"}, ValueError),
+        ({**ex.TAG, "isSuccessTag": "false"}, TypeError),
     ],
-    ids=["missing-key", "not-an-object", "bad-timestamp"],
+    ids=["missing-key", "not-an-object", "bad-timestamp", "string-boolean"],
 )
 def test_from_dict_raises_value_error_for_data_that_does_not_fit(data: Any, cause: type[Exception]) -> None:
     """One exception type for every mismatch, naming the model, with the cause chained."""
