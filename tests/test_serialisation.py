@@ -388,6 +388,7 @@ def test_absent_fields_are_written_with_their_defaults() -> None:
         "createdAt": None,
         "updatedAt": None,
     }
+    assert CallRecording.from_dict({"id": "r1", "hasTranscription": None}).to_dict()["hasTranscription"] is False
     contact = Contact.from_dict({"id": "c1"}).to_dict()
     assert contact["phoneNumbers"] == []
     assert contact["customFields"] == {}
