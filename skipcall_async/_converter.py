@@ -1,25 +1,37 @@
-"""The one cattrs converter: camelCase JSON in, frozen models out, leniently.
+"""The one cattrs converter: camelCase JSON in, frozen models out, leniently; and the same JSON back out.
 
 Lenient means: a field the SDK does not model lands in ``Model.extra``; an enum value it does not know stays a
 plain ``str``; timestamps (including those the API documents as ``object``) become timezone-aware datetimes.
 ``strict_converter`` is the same converter with ``forbid_extra_keys=True``: the tests decode our own fixtures
 with it so that a misspelt model field fails loudly.
+
+Unstructuring (``Model.to_dict``) is the way back: camelCase keys in the API's order, nulls kept, enum members as
+their strings, timestamps as ``timestamp_json`` writes them, whole floats as integers, and ``extra`` restored at
+every level. Unknown JSON (``extra``, ``customFields``) is copied, so the result shares no container with the model.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from ._field_types import allows_none, open_enum_of, optional_inner, scalar_of, timestamp
-from ._model_hook import model_hook
-from ._models import Model
+from ._field_types import (
+    allows_none,
+    json_number,
+    open_enum_of,
+    optional_inner,
+    scalar_of,
+    timestamp,
+    timestamp_json,
+)
+from ._model_hook import model_hook, model_unstructure_hook
+from ._models import Model, Page
 
 logger = logging.getLogger("skipcall_async")
 
@@ -38,6 +50,18 @@ def _structure_datetime(value: Any, _: type) -> datetime:
     if isinstance(value, str):
         return timestamp(value)
     raise TypeError(f"expected an ISO-8601 timestamp string, got {type(value).__name__}")
+
+
+def _structure_bool(value: Any, _: type) -> bool:
+    """A JSON boolean, as for ``bool | None``: cattrs' own hook, ``bool(value)``, reads ``"false"`` as True.
+
+    Null still reads as False, as it did: the SDK's required booleans all default to False.
+    """
+    if type(value) is bool:
+        return value
+    if value is None:
+        return False
+    raise TypeError(f"expected a boolean, got {type(value).__name__}")
 
 
 def _open_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
@@ -96,20 +120,133 @@ def _optional_hook_factory(tp: Any, conv: cattrs.Converter) -> Callable[[Any, An
     return structure
 
 
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, Model) and attrs.has(tp)
+
+
+def _is_page(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, Page)
+
+
+def _is_json_object(tp: Any) -> bool:
+    """``Mapping[str, Any]``: JSON the SDK does not model (``customFields``, sequence-contact tags)."""
+    return get_origin(tp) is Mapping and get_args(tp) == (str, Any)
+
+
+def _json_value_hook(_: Any, conv: cattrs.Converter) -> Callable[[Any], Any]:
+    """Unknown JSON, written back as it came: objects and arrays copied, anything else not JSON through ``conv``."""
+
+    def copy(value: Any) -> Any:
+        kind = type(value)
+        if kind is str or kind is int or kind is float or kind is bool or value is None:
+            return value
+        if isinstance(value, Mapping):
+            return {key: copy(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [copy(item) for item in value]
+        return conv.unstructure(value)  # a datetime, an enum or a model that user code put in ``extra``
+
+    return copy
+
+
+def _open_enum_unstructure_hook(tp: Any) -> Callable[[Any], Any]:
+    values = {member: member.value for member in open_enum_of(tp) or ()}
+
+    def unstructure(value: Any) -> Any:
+        return values.get(value, value)
+
+    return unstructure
+
+
+def _optional_unstructure_hook(tp: Any, conv: cattrs.Converter) -> Callable[[Any], Any]:
+    hook = conv.get_unstructure_hook(optional_inner(tp))
+
+    def unstructure(value: Any) -> Any:
+        return None if value is None else hook(value)
+
+    return unstructure
+
+
+def _model_unstructure_hook(cl: type[Model], conv: cattrs.Converter) -> Callable[[Model], dict[str, Any]]:
+    return model_unstructure_hook(cl, conv, to_camel)
+
+
+def _page_unstructure_hook(_: type[Page[Any]], conv: cattrs.Converter) -> Callable[[Page[Any]], dict[str, Any]]:
+    """A page as an envelope: items under the items key, the metadata it holds (None: not sent), then ``extra``."""
+    from ._pagination import _META_KEYS, ITEMS_KEY  # the envelope guesses live there; it imports this module
+
+    value_of = conv.get_unstructure_hook(Any)
+    order = ["total", "page", "size", "totalPages"]  # as the API reference lists them (and the fake server sends)
+    meta = sorted(_META_KEYS.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+
+    def unstructure(page: Page[Any]) -> dict[str, Any]:
+        res: dict[str, Any] = {ITEMS_KEY: [conv.unstructure(item) for item in page.items]}
+        for key, attr in meta:
+            value = getattr(page, attr)
+            if value is not None:
+                res[key] = value
+        for key, value in page.extra.items():
+            if key not in res:
+                res[key] = value_of(value)
+        return res
+
+    return unstructure
+
+
 def _build(*, forbid_extra_keys: bool) -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=forbid_extra_keys, detailed_validation=forbid_extra_keys)
     conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook_factory(lambda tp: optional_inner(tp) is not None, _optional_hook_factory)
     conv.register_structure_hook_factory(lambda tp: open_enum_of(tp) is not None, _open_enum_hook)
     conv.register_structure_hook_factory(_is_optional_scalar, _optional_scalar_hook)
-    conv.register_structure_hook_factory(
-        lambda tp: isinstance(tp, type) and issubclass(tp, Model) and attrs.has(tp), _model_hook_factory
-    )
+    conv.register_structure_hook_factory(_is_model, _model_hook_factory)
+
+    conv.register_unstructure_hook(datetime, timestamp_json)
+    conv.register_unstructure_hook(float, json_number)
+    conv.register_unstructure_hook_factory(lambda tp: tp is Any or _is_json_object(tp), _json_value_hook)
+    conv.register_unstructure_hook_factory(lambda tp: optional_inner(tp) is not None, _optional_unstructure_hook)
+    conv.register_unstructure_hook_factory(lambda tp: open_enum_of(tp) is not None, _open_enum_unstructure_hook)
+    conv.register_unstructure_hook_factory(lambda tp: _is_model(tp) and not _is_page(tp), _model_unstructure_hook)
+    conv.register_unstructure_hook_factory(_is_page, _page_unstructure_hook)
     return conv
 
 
 converter = _build(forbid_extra_keys=False)
 strict_converter = _build(forbid_extra_keys=True)
+
+
+STRUCTURE_ERRORS: tuple[type[Exception], ...] = (
+    TypeError,
+    ValueError,
+    KeyError,
+    AttributeError,
+    cattrs.BaseValidationError,
+)
+"""What a structure hook raises for data that does not fit the model (a required key missing, a wrong type)."""
+
+
+def dict_decoder(model: type[T]) -> Callable[[Any], T]:
+    """``Model.from_dict`` of ``model``: the lenient hook the client decodes responses with.
+
+    Data that does not fit raises a ``ValueError`` naming the model, with the hook's error as its cause.
+    """
+    hook = converter.get_structure_hook(model)
+
+    def decode(data: Any) -> T:
+        try:
+            result: T = hook(data, model)
+        except STRUCTURE_ERRORS as exc:
+            raise ValueError(f"data does not match {model.__name__}: {exc!r}") from exc
+        return result
+
+    return decode
+
+
+def dict_encoder(model: type[Model]) -> Callable[[Model], dict[str, Any]]:
+    """``Model.to_dict`` of ``model``: the converter's unstructure hook for the class."""
+    hook: Callable[[Model], dict[str, Any]] = converter.get_unstructure_hook(model)
+    return hook
 
 
 def structure(data: Any, model: type[T] | Any, *, strict: bool = False) -> T:

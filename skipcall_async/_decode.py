@@ -10,9 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
-import cattrs
-
-from ._converter import converter
+from ._converter import STRUCTURE_ERRORS, converter
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -154,6 +152,6 @@ def list_decoder(item_model: type[T]) -> Callable[[ApiResponse], list[T]]:
 def _decode_as(response: ApiResponse, data: Any, decode: Callable[[Any], T], what: str) -> T:
     try:
         return decode(data)
-    except (TypeError, ValueError, KeyError, AttributeError, cattrs.BaseValidationError) as exc:
+    except STRUCTURE_ERRORS as exc:
         message, body = f"Response does not match {what}: {exc}", json.dumps(data)
         raise DecodeError(message, status=response.status, body=body, headers=response.headers) from exc

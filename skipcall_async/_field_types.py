@@ -2,7 +2,8 @@
 
 Models annotate fields with a handful of shapes: a JSON scalar (``str``, ``bool``, ``int``, ``float``), maybe
 ``| None``; an open enum (``SomeEnum | str``, maybe ``| None``), whose unknown values stay strings; another type
-``| None``; and timestamps, read as timezone-aware datetimes.
+``| None``; and timestamps, read as timezone-aware datetimes. Two values are written back in a form of their own:
+timestamps (``timestamp_json``) and whole floats (``json_number``), both as the API's JavaScript writes them.
 """
 
 from __future__ import annotations
@@ -51,3 +52,28 @@ def timestamp(value: str) -> datetime:
     """An ISO-8601 timestamp as an aware datetime; one without an offset is UTC, as the API speaks ("...Z")."""
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def timestamp_json(moment: datetime) -> str:
+    """A datetime as the API writes it, ``2024-01-15T10:30:00.000Z``: ``timestamp`` reads it back unchanged.
+
+    Milliseconds always, microseconds only when the value has a finer part (the API never sends one), so no value
+    is lost. ``Z`` for UTC and for a naive datetime (read as UTC, as ``timestamp`` reads one); another offset is
+    kept as it is, ``+02:00``.
+    """
+    spec = "microseconds" if moment.microsecond % 1000 else "milliseconds"
+    offset = moment.utcoffset()
+    if not offset:  # None (naive) or zero
+        return moment.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+    return moment.isoformat(timespec=spec)
+
+
+def json_number(value: float) -> float:
+    """A float as JavaScript's ``JSON.stringify`` writes it: a whole number without ``.0`` (``245``, not ``245.0``).
+
+    The API's ``number`` fields arrive as ``245`` and are decoded as floats; written back, they read ``245`` again.
+    Like JavaScript, numbers from 1e21 on keep their float form.
+    """
+    if type(value) is float and value.is_integer() and -1e21 < value < 1e21:
+        return int(value)
+    return value

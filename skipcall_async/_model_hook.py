@@ -1,10 +1,15 @@
-"""The lenient converter's structure function for a model, generated once per class.
+"""The converter's structure function (lenient) and unstructure function for a model, generated once per class.
 
-It does what cattrs' generated function does, cheaper per response. Each field is read once. A value that
+Structuring does what cattrs' generated function does, cheaper per response. Each field is read once. A value that
 already has the field's scalar type (``str``, ``bool``, ``int``, ``float``, or ``None`` where allowed) is taken
 as it is. Everything else goes through the converter's own hook for the field's type. Unknown keys land in
 ``extra``; a missing required key raises ``KeyError``, which the funnel reports as a ``DecodeError``. The strict
 converter keeps cattrs' stock function, and the tests check that both decode the documented examples alike.
+
+Unstructuring builds the JSON object in one dict display, keys in field order (the API's order), then adds the
+unknown fields from ``extra``. Strings, booleans, integers and nulls are taken as they are; timestamps are written
+inline in the common case (UTC, whole milliseconds); every other value goes through the converter's hook for the
+field's type.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 import attrs
 import cattrs
 
-from ._field_types import SCALARS, allows_none, open_enum_of, optional_inner, scalar_of
+from ._field_types import SCALARS, allows_none, open_enum_of, optional_inner, scalar_of, timestamp_json
 from ._models import Model
 
 _MISSING = object()
@@ -113,3 +118,59 @@ def _conversion(i: int, tp: Any, conv: cattrs.Converter, namespace: dict[str, An
         accept = f"v is None or type(v) is s{i}" if nullable else f"type(v) is s{i}"
         return f"v if {accept} else {generic}", nullable
     return generic, False
+
+
+def model_unstructure_hook(
+    cl: type[Model], conv: cattrs.Converter, to_json_key: Callable[[str], str]
+) -> Callable[[Model], dict[str, Any]]:
+    """A straight-line unstructure function for ``cl``: the JSON object the API sent for an instance.
+
+    Every field is written, None as null; a key of ``extra`` that names a field is skipped (the field wins).
+    """
+    attrs.resolve_types(cl)
+    fields = [f for f in attrs.fields(cl) if f.name != "extra"]
+    namespace: dict[str, Any] = {
+        "value_of": conv.get_unstructure_hook(Any),
+        "UTC": UTC,
+        "UTC_MS": "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+        "timestamp_json": timestamp_json,
+    }
+    entries = []
+    for i, field in enumerate(fields):
+        entries.append(f"        {to_json_key(field.name)!r}: {_writing(i, field.name, field.type, conv, namespace)},")
+    lines = [
+        "def unstructure(o):",
+        "    res = {",
+        *entries,
+        "    }",
+        "    extra = o.extra",
+        "    if extra:",
+        "        for k, v in extra.items():",
+        "            if k not in res:",
+        "                res[k] = value_of(v)",
+        "    return res",
+    ]
+    exec(compile("\n".join(lines), f"<skipcall_async unstructure {cl.__name__}>", "exec"), namespace)
+    unstructure: Callable[[Model], dict[str, Any]] = namespace["unstructure"]
+    return unstructure
+
+
+def _writing(i: int, name: str, tp: Any, conv: cattrs.Converter, namespace: dict[str, Any]) -> str:
+    """The expression turning field ``i`` of instance ``o`` into its JSON value."""
+    scalar, _ = scalar_of(tp)
+    if scalar is not None and scalar is not float:  # str, bool, int: JSON as they are
+        return f"o.{name}"
+    if tp == datetime | None:  # _field_types.timestamp_json, its common case inlined (faster than isoformat)
+        utc = "UTC_MS % (v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond // 1000)"
+        fast = f"{utc} if v.tzinfo is UTC and not v.microsecond % 1000 else timestamp_json(v)"
+        return f"None if (v := o.{name}) is None else {fast}"
+    open_enum = open_enum_of(tp)
+    if open_enum is not None:  # a member becomes its value; a string kept from decoding, or None, stays
+        namespace[f"m{i}"] = {member: member.value for member in open_enum}
+        return f"m{i}.get(v := o.{name}, v)"
+    inner = optional_inner(tp)
+    if inner is not None:  # X | None: the inner hook, without a wrapper
+        namespace[f"i{i}"] = conv.get_unstructure_hook(inner)
+        return f"None if (v := o.{name}) is None else i{i}(v)"
+    namespace[f"h{i}"] = conv.get_unstructure_hook(tp)
+    return f"h{i}(o.{name})"

@@ -69,6 +69,10 @@ class Call(Model):
     Attributes:
         id: The call-history entry's id.
         call_type: A [`CallType`][skipcall_async.CallType] when known, else the raw string.
+        phone_number_id: The id of the phone number used for the call.
+        user_provider_sid: The telephony provider's id of the user side of the call.
+        admin_provider_sid: The telephony provider's id of the admin side of the call.
+        provider_conference_id: The telephony provider's conference id.
         status: The call's status, a free string such as `"completed"`.
         type: The call's direction, a free string such as `"outbound"` or `"inbound"`.
         transferred: Whether the call was transferred.
@@ -76,14 +80,10 @@ class Call(Model):
         ended_at: When the call ended.
         created_at: When the entry was created.
         updated_at: When the entry last changed.
-        deleted_at: When the entry was deleted, if it was.
-        synced_with_crm_date: When the call was synced with the CRM.
-        phone_number_id: The id of the phone number used for the call.
-        user_provider_sid: The telephony provider's id of the user side of the call.
-        admin_provider_sid: The telephony provider's id of the admin side of the call.
-        provider_conference_id: The telephony provider's conference id.
         sequence_run_id: The sequence run the call belongs to, if any.
         sequence_id: The sequence the call belongs to, if any.
+        synced_with_crm_date: When the call was synced with the CRM.
+        deleted_at: When the entry was deleted, if it was.
         organization_id: The organisation's id.
         organization_membership_id: The caller's organisation-membership id.
         managed_phone_number_id: The id of the caller's managed phone number.
@@ -96,6 +96,10 @@ class Call(Model):
 
     id: str
     call_type: CallType | str | None = None
+    phone_number_id: str | None = None
+    user_provider_sid: str | None = None
+    admin_provider_sid: str | None = None
+    provider_conference_id: str | None = None
     status: str | None = None
     type: str | None = None
     transferred: bool | None = None
@@ -103,14 +107,10 @@ class Call(Model):
     ended_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    deleted_at: datetime | None = None
-    synced_with_crm_date: datetime | None = None
-    phone_number_id: str | None = None
-    user_provider_sid: str | None = None
-    admin_provider_sid: str | None = None
-    provider_conference_id: str | None = None
     sequence_run_id: str | None = None
     sequence_id: str | None = None
+    synced_with_crm_date: datetime | None = None
+    deleted_at: datetime | None = None
     organization_id: str | None = None
     organization_membership_id: str | None = None
     managed_phone_number_id: str | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -18,6 +18,10 @@ class Page(Model, Generic[T]):
 
     Iterating a page iterates its items, and `len(page)` counts them. To go through every page, use the
     operation's `iter_*` variant instead.
+
+    As JSON, a page is the envelope the API sends: [`to_dict`][skipcall_async.Model.to_dict] writes the items as
+    an array under `"data"`, then the metadata the page holds (a None is left out: the server did not send it),
+    then `extra`.
 
     Attributes:
         items: The items of this page.
@@ -38,3 +42,29 @@ class Page(Model, Generic[T]):
 
     def __len__(self) -> int:
         return len(self.items)
+
+    @classmethod
+    def from_dict(cls, data: Any, item_model: type[T] | None = None) -> Page[T]:
+        """Decode a page body as the client does: items from `"data"` or a bare list, each an `item_model`.
+
+        Args:
+            data: The page body: an object with a `"data"` array, or a bare array.
+            item_model: The model of the items, such as [`Call`][skipcall_async.Call]; required, since a page
+                body does not say what its items are.
+
+        Returns:
+            The page, its items decoded leniently like any model's.
+
+        Raises:
+            TypeError: `item_model` is missing.
+            ValueError: `data` is not a page of `item_model`.
+        """
+        if item_model is None:
+            raise TypeError("Page.from_dict needs the items' model: Page.from_dict(data, Call)")
+        from .._converter import STRUCTURE_ERRORS
+        from .._pagination import to_page
+
+        try:
+            return to_page(data, item_model)
+        except STRUCTURE_ERRORS as exc:
+            raise ValueError(f"data does not match a page of {item_model.__name__}: {exc!r}") from exc
