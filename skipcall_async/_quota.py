@@ -27,7 +27,8 @@ Rules, in the order they apply:
   For fixed windows that bound is never earlier than their reset, so it only helps where it is true.
 * A 429 closes the gate for the time the server asked, or, without a usable hint, for a full-jitter backoff
   that grows with consecutive 429s (from ``backoff_base`` up to the plan's window) and resets on the first
-  other response. The window is forgotten: the next request probes.
+  other response. 429s that arrive while the gate is already closed answer requests sent before it closed:
+  one burst, one step of the backoff. The window is forgotten: the next request probes.
 """
 
 from __future__ import annotations
@@ -179,7 +180,8 @@ class QuotaState:
             self._headerless = True
         if seen.rate_limited:
             self._rate_limited += 1
-            self._streak += 1
+            if now >= self._gate_until:  # requests in flight when the gate closed are one burst: it counts once
+                self._streak += 1
             wait = seen.gate_in if seen.gate_in is not None else self._backoff()
             self._gate_until = max(self._gate_until, now + wait)
             self._reset_at = None  # the window we believed in was wrong: probe after the gate opens

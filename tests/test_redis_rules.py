@@ -284,3 +284,20 @@ async def test_asking_again_for_the_same_lease_takes_one_token(redis_client: Any
     assert (first.granted, again.granted) == (2, 3)
     assert again.view.in_flight == 3
     assert again.view.remaining == 7
+
+
+async def test_a_burst_of_429s_counts_as_one_step_of_the_backoff(make: Any) -> None:
+    """Ten requests in flight all refused without a hint: the gate closes for one step, not ten doublings."""
+    driver = make(backoff_base=0.1)
+    await driver.reserve(1)
+    await driver.record(seen(50, 60.0))
+    assert (await driver.reserve(10))[0] == 10
+    for _ in range(10):
+        await driver.record(rejected(None))
+    view = await driver.view()
+    assert view.rate_limited == 10
+    assert view.gate_closed_for == pytest.approx(0.1, abs=0.02)
+    await driver.sleep(0.12)
+    await driver.reserve(1)  # the probe after the gate: refused again, the next step
+    await driver.record(rejected(None))
+    assert (await driver.view()).gate_closed_for == pytest.approx(0.2, abs=0.02)

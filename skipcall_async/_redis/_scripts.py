@@ -169,7 +169,7 @@ elseif not s.reset_at and not s.assumed and not limited then
 end
 if limited then
   s.rate_limited = s.rate_limited + 1
-  s.streak = s.streak + 1
+  if not s.gate_until or now >= s.gate_until then s.streak = s.streak + 1 end  -- a burst in flight counts once
   local wait = gate_in
   if not wait then wait = jitter * math.min(window, base * 2 ^ (s.streak - 1)) end
   if not s.gate_until or now + wait > s.gate_until then s.gate_until = now + wait end
