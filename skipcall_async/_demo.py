@@ -26,7 +26,7 @@ import attrs
 
 from ._client import SkipcallClient
 from ._events import ResponseEvent, RetryEvent
-from ._fleet_run import WorkerReport, collect, split, start_workers
+from ._fleet_run import WorkerReport, collect, go, split, start_workers, wait_ready
 from ._rate_policy import RateLimitPolicy
 from ._retry import RetryPolicy
 from ._stores import REDIS_URL_ENV
@@ -215,17 +215,18 @@ async def run_fleet_half(
     server = FakeSkipcall(api_keys=(key,), rate_limit=rule, faults=FAULT_PROFILES[faults], calls=max(calls * 2, 500))
     async with server:
         ids = [c for c in server.store.calls if server.store.visible(server.store.call_workspace[c])][:calls]
-        start_at = time.time() + 1.5 + 0.4 * processes  # every worker starts its gather at once, after start-up
         shares = split(ids, processes)
         jobs: list[Mapping[str, Any]] = [
-            {"base_url": server.url, "api_key": key, "ids": share, "start_at": start_at, "window": rule.window,
-             "max_attempts": 20}
+            {"base_url": server.url, "api_key": key, "ids": share, "window": rule.window, "max_attempts": 20}
             for share in shares
-        ]  # fmt: skip
+        ]
         out.write(f"  {label + ':':<24} {processes} workers running ...")
         out.flush()
-        workers = start_workers(jobs, redis_url=redis_url)
-        reports = await asyncio.get_running_loop().run_in_executor(None, collect, workers)
+        loop = asyncio.get_running_loop()
+        workers = start_workers(jobs, redis_url=redis_url, hold=True)
+        await loop.run_in_executor(None, wait_ready, workers)
+        go(workers, time.time() + 0.1)  # every worker starts its gather at one instant
+        reports = await loop.run_in_executor(None, collect, workers)
     ideal = ideal_seconds(len(ids), rule.plan.limit, rule.window)
     half = FleetHalf(label, redis_url is not None, [len(share) for share in shares], reports, ideal)
     out.write(f" {half.fetched}/{len(ids)} calls in {half.wall:.2f} s, {half.rate_limited} 429s\n")
