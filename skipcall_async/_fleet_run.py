@@ -8,13 +8,14 @@ worker is ``python -m skipcall_async._fleet_run`` with its job as JSON on stdin;
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import attrs
@@ -22,6 +23,7 @@ import attrs
 from ._client import SkipcallClient
 from ._errors import SkipcallError
 from ._events import RateLimitWaitEvent, ResponseEvent
+from ._models import Call
 from ._rate_policy import RateLimitPolicy
 from ._retry import RetryPolicy
 from ._stores import REDIS_URL_ENV
@@ -64,11 +66,14 @@ class _Health(logging.Handler):
             self.rejoined += 1
 
 
-async def run_worker(job: Mapping[str, Any]) -> WorkerReport:
+async def run_worker(job: Mapping[str, Any], *, ready: Callable[[], Awaitable[float]] | None = None) -> WorkerReport:
     """Fetch ``job["ids"]`` from ``job["base_url"]`` with ``job["api_key"]`` once the clock reaches ``start_at``.
 
-    Optional: ``window`` (the policy's), ``timeout``, ``max_attempts``, ``max_rate_limit_wait``, and ``store``
-    (settings of a Redis store built on ``SKIPCALL_REDIS_URL``, such as ``lease_slack``).
+    Optional: ``window`` (the policy's), ``timeout``, ``max_attempts``, ``max_rate_limit_wait``, ``store``
+    (settings of a Redis store built on ``SKIPCALL_REDIS_URL``, such as ``lease_slack``), ``warmup`` (ids fetched
+    one by one before the start, left out of the report: the key's quota is then known when the run starts)
+    and ``concurrency`` (at most this many calls at once; default: all of them). ``ready``, when given, is awaited
+    once the client is set up and warmed up, and returns the start time instead of ``start_at``.
     """
     health = _Health()
     sdk_logger = logging.getLogger("skipcall_async")
@@ -100,9 +105,22 @@ async def run_worker(job: Mapping[str, Any]) -> WorkerReport:
         on_response=on_response,
         on_rate_limit_wait=on_wait,
     ) as client:
-        await asyncio.sleep(max(0.0, float(job.get("start_at", 0.0)) - time.time()))
+        for call_id in job.get("warmup", []):
+            await client.get_call(call_id)
+        sent = rate_limited = 0
+        waits.clear()
+        start_at = float(job.get("start_at", 0.0)) if ready is None else await ready()
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        fetch = client.get_call
+        if job.get("concurrency"):
+            gate = asyncio.Semaphore(int(job["concurrency"]))
+
+            async def fetch(call_id: str) -> Call:
+                async with gate:
+                    return await client.get_call(call_id)
+
         started = time.time()
-        results = await asyncio.gather(*(client.get_call(i) for i in job["ids"]), return_exceptions=True)
+        results = await asyncio.gather(*(fetch(i) for i in job["ids"]), return_exceptions=True)
         ended = time.time()
         snapshot = client.rate_limit
     fetched = [r.id for r in results if not isinstance(r, BaseException)]
@@ -126,9 +144,17 @@ async def run_worker(job: Mapping[str, Any]) -> WorkerReport:
 
 
 def start_workers(
-    jobs: list[Mapping[str, Any]], *, redis_url: str | None, extra_env: Mapping[str, str] | None = None
+    jobs: list[Mapping[str, Any]],
+    *,
+    redis_url: str | None,
+    extra_env: Mapping[str, str] | None = None,
+    hold: bool = False,
 ) -> list[subprocess.Popen[bytes]]:
-    """Start one worker process per job; with ``redis_url`` they share the key's quota through it."""
+    """Start one worker process per job; with ``redis_url`` they share the key's quota through it.
+
+    ``hold``: each worker sets up its client, then waits for :func:`go` instead of its job's ``start_at``, so that
+    every worker starts at one instant however long start-up takes on a busy machine.
+    """
     env = {k: v for k, v in os.environ.items() if k != REDIS_URL_ENV}
     if redis_url:
         env[REDIS_URL_ENV] = redis_url
@@ -142,11 +168,32 @@ def start_workers(
             env=env,
         )
         assert process.stdin is not None
-        process.stdin.write(json.dumps(job).encode())
-        process.stdin.close()
-        process.stdin = None  # written and closed: communicate() must not touch it again
+        if hold:
+            process.stdin.write(json.dumps({**job, "hold": True}).encode() + b"\n")
+            process.stdin.flush()  # left open: go() writes the start time to it
+        else:
+            process.stdin.write(json.dumps(job).encode())
+            process.stdin.close()
+            process.stdin = None  # written and closed: communicate() must not touch it again
         processes.append(process)
     return processes
+
+
+def wait_ready(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Wait until every worker started with ``hold`` has set up its client (or died)."""
+    for process in processes:
+        assert process.stdout is not None
+        process.stdout.readline()  # "ready", or nothing from a worker that died
+
+
+def go(processes: list[subprocess.Popen[bytes]], start_at: float) -> None:
+    """Tell workers started with ``hold`` to begin at ``start_at`` (epoch seconds); call :func:`wait_ready` first."""
+    for process in processes:
+        if process.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.write(f"{start_at!r}\n".encode())
+                process.stdin.close()
+            process.stdin = None
 
 
 def collect(processes: list[subprocess.Popen[bytes]], *, timeout: float = 600.0) -> list[WorkerReport | None]:
@@ -169,10 +216,17 @@ def split(ids: list[str], parts: int) -> list[list[str]]:
     return [list(ids[i::parts]) for i in range(parts)]
 
 
+async def _told_to_go() -> float:
+    """Say "ready" on stdout, then read the start time from stdin (a closed stdin means now)."""
+    print("ready", flush=True)
+    line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    return float(line) if line.strip() else time.time()
+
+
 def main() -> int:
-    job = json.loads(sys.stdin.read())
+    job = json.loads(sys.stdin.readline())
     try:
-        report = asyncio.run(run_worker(job))
+        report = asyncio.run(run_worker(job, ready=_told_to_go if job.get("hold") else None))
     except SkipcallError as error:
         print(json.dumps({"error": str(error)}), file=sys.stderr)
         return 1

