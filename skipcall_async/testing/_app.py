@@ -107,6 +107,8 @@ class Api:
             if not decision.allowed:
                 self.rate_limited += 1
                 headers.update(limiter.retry_headers(decision, server_now))
+                if faults.retry_after is not None:
+                    headers["Retry-After"] = str(faults.retry_after)
                 raise HttpProblem(429, "RATE_LIMIT_EXCEEDED", "Too many requests")
             if faults.latency:
                 await asyncio.sleep(faults.latency)
@@ -160,6 +162,14 @@ class Api:
         if faults.far_future_reset:
             headers["X-RateLimit-Reset"] = str(int(server_now) + 86_400)
             headers["X-RateLimit-Remaining"] = "0"
+        lie_at = None
+        if decision.allowed and faults.reset_a_day_away:
+            lie_at = server_now + 86_400
+        elif not decision.allowed and faults.past_reset_on_429:
+            lie_at = server_now - 60.0
+        if lie_at is not None:  # in the rule's own form (epoch, epoch-ms or seconds until; a past delta is 0)
+            lie = limiter.headers(attrs.evolve(decision, reset_at=lie_at), server_now)
+            headers["X-RateLimit-Reset"] = lie["X-RateLimit-Reset"]
         return headers
 
     def _roll(self, faults: Faults) -> str | None:

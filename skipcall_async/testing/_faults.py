@@ -13,8 +13,14 @@ class Faults:
 
     ``error_rate``: a JSON 503. ``reset_rate``: the connection is cut mid-response. ``latency``: seconds
     added to every response. ``malformed_rate``: a 200 whose JSON is truncated. ``html_502_rate``: a proxy's
-    HTML 502 page. ``rate_headers``: ``"ok"``, ``"missing"`` or ``"garbage"``. ``far_future_reset``: the
-    reset header claims the window ends in a day.
+    HTML 502 page. ``rate_headers``: ``"ok"``, ``"missing"`` or ``"garbage"``. ``far_future_reset``: every
+    response, 429s included, says nothing is left until a day from now.
+
+    Headers that lie while the count stays true (the rule still admits and resets as it always does):
+    ``reset_a_day_away``: an admitted request's ``X-RateLimit-Reset`` says the window ends in a day, while
+    ``X-RateLimit-Remaining`` counts down truthfully. ``retry_after``: every 429 carries ``Retry-After`` with
+    this many seconds, whatever the rule would say (0: "now"; 86400: "tomorrow"). ``past_reset_on_429``: every
+    429's ``X-RateLimit-Reset`` is a minute in the past (a server whose clock or header is wrong).
     """
 
     error_rate: float = 0.0
@@ -24,6 +30,14 @@ class Faults:
     html_502_rate: float = 0.0
     rate_headers: str = "ok"
     far_future_reset: bool = False
+    reset_a_day_away: bool = False
+    retry_after: int | None = attrs.field(default=None)
+    past_reset_on_429: bool = False
+
+    @retry_after.validator
+    def _check_retry_after(self, _: attrs.Attribute[int | None], value: int | None) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ValueError(f"retry_after must be whole seconds, 0 or more, or None; got {value!r}")
 
 
 NONE: Final = Faults()
@@ -34,4 +48,7 @@ PROFILES: Final = {
     "slow": Faults(latency=0.2),
     "no-headers": Faults(rate_headers="missing"),
     "garbage-headers": Faults(rate_headers="garbage"),
+    "past-429-hints": Faults(retry_after=0, past_reset_on_429=True),
+    "reset-a-day-away": Faults(reset_a_day_away=True),
+    "back-tomorrow": Faults(reset_a_day_away=True, retry_after=86_400),
 }
