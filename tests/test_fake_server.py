@@ -147,6 +147,18 @@ async def test_health_needs_no_key_and_counts_a_valid_key_like_any_call() -> Non
     assert answers == [(200, "2"), (200, "1"), (200, "0"), (429, "0"), (200, "2")]
 
 
+async def test_any_key_accepts_every_bearer_key_each_with_its_own_budget() -> None:
+    """With any_key, unknown keys are served and counted apart; no key is 401 and an ineligible key still 403."""
+    rule = RateLimitRule(plan=Plan(limit=5), rule="fixed-first")
+    async with FakeSkipcall(rate_limit=rule, any_key=True) as server, aiohttp.ClientSession() as session:
+        answers = []
+        for auth in ("Bearer sk_tenant_1", "Bearer sk_tenant_2", "Bearer sk_tenant_1", "", f"Bearer {INELIGIBLE_KEY}"):
+            headers = {"Authorization": auth} if auth else {}
+            async with session.get(server.url + "/v1/workspaces", headers=headers) as resp:
+                answers.append((resp.status, resp.headers.get("X-RateLimit-Remaining")))
+    assert answers == [(200, "4"), (200, "4"), (200, "3"), (401, None), (403, None)]
+
+
 @pytest.mark.parametrize(
     ("path", "message"),
     [

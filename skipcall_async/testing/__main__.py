@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> None:
         "--past-reset-on-429", action="store_true", help="every 429's X-RateLimit-Reset is a minute in the past"
     )
     parser.add_argument("--key", default=None, help="the accepted API key (default: the testing key)")
+    parser.add_argument("--any-key", action="store_true", help="accept every bearer key, each with a budget of its own")
     args = parser.parse_args(argv)
     plan = PLANS[args.plan] if args.limit is None else Plan(limit=args.limit)
     try:
@@ -79,7 +80,9 @@ def _faults(args: argparse.Namespace) -> Faults:
 
 async def _serve(args: argparse.Namespace, rule: RateLimitRule, faults: Faults) -> None:
     keys: tuple[str, ...] = (args.key,) if args.key else (DEFAULT_KEY,)
-    server = FakeSkipcall(api_keys=keys, rate_limit=rule, faults=faults, host=args.host, port=args.port)
+    server = FakeSkipcall(
+        api_keys=keys, rate_limit=rule, faults=faults, host=args.host, port=args.port, any_key=args.any_key
+    )
     async with server:
         print(f"fake Skipcall API on {server.url} (key {server.api_key}); Ctrl-C to stop", flush=True)
         await asyncio.Event().wait()

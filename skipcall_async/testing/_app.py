@@ -69,9 +69,11 @@ class Api:
         faults: Faults,
         route_faults: Mapping[str, Faults],
         seed: int,
+        any_key: bool = False,
     ) -> None:
         self.store = store
         self.api_keys = set(api_keys)
+        self.any_key = any_key  # every non-empty bearer key is valid, each with a budget of its own
         self.ineligible_keys = set(ineligible_keys)
         self.rule = rate_limit
         self.faults = faults
@@ -138,7 +140,7 @@ class Api:
         if public:
             auth = request.headers.get("Authorization", "")
             key = auth[7:] if auth.startswith("Bearer ") else ""
-            return key if key in self.api_keys else f"address:{request.remote}"
+            return key if self._valid(key) else f"address:{request.remote}"
         return self._authenticate(request)
 
     def _authenticate(self, request: web.Request) -> str:
@@ -146,9 +148,12 @@ class Api:
         key = auth[7:] if auth.startswith("Bearer ") else ""
         if key in self.ineligible_keys:
             raise HttpProblem(403, "PLAN_NOT_ELIGIBLE", "API access requires STARTER, INTERMÉDIAIRE or EXPERT plan")
-        if key not in self.api_keys:
+        if not self._valid(key):
             raise HttpProblem(401, "UNAUTHORIZED", "Invalid or revoked API key")
         return key
+
+    def _valid(self, key: str) -> bool:
+        return key in self.api_keys or (self.any_key and bool(key) and key not in self.ineligible_keys)
 
     def _rate_headers(
         self, limiter: KeyLimiter, decision: Decision, server_now: float, faults: Faults

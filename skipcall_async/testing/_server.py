@@ -20,7 +20,8 @@ INELIGIBLE_KEY: Final = "sk_test_plan_not_eligible"
 class FakeSkipcall:
     """An in-process Skipcall API for tests and demos.
 
-    Only ``api_keys`` are accepted (401 otherwise); ``ineligible_keys`` get 403 ``PLAN_NOT_ELIGIBLE``.
+    Only ``api_keys`` are accepted (401 otherwise), or with ``any_key`` every non-empty bearer key, each counted
+    in a budget of its own (a multi-tenant load); ``ineligible_keys`` get 403 ``PLAN_NOT_ELIGIBLE``.
     ``rate_limit`` picks the plan, rule, time scale and clock skew; ``faults`` (or ``route_faults``, keyed by
     operation name such as ``"get_call"``) inject failures. ``requests`` records what arrived (without the
     key) and ``rate_limited`` counts the 429s sent.
@@ -39,6 +40,7 @@ class FakeSkipcall:
         contacts: int = 200,
         host: str = "127.0.0.1",
         port: int = 0,
+        any_key: bool = False,
     ) -> None:
         _check_route_names(route_faults or {})
         self.api = Api(
@@ -49,6 +51,7 @@ class FakeSkipcall:
             faults=faults,
             route_faults=route_faults or {},
             seed=seed,
+            any_key=any_key,
         )
         self.api_key = api_keys[0]
         self._host, self._port = host, port
