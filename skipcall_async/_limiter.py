@@ -224,11 +224,15 @@ class RateLimiter:
         """The key's quota now, as ``client.rate_limit`` shows it."""
         return self._snapshot(self.quota.view(self.clock()))
 
-    def idle_until(self) -> float | None:
-        """When this key's state stops mattering (see `QuotaState.idle_until`); None while busy."""
+    def idle_until(self, now: float) -> float | None:
+        """When this key's state stops mattering (see `QuotaState.idle_until`); None while busy.
+
+        `now` is the caller's reading of `clock`: read again here, it would always be later than the caller's,
+        and an idle limiter would never look idle to it.
+        """
         if self.queue:
             return None
-        return self.quota.idle_until(self.clock())
+        return self.quota.idle_until(now)
 
     def _snapshot(self, view: QuotaView, *, degraded: bool = False) -> RateLimitSnapshot:
         return RateLimitSnapshot(

@@ -80,7 +80,7 @@ class _Registry:
         """Let go of limiters whose retention passed and whose state no longer matters (amortised O(log n))."""
         while self._retained and self._retained[0][0] <= now:
             _, _, limiter = heapq.heappop(self._retained)
-            idle_at = limiter.idle_until()
+            idle_at = limiter.idle_until(now)
             if idle_at is None or idle_at > now:  # busy, or a window or gate still running: look again later
                 self._retain(limiter, idle_at if idle_at is not None and idle_at > now else now + 1.0)
 

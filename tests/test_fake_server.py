@@ -21,7 +21,16 @@ from skipcall_async import (
 )
 from skipcall_async._converter import structure
 from skipcall_async._models import Call, Contact
-from skipcall_async.testing import INELIGIBLE_KEY, PLANS, FakeSkipcall, Faults, Plan, RateLimitRule, Store
+from skipcall_async.testing import (
+    FAULT_PROFILES,
+    INELIGIBLE_KEY,
+    PLANS,
+    FakeSkipcall,
+    Faults,
+    Plan,
+    RateLimitRule,
+    Store,
+)
 from skipcall_async.testing._ratelimit import KeyLimiter
 
 NO_RETRY = RetryPolicy(max_attempts=1)
@@ -136,6 +145,18 @@ async def test_health_needs_no_key_and_counts_a_valid_key_like_any_call() -> Non
             assert (resp.status, resp.headers["X-RateLimit-Remaining"]) == (200, "1")
     # The address's budget of 3 is spent by the keyless and wrong-key probes; the valid key's probe is its own.
     assert answers == [(200, "2"), (200, "1"), (200, "0"), (429, "0"), (200, "2")]
+
+
+async def test_any_key_accepts_every_bearer_key_each_with_its_own_budget() -> None:
+    """With any_key, unknown keys are served and counted apart; no key is 401 and an ineligible key still 403."""
+    rule = RateLimitRule(plan=Plan(limit=5), rule="fixed-first")
+    async with FakeSkipcall(rate_limit=rule, any_key=True) as server, aiohttp.ClientSession() as session:
+        answers = []
+        for auth in ("Bearer sk_tenant_1", "Bearer sk_tenant_2", "Bearer sk_tenant_1", "", f"Bearer {INELIGIBLE_KEY}"):
+            headers = {"Authorization": auth} if auth else {}
+            async with session.get(server.url + "/v1/workspaces", headers=headers) as resp:
+                answers.append((resp.status, resp.headers.get("X-RateLimit-Remaining")))
+    assert answers == [(200, "4"), (200, "4"), (200, "3"), (401, None), (403, None)]
 
 
 @pytest.mark.parametrize(
@@ -315,6 +336,96 @@ async def test_a_reset_far_in_the_future_on_a_success_is_doubted() -> None:
     assert server.rate_limited == 0
 
 
+async def _headers_of(server: FakeSkipcall, count: int) -> list[tuple[int, dict[str, str]]]:
+    """Status and headers of ``count`` health probes sent one after the other with the server's key."""
+    answers = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(count):
+            auth = {"Authorization": f"Bearer {server.api_key}"}
+            async with session.get(server.url + "/v1/health", headers=auth) as resp:
+                answers.append((resp.status, dict(resp.headers)))
+    return answers
+
+
+def _date(headers: dict[str, str]) -> int:
+    from email.utils import parsedate_to_datetime
+
+    return int(parsedate_to_datetime(headers["Date"]).timestamp())
+
+
+async def test_past_429_hints_say_retry_now_and_a_reset_a_minute_ago() -> None:
+    """Each 429 carries Retry-After: 0 and an epoch reset a minute before its Date; admitted answers stay true."""
+    rule = RateLimitRule(plan=Plan(limit=2), rule="fixed-first", time_scale=6)  # a 10 s window
+    async with FakeSkipcall(rate_limit=rule, faults=FAULT_PROFILES["past-429-hints"]) as server:
+        answers = await _headers_of(server, 4)
+    statuses = [status for status, _ in answers]
+    assert statuses == [200, 200, 429, 429]
+    first = answers[0][1]
+    assert "Retry-After" not in first
+    assert 10 <= int(first["X-RateLimit-Reset"]) - _date(first) <= 11  # the true window end, rounded up
+    for _, headers in answers[2:]:
+        assert headers["Retry-After"] == "0"
+        assert (headers["X-RateLimit-Limit"], headers["X-RateLimit-Remaining"]) == ("2", "0")
+        assert -60 <= int(headers["X-RateLimit-Reset"]) - _date(headers) <= -59
+    assert server.rate_limited == 2
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (RateLimitRule(plan=Plan(limit=1), rule="seconds-until-reset"), {"X-RateLimit-Reset": "0.000"}),
+        (RateLimitRule(plan=Plan(limit=1), rule="nestjs-throttler"), {}),  # its 429s carry no X-RateLimit-*
+    ],
+)
+async def test_past_429_hints_keep_each_rules_reset_form(rule: RateLimitRule, expected: dict[str, str]) -> None:
+    """As seconds until reset, a past reset is 0; a rule that sends no reset on a 429 gets only Retry-After: 0."""
+    async with FakeSkipcall(rate_limit=rule, faults=Faults(retry_after=0, past_reset_on_429=True)) as server:
+        (_, admitted), (status, refused) = await _headers_of(server, 2)
+    assert status == 429
+    assert refused["Retry-After"] == "0"
+    assert {k: v for k, v in refused.items() if k == "X-RateLimit-Reset"} == expected
+    assert float(admitted["X-RateLimit-Reset"]) > 0
+
+
+async def test_a_reset_a_day_away_on_admitted_answers_while_remaining_and_the_window_stay_true() -> None:
+    """Remaining counts down 2, 1, 0 and Reset says a day; the real one-second window still refuses, then readmits."""
+    rule = RateLimitRule(plan=Plan(limit=3), rule="fixed-first", time_scale=60)  # a 1 s window
+    async with FakeSkipcall(rate_limit=rule, faults=FAULT_PROFILES["reset-a-day-away"]) as server:
+        burst = await _headers_of(server, 4)
+        await asyncio.sleep(1.1)
+        (status_after, after), *_ = await _headers_of(server, 1)
+    assert [status for status, _ in burst] == [200, 200, 200, 429]
+    assert [h["X-RateLimit-Remaining"] for _, h in burst] == ["2", "1", "0", "0"]
+    for _, headers in burst[:3]:
+        assert 86_400 <= int(headers["X-RateLimit-Reset"]) - _date(headers) <= 86_401
+    refused = burst[3][1]
+    assert 0 <= int(refused["X-RateLimit-Reset"]) - _date(refused) <= 2  # the 429 tells the truth
+    assert "Retry-After" not in refused
+    assert (status_after, after["X-RateLimit-Remaining"]) == (200, "2")  # a new window opened on the rule
+    assert 86_400 <= int(after["X-RateLimit-Reset"]) - _date(after) <= 86_401
+    assert server.rate_limited == 1
+
+
+async def test_back_tomorrow_429s_ask_for_a_day() -> None:
+    """With the back-tomorrow profile the 429 says Retry-After: 86400; admitted answers say the reset is a day away."""
+    rule = RateLimitRule(plan=Plan(limit=1), rule="fixed-first", time_scale=6)
+    async with FakeSkipcall(rate_limit=rule, faults=FAULT_PROFILES["back-tomorrow"]) as server:
+        (status, admitted), (refused_status, refused) = await _headers_of(server, 2)
+    assert (status, refused_status) == (200, 429)
+    assert admitted["X-RateLimit-Remaining"] == "0"
+    assert 86_400 <= int(admitted["X-RateLimit-Reset"]) - _date(admitted) <= 86_401
+    assert refused["Retry-After"] == "86400"
+    assert 0 <= int(refused["X-RateLimit-Reset"]) - _date(refused) <= 11
+
+
+def test_retry_after_must_be_whole_non_negative_seconds() -> None:
+    """A negative, fractional or boolean Retry-After fault is refused when the Faults are built."""
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="retry_after"):
+            Faults(retry_after=bad)  # type: ignore[arg-type]
+    assert Faults(retry_after=0).retry_after == 0
+
+
 async def test_requests_are_recorded_without_the_key() -> None:
     """Method, path, query, body and headers (minus Authorization) of each request are kept."""
     async with FakeSkipcall() as server, SkipcallClient(server.api_key, base_url=server.url) as client:
@@ -349,6 +460,49 @@ def test_the_server_runs_as_a_process_and_prints_its_url() -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=5)
+
+
+def test_the_lying_header_flags_reach_the_process() -> None:
+    """--reset-a-day-away, --retry-after and --past-reset-on-429 spoil the headers the process sends as they say."""
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    flags = ["--limit", "1", "--rule", "fixed-first", "--time-scale", "6", "--reset-a-day-away"]
+    flags += ["--retry-after", "86400", "--past-reset-on-429", "--faults", "slow"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skipcall_async.testing", "--port", "0", *flags], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split(" on ")[1].split(" ")[0]
+        request = urllib.request.Request(url + "/v1/health", headers={"Authorization": "Bearer sk_test_fake_skipcall"})
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            admitted = dict(resp.headers)
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(request, timeout=5)
+        with error.value as answer:  # an HTTPError is the response: closing it releases the socket
+            status, refused = answer.code, dict(answer.headers)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=5)
+    assert 86_400 <= int(admitted["X-RateLimit-Reset"]) - _date(admitted) <= 86_401
+    assert status == 429
+    assert refused["Retry-After"] == "86400"
+    assert -60 <= int(refused["X-RateLimit-Reset"]) - _date(refused) <= -59
+
+
+def test_an_invalid_retry_after_flag_is_a_usage_error() -> None:
+    """A negative --retry-after stops the process with argparse's usage message, not a traceback."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "skipcall_async.testing", "--retry-after", "-5"], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "retry_after must be whole seconds" in done.stderr
 
 
 async def test_the_documented_example_ids_exist_in_scope() -> None:

@@ -101,7 +101,7 @@ class FleetLimiter(RateLimiter):
         )
         return self._snapshot(quota)
 
-    def idle_until(self) -> float | None:
+    def idle_until(self, now: float) -> float | None:
         return None  # a fleet limiter lives as long as its Redis link
 
     # -- granting ----------------------------------------------------------------------------------------------

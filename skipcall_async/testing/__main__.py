@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import contextlib
 
-from ._faults import PROFILES
+import attrs
+
+from ._faults import PROFILES, Faults
 from ._ratelimit import PLANS, RULES, Plan, RateLimitRule
 from ._server import DEFAULT_KEY, FakeSkipcall
 
@@ -30,7 +32,24 @@ def main(argv: list[str] | None = None) -> None:
         "the library's own default is the window)",
     )
     parser.add_argument("--faults", choices=sorted(PROFILES), default="none")
+    lies = parser.add_argument_group("lying headers (added to the --faults profile; the count itself stays true)")
+    lies.add_argument(
+        "--reset-a-day-away",
+        action="store_true",
+        help="admitted requests say the window ends in a day, while Remaining counts down truthfully",
+    )
+    lies.add_argument(
+        "--retry-after",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="every 429 carries Retry-After: SECONDS, whatever the rule would say (0, or 86400 for a day)",
+    )
+    lies.add_argument(
+        "--past-reset-on-429", action="store_true", help="every 429's X-RateLimit-Reset is a minute in the past"
+    )
     parser.add_argument("--key", default=None, help="the accepted API key (default: the testing key)")
+    parser.add_argument("--any-key", action="store_true", help="accept every bearer key, each with a budget of its own")
     args = parser.parse_args(argv)
     plan = PLANS[args.plan] if args.limit is None else Plan(limit=args.limit)
     try:
@@ -42,14 +61,28 @@ def main(argv: list[str] | None = None) -> None:
             reset_format=args.reset_format,
             block_duration=args.block_duration,
         )
+        faults = _faults(args)
     except ValueError as exc:
         parser.error(str(exc))
-    asyncio.run(_serve(args, rule))
+    asyncio.run(_serve(args, rule, faults))
 
 
-async def _serve(args: argparse.Namespace, rule: RateLimitRule) -> None:
+def _faults(args: argparse.Namespace) -> Faults:
+    """The profile, with the lying-header switches given on the command line added to it."""
+    profile = PROFILES[args.faults]
+    return attrs.evolve(
+        profile,
+        reset_a_day_away=profile.reset_a_day_away or args.reset_a_day_away,
+        retry_after=profile.retry_after if args.retry_after is None else args.retry_after,
+        past_reset_on_429=profile.past_reset_on_429 or args.past_reset_on_429,
+    )
+
+
+async def _serve(args: argparse.Namespace, rule: RateLimitRule, faults: Faults) -> None:
     keys: tuple[str, ...] = (args.key,) if args.key else (DEFAULT_KEY,)
-    server = FakeSkipcall(api_keys=keys, rate_limit=rule, faults=PROFILES[args.faults], host=args.host, port=args.port)
+    server = FakeSkipcall(
+        api_keys=keys, rate_limit=rule, faults=faults, host=args.host, port=args.port, any_key=args.any_key
+    )
     async with server:
         print(f"fake Skipcall API on {server.url} (key {server.api_key}); Ctrl-C to stop", flush=True)
         await asyncio.Event().wait()

@@ -80,9 +80,11 @@ class Api:
         faults: Faults,
         route_faults: Mapping[str, Faults],
         seed: int,
+        any_key: bool = False,
     ) -> None:
         self.store = store
         self.api_keys = set(api_keys)
+        self.any_key = any_key  # every non-empty bearer key is valid, each with a budget of its own
         self.ineligible_keys = set(ineligible_keys)
         self.rule = rate_limit
         self.faults = faults
@@ -118,6 +120,8 @@ class Api:
             if not decision.allowed:
                 self.rate_limited += 1
                 headers.update(limiter.retry_headers(decision, server_now))
+                if faults.retry_after is not None:
+                    headers["Retry-After"] = str(faults.retry_after)
                 raise HttpProblem(429, "RATE_LIMIT_EXCEEDED", "Too many requests")
             if faults.latency:
                 await asyncio.sleep(faults.latency)
@@ -147,7 +151,7 @@ class Api:
         if public:
             auth = request.headers.get("Authorization", "")
             key = auth[7:] if auth.startswith("Bearer ") else ""
-            return key if key in self.api_keys else f"address:{request.remote}"
+            return key if self._valid(key) else f"address:{request.remote}"
         return self._authenticate(request)
 
     def _authenticate(self, request: web.Request) -> str:
@@ -155,9 +159,12 @@ class Api:
         key = auth[7:] if auth.startswith("Bearer ") else ""
         if key in self.ineligible_keys:
             raise HttpProblem(403, "PLAN_NOT_ELIGIBLE", "API access requires STARTER, INTERMÉDIAIRE or EXPERT plan")
-        if key not in self.api_keys:
+        if not self._valid(key):
             raise HttpProblem(401, "UNAUTHORIZED", "Invalid or revoked API key")
         return key
+
+    def _valid(self, key: str) -> bool:
+        return key in self.api_keys or (self.any_key and bool(key) and key not in self.ineligible_keys)
 
     def _rate_headers(
         self, limiter: KeyLimiter, decision: Decision, server_now: float, faults: Faults
@@ -171,6 +178,14 @@ class Api:
         if faults.far_future_reset:
             headers["X-RateLimit-Reset"] = str(int(server_now) + 86_400)
             headers["X-RateLimit-Remaining"] = "0"
+        lie_at = None
+        if decision.allowed and faults.reset_a_day_away:
+            lie_at = server_now + 86_400
+        elif not decision.allowed and faults.past_reset_on_429:
+            lie_at = server_now - 60.0
+        if lie_at is not None:  # in the rule's own form (epoch, epoch-ms or seconds until; a past delta is 0)
+            lie = limiter.headers(attrs.evolve(decision, reset_at=lie_at), server_now)
+            headers["X-RateLimit-Reset"] = lie["X-RateLimit-Reset"]
         return headers
 
     def _roll(self, faults: Faults) -> str | None:

@@ -24,6 +24,8 @@ class FakeSkipcall:
 
     Args:
         api_keys: The keys accepted; any other gets a 401. The first is `api_key`.
+        any_key: Accept every non-empty bearer key as well, each counted in a budget of its own (a
+            multi-tenant load).
         ineligible_keys: Keys that get a 403 `PLAN_NOT_ELIGIBLE`.
         rate_limit: How requests are counted: plan, rule, time scale, clock skew (see
             [`RateLimitRule`][skipcall_async.testing.RateLimitRule]). None: the starter plan, 100 a minute.
@@ -57,6 +59,7 @@ class FakeSkipcall:
         contacts: int = 200,
         host: str = "127.0.0.1",
         port: int = 0,
+        any_key: bool = False,
     ) -> None:
         _check_route_names(route_faults or {})
         self.api = Api(
@@ -67,6 +70,7 @@ class FakeSkipcall:
             faults=faults,
             route_faults=route_faults or {},
             seed=seed,
+            any_key=any_key,
         )
         self.api_key = api_keys[0]
         self._host, self._port = host, port
