@@ -301,3 +301,47 @@ async def test_a_burst_of_429s_counts_as_one_step_of_the_backoff(make: Any) -> N
     await driver.reserve(1)  # the probe after the gate: refused again, the next step
     await driver.record(rejected(None))
     assert (await driver.view()).gate_closed_for == pytest.approx(0.2, abs=0.02)
+
+
+async def test_an_expired_lease_counts_as_spent_until_its_window_ends(redis_client: Any) -> None:
+    """A worker killed with requests in flight: once their leases expire, the window still counts them.
+
+    Their requests may have reached the server, so the capacity comes back with the next window, not at the
+    leases' expiry (which, with a lease shorter than the window, would send requests into a spent window).
+    """
+    driver = RedisDriver(redis_client, probe=1)
+    await driver.reserve(1)
+    await driver.record(seen(10, 1.0))
+    base = [1, 0, WINDOW, MARGIN]
+    dead = [f"dead-{i}" for i in range(4)]
+    grant = parse_grant(await driver.scripts["reserve"](keys=driver.scope.keys, args=[*base, 0.2, KEY_GRACE, *dead]))
+    assert grant.granted == 4
+    assert grant.retry_in == math.inf  # nothing more wanted
+    await driver.sleep(0.3)  # the leases expired, their responses never came
+    view = await driver.view()
+    assert (view.in_flight, view.remaining) == (0, 10 - 4)
+    assert await redis_client.zcard(driver.scope.keys[2]) == 1 + 4  # the probe's response and the four, for ageing
+    granted, retry_in = await driver.reserve(8)
+    assert granted == 6
+    assert retry_in == pytest.approx(1.0 - 0.3 + MARGIN, abs=0.1)  # the rest when the window ends
+
+
+async def test_a_lease_still_running_in_a_new_window_holds_its_token_there_until_that_window_ends(
+    redis_client: Any,
+) -> None:
+    """A lease taken in one window and never answered counts in flight in the next, then as spent there.
+
+    Which window its request landed in is unknown; counting it in the one it expired in costs at most that token.
+    """
+    driver = RedisDriver(redis_client, probe=1)
+    await driver.reserve(1)
+    await driver.record(seen(10, 0.2))
+    args = [1, 0, WINDOW, MARGIN, 0.4, KEY_GRACE, "slow"]
+    assert parse_grant(await driver.scripts["reserve"](keys=driver.scope.keys, args=args)).granted == 1
+    await driver.sleep(0.3)  # the window ended; the lease still runs
+    await driver.reserve(1)  # the next window's probe
+    await driver.record(seen(10, 1.0))
+    assert (await driver.view()).remaining == 10 - 1  # in flight
+    await driver.sleep(0.2)  # now the old lease expires
+    view = await driver.view()
+    assert (view.in_flight, view.remaining) == (0, 10 - 1)  # spent

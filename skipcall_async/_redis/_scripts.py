@@ -10,7 +10,7 @@ for every process on a key at once:
 * ``release``: end a lease whose request got no response, and publish a wake-up.
 
 Requests in flight are the unexpired leases, so a worker killed while holding some gives them back when they
-expire. Response arrivals are a sorted set too, kept for one window, for the ageing rule. The keys of one API
+expire: to the next window, since their requests may have been counted in the current one. Response arrivals are a sorted set too, kept for one window, for the ageing rule. The keys of one API
 key share a ``{hash tag}`` (Redis Cluster keeps them on one node) and carry a TTL, so a fleet that stops
 leaves nothing behind. Times travel as seconds relative to the script's ``TIME``:
 every process compares instants on the Redis clock, never on its own. Every script returns the quota as the
@@ -63,8 +63,16 @@ local function save(keys, s, now, grace)
   local ttl = math.ceil((last - now + grace) * 1000)
   for i = 1, #keys do redis.call('PEXPIRE', keys[i], ttl) end
 end
-local function in_flight(keys, now)
-  redis.call('ZREMRANGEBYSCORE', keys[2], '-inf', now)
+local function in_flight(keys, s, now)
+  -- An expired lease's request may well have reached the server (its worker died with it in flight): it counts
+  -- as spent in the window it was taken in, and as an arrival for the ageing rule, not as capacity given back.
+  local expired = redis.call('ZRANGEBYSCORE', keys[2], '-inf', now)
+  s.expired = #expired
+  if #expired > 0 then
+    redis.call('ZREMRANGEBYSCORE', keys[2], '-inf', now)
+    if s.reset_at and now < s.reset_at then s.remaining = math.max(0, s.remaining - #expired) end
+    for i = 1, #expired do redis.call('ZADD', keys[3], now, expired[i]) end
+  end
   return redis.call('ZCARD', keys[2])
 end
 local function capacity(s, now, flying, probe, margin)
@@ -93,8 +101,8 @@ RESERVE: Final = (
 local probe, assumed, window, margin = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local lease, grace = tonumber(ARGV[5]), tonumber(ARGV[6])
 local now = now_s()
-local flying = in_flight(KEYS, now)
 local s = load(KEYS[1])
+local flying = in_flight(KEYS, s, now)
 local granted, wanted = 0, {}
 for i = 7, #ARGV do
   if redis.call('ZSCORE', KEYS[2], ARGV[i]) then granted = granted + 1 else wanted[#wanted + 1] = ARGV[i] end
@@ -136,8 +144,8 @@ local tolerance, base, jitter, grace, channel = tonumber(ARGV[5]), tonumber(ARGV
 local limited, limit, remaining = ARGV[10] == '1', num(ARGV[11]), num(ARGV[12])
 local window_id_in, reset_in, gate_in, ageing = num(ARGV[13]), num(ARGV[14]), num(ARGV[15]), num(ARGV[16])
 local now = now_s()
-local before_flying = in_flight(KEYS, now)
 local s = load(KEYS[1])
+local before_flying = in_flight(KEYS, s, now)
 local before, before_reset = capacity(s, now, before_flying, probe, margin), s.reset_at
 redis.call('ZREM', KEYS[2], id)
 local flying = redis.call('ZCARD', KEYS[2])
@@ -193,10 +201,10 @@ RELEASE: Final = (
 -- ARGV: lease id, probe, margin, grace, channel
 local id, probe, margin, grace, channel = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local now = now_s()
-local before_flying = in_flight(KEYS, now)
 local s = load(KEYS[1])
+local before_flying = in_flight(KEYS, s, now)
 local before = capacity(s, now, before_flying, probe, margin)
-if redis.call('ZREM', KEYS[2], id) == 1 then
+if redis.call('ZREM', KEYS[2], id) == 1 or s.expired > 0 then
   save(KEYS, s, now, grace)
 end
 local flying = redis.call('ZCARD', KEYS[2])
