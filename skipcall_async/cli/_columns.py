@@ -89,8 +89,6 @@ def _table_columns() -> dict[type[Model], tuple[str, ...]]:
             "type",
             "contact.firstName",
             "contact.lastName",
-            "phoneNumber.value",
-            "caller.firstName",
             "caller.lastName",
         ),
         Contact: ("id", "firstName", "lastName", "company", "email", "phoneNumbers", "callCount"),

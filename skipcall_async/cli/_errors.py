@@ -46,7 +46,7 @@ def describe(error: BaseException, settings: Settings) -> tuple[str, int]:
     if isinstance(error, PermissionDeniedError):
         return f"the key's subscription gives no API access ({_status(error)}): {error.message}", EXIT_ERROR
     if isinstance(error, NotFoundError):
-        return f"not found ({_status(error)}): {error.message}; or it lies outside the key's workspaces", EXIT_ERROR
+        return f"not found ({_status(error)}): {error.message} (or outside the key's workspaces)", EXIT_ERROR
     if isinstance(error, BadRequestError):
         return f"the API refused the request ({_status(error)}): {error.message}", EXIT_ERROR
     if isinstance(error, RateLimitWaitError):

@@ -105,13 +105,15 @@ class FileSink:
         records = _csv_records(file, self.columns) if self.fmt == "csv" else _jsonl_records(file)
         end = 0
         for number, (record, record_end) in enumerate(records):
+            end = record_end
+            if record is None:  # the CSV header
+                continue
             if self.fmt == "jsonl" and number == 0:
                 found = tuple(key for key in optional if key in record)
                 if set(found) != set(parts):
                     was = f"--include {','.join(found)}" if found else "no --include"
                     raise ResumeError(f"{self.name} was written with {was}: run it with the same options")
             self.ids.append(record["id"])
-            end = record_end
         return end
 
     def _append(self, data: bytes) -> None:
@@ -133,7 +135,7 @@ class FileSink:
             self._file.close()
 
 
-def _jsonl_records(file: BinaryIO) -> Iterator[tuple[dict[str, Any], int]]:
+def _jsonl_records(file: BinaryIO) -> Iterator[tuple[dict[str, Any] | None, int]]:
     """(record, offset after its line) of each complete line; a torn last line ends the iteration."""
     offset = 0
     for number, line in enumerate(iter(file.readline, b""), 1):
@@ -151,8 +153,8 @@ def _jsonl_records(file: BinaryIO) -> Iterator[tuple[dict[str, Any], int]]:
         yield record, offset
 
 
-def _csv_records(file: BinaryIO, columns: tuple[str, ...]) -> Iterator[tuple[dict[str, Any], int]]:
-    """(record, offset after it) of each complete CSV record after the header, which must be ``columns``.
+def _csv_records(file: BinaryIO, columns: tuple[str, ...]) -> Iterator[tuple[dict[str, Any] | None, int]]:
+    """(record, offset after it) of each complete CSV record; the header, which must be ``columns``, comes as None.
 
     A record is complete when writing its cells again gives back its bytes exactly: a record cut anywhere,
     inside a quoted field spanning lines too, does not.
@@ -179,7 +181,7 @@ def _csv_records(file: BinaryIO, columns: tuple[str, ...]) -> Iterator[tuple[dic
         exact = file.read(end - start) == encode_csv(cells)
         file.seek(end)
         if header:
-            if cells != list(columns):
+            if not (exact and cells == list(columns)):
                 if exact or not _is_prefix(file, columns):
                     raise ResumeError(
                         f"{file.name} does not start with the CSV header of this export (other columns, or not "
@@ -187,6 +189,7 @@ def _csv_records(file: BinaryIO, columns: tuple[str, ...]) -> Iterator[tuple[dic
                     )
                 return  # a half-written header
             header = False
+            yield None, end
         elif not exact:
             if file.read(1):
                 raise ResumeError(f"{file.name}: a CSV record at byte {start} is damaged: choose another --out")
