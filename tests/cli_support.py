@@ -77,6 +77,8 @@ def server_process(*options: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def command_env(url: str, key: str = "sk_test_fake_skipcall", **extra: str) -> dict[str, str]:

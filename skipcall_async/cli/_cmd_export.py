@@ -10,6 +10,7 @@ from typing import Any, Final
 import click
 
 from .._client import SkipcallClient
+from .._errors import AuthenticationError, PermissionDeniedError
 from ._errors import EXIT_USAGE, fail
 from ._jobs import PARTS, call_columns, calls_job, contact_columns, contacts_job
 from ._options import connection_options
@@ -163,12 +164,16 @@ def execute(
         click.echo(f"skipcall: resuming: {stats.present} {what} already in {sink.name}", err=True)
     display = make_display(stats, progress, f"export {what}")
     quota: list[tuple[int, float]] = []
+    refused: list[bool] = []  # the key was refused: running again cannot help, the error line says it all
 
     async def work(client: SkipcallClient) -> tuple[Outcome, int]:
         with StopRequest(asyncio.get_running_loop()) as stop:
             display.start()
             try:
                 outcome = await run_export(make_job(client, stats), sink, stats, display, stop.event)
+            except (AuthenticationError, PermissionDeniedError):
+                refused.append(True)
+                raise
             finally:
                 display.stop()
                 sink.close()
@@ -189,7 +194,8 @@ def execute(
     try:
         outcome, code = run(settings, work, **stats.hooks())
     except click.exceptions.Exit:
-        report("failed")
+        if stats.written or not refused:
+            report("failed")
         raise
     if outcome is Outcome.STOPPED:
         report("stopped")
