@@ -97,6 +97,25 @@ def test_interval_union_counts_overlapping_waits_once() -> None:
     assert reverse.total == pytest.approx(31)
 
 
+def test_a_wait_still_going_on_counts_while_it_lasts() -> None:
+    """A sampled wait counts from when it was first seen, overlapping ended waits once, and is kept when it ends."""
+    now = [0.0]
+    stats = ExportStats(clock=lambda: now[0])
+    stats.waits.add(-5.0, 2.0)  # an ended wait, partly before the sampled one
+    now[0] = 1.0
+    stats.sample_waiting(3)
+    now[0] = 11.0
+    assert stats.waited == pytest.approx(16.0)  # [-5, 11]
+    stats.sample_waiting(2)  # still held: the start stays
+    stats.waits.add(4.0, 6.0)  # a wait inside the sampled one ends
+    now[0] = 13.0
+    assert stats.waited == pytest.approx(18.0)
+    stats.sample_waiting(0)
+    now[0] = 20.0
+    assert stats.waited == pytest.approx(18.0)
+    assert stats.waiting_since is None
+
+
 def test_status_line_and_summary_say_what_the_run_did() -> None:
     """The status line and the summary, from counters on a fake clock."""
     now = [100.0]

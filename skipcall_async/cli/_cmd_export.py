@@ -24,6 +24,7 @@ from ._stats import ExportStats
 from ._summary import resume_line, summary_lines
 
 ARGV: Final = "skipcall.argv"  # the command line as typed, kept by the root group for the resume hint
+TICK: Final = 0.5  # seconds between looks at the rate limit's queue (and refreshes of a display without records)
 
 
 def parse_include(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
@@ -166,15 +167,25 @@ def execute(
     quota: list[tuple[int, float]] = []
     refused: list[bool] = []  # the key was refused: running again cannot help, the error line says it all
 
+    async def tick(client: SkipcallClient) -> None:
+        """Count a wait for the rate limit while it lasts, and keep the display moving while no record arrives."""
+        while True:
+            stats.sample_waiting(client.rate_limit.waiting)
+            display.update()
+            await asyncio.sleep(TICK)
+
     async def work(client: SkipcallClient) -> tuple[Outcome, int]:
         with StopRequest(asyncio.get_running_loop()) as stop:
             display.start()
+            ticker = asyncio.ensure_future(tick(client))
             try:
                 outcome = await run_export(make_job(client, stats), sink, stats, display, stop.event)
             except (AuthenticationError, PermissionDeniedError):
                 refused.append(True)
                 raise
             finally:
+                ticker.cancel()
+                stats.sample_waiting(0)
                 display.stop()
                 sink.close()
                 state = client.rate_limit

@@ -46,6 +46,15 @@ class IntervalUnion:
         """Seconds covered by at least one interval."""
         return sum(end - start for start, end in zip(self._starts, self._ends, strict=True))
 
+    def covered(self, start: float, end: float) -> float:
+        """Seconds of [start, end] that the intervals cover."""
+        seconds = 0.0
+        for i in range(bisect.bisect_left(self._ends, start), len(self._starts)):
+            if self._starts[i] >= end:
+                break
+            seconds += min(end, self._ends[i]) - max(start, self._starts[i])
+        return seconds
+
 
 @attrs.define
 class ExportStats:
@@ -58,7 +67,8 @@ class ExportStats:
         requests: Responses received, errors and 429s included.
         rate_limited: 429 responses.
         retries: Requests sent again after a failed attempt.
-        waits: When requests were held by the rate limit.
+        waits: When requests were held by the rate limit (waits that have ended).
+        waiting_since: Since when requests are being held, as last sampled (None: none is held).
         absent: Per ``--include`` part (and per skipped contact), how many the API did not have (404).
         started: ``clock()`` when the run started.
         clock: Monotonic seconds.
@@ -72,6 +82,7 @@ class ExportStats:
     rate_limited: int = 0
     retries: int = 0
     waits: IntervalUnion = attrs.field(factory=IntervalUnion)
+    waiting_since: float | None = None
     absent: Counter[str] = attrs.field(factory=Counter)
     started: float = attrs.field(default=attrs.Factory(lambda self: self.clock(), takes_self=True))
 
@@ -79,6 +90,27 @@ class ExportStats:
     def done(self) -> int:
         """Records in the file: those found there and those written since."""
         return self.present + self.written
+
+    @property
+    def waited(self) -> float:
+        """Seconds during which at least one request was held by the rate limit, a wait still going on included."""
+        total = self.waits.total
+        if self.waiting_since is not None:
+            now = self.clock()
+            total += (now - self.waiting_since) - self.waits.covered(self.waiting_since, now)
+        return total
+
+    def sample_waiting(self, waiting: int) -> None:
+        """Record how many requests the rate limit holds right now (the client's ``rate_limit.waiting``).
+
+        A wait is only reported to the client's hook when it ends; sampling lets a long wait count while it lasts.
+        """
+        now = self.clock()
+        if waiting and self.waiting_since is None:
+            self.waiting_since = now
+        elif not waiting and self.waiting_since is not None:
+            self.waits.add(self.waiting_since, now)
+            self.waiting_since = None
 
     @property
     def elapsed(self) -> float:
@@ -137,5 +169,5 @@ def status_line(stats: ExportStats) -> str:
     total = "?" if stats.total is None else str(stats.total)
     return (
         f"{stats.done}/{total} records, {stats.rate:.1f}/s, ETA {clock_text(stats.eta)}, "
-        f"rate-limit wait {stats.waits.total:.1f} s, {stats.rate_limited} throttled (429), {stats.retries} retries"
+        f"rate-limit wait {stats.waited:.1f} s, {stats.rate_limited} throttled (429), {stats.retries} retries"
     )

@@ -33,7 +33,7 @@ def summary_lines(
         f"{ENDINGS[ending]}: {stats.done} {what} in {where} ({stats.written} written now, "
         f"{stats.present} already there)",
         f"{stats.requests} requests in {elapsed:.1f} s ({rate:.2f}/s{allowed}); rate-limit wait "
-        f"{stats.waits.total:.1f} s, {stats.rate_limited} throttled (429), {stats.retries} retries",
+        f"{stats.waited:.1f} s, {stats.rate_limited} throttled (429), {stats.retries} retries",
     ]
     if stats.absent:
         lines.append(
