@@ -335,6 +335,14 @@ def test_rate_limit_reads_the_quota_from_one_keyed_request(api: FakeSkipcall) ->
     assert (quota["request"], quota["status"], quota["store"]) == ("GET /v1/workspaces", 200, "in-process")
 
 
+def test_a_stated_rate_limit_window_is_the_one_the_client_paces_by(api: FakeSkipcall) -> None:
+    """--rate-limit-window reaches the client's policy (its snapshot shows it); without it, the documented minute."""
+    stated = lines(invoke(api, "rate-limit", "--rate-limit-window", "6").stdout)[0]
+    default = lines(invoke(api, "rate-limit").stdout)[0]
+    assert (stated["window"], default["window"]) == (6.0, 60.0)
+    assert invoke(api, "rate-limit", "--rate-limit-window", "0").exit_code == 2
+
+
 def test_not_found_is_one_line_and_exit_1(api: FakeSkipcall) -> None:
     """A 404 prints one line on stderr, nothing on stdout, and exits 1."""
     result = invoke(api, "calls", "get", "no-such-call")

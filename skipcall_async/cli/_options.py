@@ -16,7 +16,8 @@ Command = Callable[..., Any]
 
 
 def connection_options(command: Command) -> Command:
-    """Add ``--api-key-file``, ``--base-url``, ``--timeout``, ``--max-rate-limit-wait`` and ``--verbose``.
+    """Add ``--api-key-file``, ``--base-url``, ``--timeout``, ``--max-rate-limit-wait``, ``--rate-limit-window``
+    and ``--verbose``.
 
     The command receives them as one ``settings`` argument.
     """
@@ -28,6 +29,7 @@ def connection_options(command: Command) -> Command:
         base_url: str | None,
         timeout: float,
         max_rate_limit_wait: float,
+        rate_limit_window: float | None,
         verbose: bool,
         **kwargs: Any,
     ) -> Any:
@@ -36,6 +38,7 @@ def connection_options(command: Command) -> Command:
             base_url=base_url,
             timeout=timeout,
             max_rate_limit_wait=max_rate_limit_wait,
+            rate_limit_window=rate_limit_window,
             verbose=verbose,
         )
         return command(*args, settings=settings, **kwargs)
@@ -64,6 +67,13 @@ def connection_options(command: Command) -> Command:
             default=300.0,
             show_default=True,
             help="Longest wait in seconds for the rate limit before failing.",
+        ),
+        click.option(
+            "--rate-limit-window",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            metavar="SECONDS",
+            help="The plan's rate-limit window, if known, for exact pacing (default: learned from the headers).",
         ),
         click.option("--verbose", "-v", is_flag=True, help="Show the SDK's log on stderr."),
     ]

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from .._client import SkipcallClient
+from .._rate_policy import RateLimitPolicy
 
 KEY_VARIABLE = "SKIPCALL_API_KEY"
 
@@ -26,6 +27,7 @@ class Settings:
         base_url: The API root; None: ``SKIPCALL_BASE_URL``, else the production API (the library decides).
         timeout: Seconds for one HTTP exchange.
         max_rate_limit_wait: Longest wait for a rate-limit token before the command fails.
+        rate_limit_window: The plan's rate-limit window in seconds, when known; None: learned from the headers.
         verbose: Whether the SDK's log is shown.
     """
 
@@ -33,6 +35,7 @@ class Settings:
     base_url: str | None = None
     timeout: float = 30.0
     max_rate_limit_wait: float = 300.0
+    rate_limit_window: float | None = None
     verbose: bool = False
 
     def api_key(self) -> str:
@@ -57,5 +60,6 @@ class Settings:
             base_url=self.base_url,
             timeout=self.timeout,
             max_rate_limit_wait=self.max_rate_limit_wait,
+            rate_limiting=None if self.rate_limit_window is None else RateLimitPolicy(window=self.rate_limit_window),
             **hooks,
         )
