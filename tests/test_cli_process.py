@@ -174,3 +174,20 @@ def test_the_console_script_runs_the_command(api: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "args", [("export", "calls", "--out", "-"), ("calls", "list", "--all")], ids=["export", "list"]
+)
+def test_a_reader_that_stops_early_ends_the_command_quietly(api: str, args: tuple[str, ...]) -> None:
+    """``skipcall ... | head -n 1``: once the reader has gone, exit 141 as a command killed by SIGPIPE, no error."""
+    process = skipcall(*args, env=command_env(api))
+    assert process.stdout is not None
+    first = json.loads(process.stdout.readline())
+    process.stdout.close()  # the reader goes away with most of the output unread (more than a pipe holds)
+    _, stderr = process.communicate(timeout=TIMEOUT)
+    assert first["id"]
+    assert process.returncode == 141, stderr
+    assert "error" not in stderr
+    assert "Traceback" not in stderr
+    assert "Exception ignored" not in stderr

@@ -35,7 +35,7 @@ def cli() -> None:
     """The Skipcall Public API from a shell: every operation, resumable exports, the key's quota.
 
     The key comes from SKIPCALL_API_KEY (or --api-key-file on any command). Exit codes: 0 ok, 1 API or network
-    error, 2 usage error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+    error, 2 usage error, 130 interrupted (Ctrl-C), 141 stdout closed by its reader, 143 terminated (SIGTERM).
     """
 
 

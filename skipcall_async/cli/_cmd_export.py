@@ -11,7 +11,7 @@ import click
 
 from .._client import SkipcallClient
 from .._errors import AuthenticationError, PermissionDeniedError
-from ._errors import EXIT_USAGE, fail
+from ._errors import EXIT_CLOSED_OUTPUT, EXIT_USAGE, fail
 from ._jobs import PARTS, call_columns, calls_job, contact_columns, contacts_job
 from ._options import connection_options
 from ._pipeline import Job, Outcome, run_export
@@ -204,8 +204,8 @@ def execute(
 
     try:
         outcome, code = run(settings, work, **stats.hooks())
-    except click.exceptions.Exit:
-        if stats.written or not refused:
+    except click.exceptions.Exit as stop:
+        if stop.exit_code != EXIT_CLOSED_OUTPUT and (stats.written or not refused):
             report("failed")
         raise
     if outcome is Outcome.STOPPED:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from typing import Final, NoReturn
 
 import click
@@ -27,6 +30,7 @@ EXIT_OK: Final = 0
 EXIT_ERROR: Final = 1  # the API or the network failed
 EXIT_USAGE: Final = 2  # the command line or the settings are wrong; nothing was sent
 EXIT_INTERRUPTED: Final = 130  # Ctrl-C (SIGINT)
+EXIT_CLOSED_OUTPUT: Final = 141  # stdout's reader went away (``| head``), as a process killed by SIGPIPE
 EXIT_TERMINATED: Final = 143  # SIGTERM
 
 
@@ -80,6 +84,17 @@ def describe(error: BaseException, settings: Settings) -> tuple[str, int]:
 
 def _status(error: APIError) -> str:
     return f"{error.status} {error.code}" if error.code else str(error.status)
+
+
+def output_closed() -> NoReturn:
+    """Stdout's reader has gone (``skipcall calls list --all | head``): stop quietly, as other commands do.
+
+    Stdout is pointed at the null device first, so that flushing it at exit raises nothing more.
+    """
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    raise click.exceptions.Exit(EXIT_CLOSED_OUTPUT)
 
 
 def fail(message: str, code: int) -> NoReturn:

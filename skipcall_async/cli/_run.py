@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from .._client import SkipcallClient
-from ._errors import EXIT_INTERRUPTED, describe, fail
+from ._errors import EXIT_INTERRUPTED, describe, fail, output_closed
 from ._settings import Settings
 
 T = TypeVar("T")
@@ -62,6 +62,8 @@ def run(settings: Settings, work: Callable[[SkipcallClient], Awaitable[T]], **ho
         fail("interrupted", EXIT_INTERRUPTED)
     except click.exceptions.Exit:
         raise
+    except BrokenPipeError:
+        output_closed()
     except Exception as error:
         if settings.verbose:
             logging.getLogger(SDK_LOGGER).debug("the command failed", exc_info=error)
