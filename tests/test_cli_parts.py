@@ -116,6 +116,19 @@ def test_a_wait_still_going_on_counts_while_it_lasts() -> None:
     assert stats.waiting_since is None
 
 
+def test_the_eta_is_never_shorter_than_what_the_rate_limit_allows() -> None:
+    """After a first window's burst the average rate promises seconds; the quota says how many windows are left."""
+    now = [0.0]
+    stats = ExportStats(clock=lambda: now[0], total=339)
+    now[0] = 0.5
+    stats.written, stats.requests = 49, 100  # one window's 100 requests, in half a second
+    assert stats.eta == pytest.approx(290 / 98)  # the average rate alone
+    stats.quota = (100, 6.0)
+    assert stats.eta == pytest.approx(290 * (100 / 49) * 6 / 100)  # about 35.5 s: six windows of 6 s
+    stats.written = 339
+    assert stats.eta == 0.0
+
+
 def test_status_line_and_summary_say_what_the_run_did() -> None:
     """The status line and the summary, from counters on a fake clock."""
     now = [100.0]

@@ -164,13 +164,15 @@ def execute(
     if stats.present:
         click.echo(f"skipcall: resuming: {stats.present} {what} already in {sink.name}", err=True)
     display = make_display(stats, progress, f"export {what}")
-    quota: list[tuple[int, float]] = []
     refused: list[bool] = []  # the key was refused: running again cannot help, the error line says it all
 
     async def tick(client: SkipcallClient) -> None:
         """Count a wait for the rate limit while it lasts, and keep the display moving while no record arrives."""
         while True:
-            stats.sample_waiting(client.rate_limit.waiting)
+            state = client.rate_limit
+            stats.sample_waiting(state.waiting)
+            if state.limit is not None:
+                stats.quota = (state.limit, state.window)
             display.update()
             await asyncio.sleep(TICK)
 
@@ -190,13 +192,13 @@ def execute(
                 sink.close()
                 state = client.rate_limit
                 if state.limit is not None:
-                    quota.append((state.limit, state.window))
+                    stats.quota = (state.limit, state.window)
             return outcome, stop.exit_code
 
     argv = click.get_current_context().meta.get(ARGV, [])
 
     def report(ending: str) -> None:
-        lines = summary_lines(stats, what=what, where=sink.name, ending=ending, quota=quota[0] if quota else None)
+        lines = summary_lines(stats, what=what, where=sink.name, ending=ending, quota=stats.quota)
         if ending != "complete":
             lines.append(resume_line(argv, sink.resumable))
         for line in lines:

@@ -80,7 +80,7 @@ class RichDisplay:
         self.stats = stats
         self.progress = Progress(
             TextColumn(f"[bold]{what}"),
-            BarColumn(),
+            BarColumn(bar_width=20),
             _StatusColumn(stats),
             console=console,
             transient=False,

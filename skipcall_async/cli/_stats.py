@@ -70,6 +70,7 @@ class ExportStats:
         waits: When requests were held by the rate limit (waits that have ended).
         waiting_since: Since when requests are being held, as last sampled (None: none is held).
         absent: Per ``--include`` part (and per skipped contact), how many the API did not have (404).
+        quota: The key's (limit, window in seconds), as the client last knew it (None until known).
         started: ``clock()`` when the run started.
         clock: Monotonic seconds.
     """
@@ -84,6 +85,7 @@ class ExportStats:
     waits: IntervalUnion = attrs.field(factory=IntervalUnion)
     waiting_since: float | None = None
     absent: Counter[str] = attrs.field(factory=Counter)
+    quota: tuple[int, float] | None = None
     started: float = attrs.field(default=attrs.Factory(lambda self: self.clock(), takes_self=True))
 
     @property
@@ -125,10 +127,22 @@ class ExportStats:
 
     @property
     def eta(self) -> float | None:
-        """Seconds left at this run's average rate (None while unknown)."""
-        if self.total is None or self.rate <= 0:
+        """Seconds left (None while unknown): the longer of two estimates.
+
+        One is this run's average rate. The other is what the rate limit allows: the records left, times the
+        requests a record has cost so far, at ``limit`` requests per ``window``. Early in a run the first
+        window's burst makes the average rate far too high; the quota keeps the estimate honest.
+        """
+        if self.total is None:
             return None
-        return max(0, self.total - self.done) / self.rate
+        left = max(0, self.total - self.done)
+        if left == 0:
+            return 0.0
+        estimates = [left / self.rate] if self.rate > 0 else []
+        if self.quota is not None and self.written > 0:
+            limit, window = self.quota
+            estimates.append(left * (self.requests / self.written) * window / limit)
+        return max(estimates) if estimates else None
 
     async def on_response(self, event: ResponseEvent) -> None:
         """Client hook: one response."""
