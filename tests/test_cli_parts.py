@@ -138,7 +138,7 @@ def test_status_line_and_summary_say_what_the_run_did() -> None:
     stats.waits.add(100.0, 108.0)
     stats.absent = Counter({"recording": 3})
     assert status_line(stats) == (
-        "70/120 records, 5.0/s, ETA 0:10, rate-limit wait 8.0 s, 0 throttled (429), 2 retries"
+        "70/120 records, 5.0/s, ETA 0:10, rate-limit wait 8.0 s, 0 × 429, 2 retries"  # noqa: RUF001
     )
     assert summary_lines(stats, what="calls", where="c.jsonl", ending="stopped", quota=(100, 60.0)) == [
         "export interrupted: 70 calls in c.jsonl (50 written now, 20 already there)",

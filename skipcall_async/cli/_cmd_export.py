@@ -24,7 +24,7 @@ from ._stats import ExportStats
 from ._summary import resume_line, summary_lines
 
 ARGV: Final = "skipcall.argv"  # the command line as typed, kept by the root group for the resume hint
-TICK: Final = 0.5  # seconds between looks at the rate limit's queue (and refreshes of a display without records)
+TICK: Final = 0.1  # seconds between looks at the client's quota (and refreshes of a display without records)
 
 
 def parse_include(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
@@ -163,7 +163,7 @@ def execute(
     stats = ExportStats(present=len(sink.ids))
     if stats.present:
         click.echo(f"skipcall: resuming: {stats.present} {what} already in {sink.name}", err=True)
-    display = make_display(stats, progress, f"export {what}")
+    display = make_display(stats, progress, what)
     refused: list[bool] = []  # the key was refused: running again cannot help, the error line says it all
 
     async def tick(client: SkipcallClient) -> None:

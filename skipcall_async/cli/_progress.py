@@ -7,6 +7,7 @@ from typing import Protocol, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
+from rich.table import Column
 from rich.text import Text
 
 from ._stats import ExportStats, status_line
@@ -66,7 +67,7 @@ class _StatusColumn(ProgressColumn):
     """The status line, read from the counters at each refresh so the rate-limit wait moves while records do not."""
 
     def __init__(self, stats: ExportStats) -> None:
-        super().__init__()
+        super().__init__(table_column=Column(no_wrap=True, overflow="ellipsis"))
         self.stats = stats
 
     def render(self, task: Task) -> Text:
@@ -80,7 +81,7 @@ class RichDisplay:
         self.stats = stats
         self.progress = Progress(
             TextColumn(f"[bold]{what}"),
-            BarColumn(bar_width=20),
+            BarColumn(bar_width=12),
             _StatusColumn(stats),
             console=console,
             transient=False,

@@ -183,5 +183,5 @@ def status_line(stats: ExportStats) -> str:
     total = "?" if stats.total is None else str(stats.total)
     return (
         f"{stats.done}/{total} records, {stats.rate:.1f}/s, ETA {clock_text(stats.eta)}, "
-        f"rate-limit wait {stats.waited:.1f} s, {stats.rate_limited} throttled (429), {stats.retries} retries"
+        f"rate-limit wait {stats.waited:.1f} s, {stats.rate_limited} × 429, {stats.retries} retries"  # noqa: RUF001
     )
