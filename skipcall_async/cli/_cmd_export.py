@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, Final
 
@@ -128,7 +128,7 @@ def export_contacts(
     )
 
 
-def open_sink(out: str, fmt: str, columns: tuple[str, ...], parts: Sequence[str], optional: Sequence[str]) -> Sink:
+def open_sink(out: str, fmt: str, columns: tuple[str, ...], parts: Collection[str], optional: Collection[str]) -> Sink:
     """The output, read back and repaired when it is a file; a usage error when it cannot be resumed."""
     if out == "-":
         return StdoutSink(fmt, columns)
@@ -147,8 +147,8 @@ def execute(
     out: str,
     fmt: str,
     columns: tuple[str, ...],
-    parts: Sequence[str],
-    optional: Sequence[str],
+    parts: Collection[str],
+    optional: Collection[str],
     progress: bool | None,
     make_job: Callable[[SkipcallClient, ExportStats], Job[Any]],
 ) -> None:

@@ -7,7 +7,7 @@ each) or, with ``--sequence``, the contacts of sequences, and fetches each one w
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from typing import Any, Final, TypeVar
 
 from .._client import SkipcallClient
@@ -24,7 +24,7 @@ PARTS: Final[dict[str, type[Model]]] = {"recording": CallRecording, "transcripti
 """What ``--include`` can add to each call, under these keys, and their models."""
 
 
-def call_columns(include: Sequence[str]) -> tuple[str, ...]:
+def call_columns(include: Collection[str]) -> tuple[str, ...]:
     """The CSV columns of a calls export: the call's, then each included part's, prefixed by its name."""
     columns = model_columns(Call)
     for part in include:
@@ -61,7 +61,7 @@ async def _or_none(fetch: Awaitable[Model]) -> dict[str, Any] | None:
 
 
 def calls_job(
-    client: SkipcallClient, stats: ExportStats, include: Sequence[str], workspaces: list[str] | None
+    client: SkipcallClient, stats: ExportStats, include: Collection[str], workspaces: list[str] | None
 ) -> Job[Call]:
     """Every call, as the API's JSON, with each part of ``include`` under its name (null where the API has none)."""
     part_fetchers = {"recording": client.get_call_recording, "transcription": client.get_call_transcription}
@@ -83,7 +83,7 @@ def calls_job(
 
 
 def contacts_job(
-    client: SkipcallClient, stats: ExportStats, workspaces: list[str] | None, sequences: Sequence[str]
+    client: SkipcallClient, stats: ExportStats, workspaces: list[str] | None, sequences: Collection[str]
 ) -> Job[str]:
     """Every contact of the calls (or of ``sequences``), once each, as the API's JSON."""
 

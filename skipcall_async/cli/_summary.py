@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from ._stats import ExportStats
 
@@ -43,7 +43,7 @@ def summary_lines(
     return lines
 
 
-def resume_line(argv: Sequence[str], resumable: bool) -> str:
+def resume_line(argv: Iterable[str], resumable: bool) -> str:
     """How to go on: the same command, or why it cannot resume."""
     if not resumable:
         return "output to stdout (--out -) cannot resume: give --out FILE to export resumably"
