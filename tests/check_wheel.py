@@ -1,13 +1,17 @@
 """Run by ``nox -s build`` with the wheel's virtualenv: the installed package stands on its own.
 
 Checks that it imports from site-packages (not a source tree), carries ``py.typed``, reports its version, finds its
-pytest plugin through the ``pytest11`` entry point, and serves a request from its fake server.
+pytest plugin through the ``pytest11`` entry point, and serves a request from its fake server. Without the ``cli``
+extra, the installed ``skipcall`` console script says what to install.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import skipcall_async
@@ -18,6 +22,16 @@ from skipcall_async.testing import FakeSkipcall
 async def round_trip() -> str:
     async with FakeSkipcall() as server, SkipcallClient(server.api_key, base_url=server.url) as client:
         return (await client.health()).status or ""
+
+
+def check_command_without_the_extra() -> None:
+    script = Path(sys.executable).parent / "skipcall"
+    assert script.is_file(), "the skipcall console script is missing"
+    if importlib.util.find_spec("click") is not None:
+        return  # the extra's modules are here: nothing to say
+    result = subprocess.run([str(script), "calls", "list"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result
+    assert 'pip install "skipcall-async[cli]"' in result.stderr, result.stderr
 
 
 def main() -> None:
@@ -31,6 +45,7 @@ def main() -> None:
     assert hasattr(plugin, "skipcall_server")
     assert hasattr(plugin, "skipcall_client")
     assert asyncio.run(round_trip()) == "ok"
+    check_command_without_the_extra()
     print(f"wheel OK: skipcall-async {skipcall_async.__version__} from {package}")
 
 

@@ -1,8 +1,14 @@
-"""Every Python example of the documentation runs against the fake server; an example that breaks fails here."""
+"""Every Python and shell example of the documentation runs against the fake server; one that breaks fails here.
+
+Python examples are the ```` ```python ```` blocks. Shell examples are the ```` ```shell ```` blocks (install
+commands and other text not meant to run use ```` ```sh ````): each runs with bash, ``skipcall`` on the PATH, in a
+folder of its own.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import subprocess
 import sys
@@ -10,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 
 from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule
@@ -17,16 +24,18 @@ from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", flags=re.DOTALL | re.MULTILINE)
+SHELL_BLOCK = re.compile(r"^```shell\n(.*?)^```", flags=re.DOTALL | re.MULTILINE)
 
 
-def python_blocks(page: Path) -> list[tuple[str, str]]:
-    """(id, code) of each fenced Python block; the id is page:line."""
+def python_blocks(page: Path, block: re.Pattern[str] = BLOCK) -> list[tuple[str, str]]:
+    """(id, code) of each fenced Python block (or of ``block``'s kind); the id is page:line."""
     text = page.read_text()
-    return [(f"{page.name}:{text.count(chr(10), 0, m.start()) + 1}", m.group(1)) for m in BLOCK.finditer(text)]
+    return [(f"{page.name}:{text.count(chr(10), 0, m.start()) + 1}", m.group(1)) for m in block.finditer(text)]
 
 
 SCRIPTS = [block for page in PAGES for block in python_blocks(page) if "def test_" not in block[1]]
 PYTEST_EXAMPLES = [block for page in PAGES for block in python_blocks(page) if "def test_" in block[1]]
+SHELL_EXAMPLES = [block for page in PAGES for block in python_blocks(page, SHELL_BLOCK)]
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +65,7 @@ def test_the_documentation_has_examples() -> None:
     """The extraction finds the examples (an empty list would make the tests below pass vacuously)."""
     assert len(SCRIPTS) >= 15
     assert PYTEST_EXAMPLES
+    assert len(SHELL_EXAMPLES) >= 9
 
 
 @pytest.mark.parametrize(("where", "code"), SCRIPTS, ids=[where for where, _ in SCRIPTS])
@@ -94,3 +104,55 @@ def test_pytest_example_passes_with_the_installed_plugin(where: str, code: str, 
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{code.count('def test_')} passed" in result.stdout
+
+
+@attrs.frozen
+class ShellRun:
+    """What a shell example did: its exit code, its output, and the folder it ran in."""
+
+    code: int
+    stdout: str
+    stderr: str
+    folder: Path
+
+
+@pytest.fixture(scope="module")
+def shell_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ShellRun]]:
+    """Every shell example run at once (each is a few processes that mostly wait on their start-up), each in a
+    folder of its own, against one unthrottled fake server; yields each one's run by its id."""
+    pytest.importorskip("click", reason="the shell examples need the cli extra")
+    from cli_support import command_env, server_process
+
+    shims = tmp_path_factory.mktemp("bin")
+    script = shims / "skipcall"  # the command as its console script runs it, whether or not this venv has it
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m skipcall_async.cli "$@"\n')
+    script.chmod(0o755)
+    with server_process("--limit", "1000000") as url:
+        env = command_env(url, PATH=f"{shims}{os.pathsep}{os.environ.get('PATH', '')}", COLUMNS="120")
+        started = {}
+        for where, code in SHELL_EXAMPLES:
+            folder = tmp_path_factory.mktemp("example")
+            process = subprocess.Popen(
+                ["bash", "-euo", "pipefail", "-c", code],
+                cwd=folder,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            started[where] = (process, folder)
+        runs = {}
+        for where, (process, folder) in started.items():
+            stdout, stderr = process.communicate(timeout=300)
+            runs[where] = ShellRun(process.returncode, stdout, stderr, folder)
+        yield runs
+
+
+@pytest.mark.parametrize(("where", "code"), SHELL_EXAMPLES, ids=[where for where, _ in SHELL_EXAMPLES])
+def test_shell_example_runs_against_the_fake_server(where: str, code: str, shell_runs: dict[str, ShellRun]) -> None:
+    """Every command of the example succeeds (bash -e, pipefail), and each one printed or wrote something."""
+    run = shell_runs[where]
+    assert run.code == 0, run.stderr
+    assert "skipcall: error" not in run.stderr
+    written = [path for path in run.folder.iterdir() if path.stat().st_size]
+    assert run.stdout.strip() or written

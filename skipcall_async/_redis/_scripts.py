@@ -10,10 +10,11 @@ for every process on a key at once:
 * ``release``: end a lease whose request got no response, and publish a wake-up.
 
 Requests in flight are the unexpired leases, so a worker killed while holding some gives them back when they
-expire: to the next window, since their requests may have been counted in the current one. Response arrivals are a sorted set too, kept for one window, for the ageing rule. The keys of one API
-key share a ``{hash tag}`` (Redis Cluster keeps them on one node) and carry a TTL, so a fleet that stops
-leaves nothing behind. Times travel as seconds relative to the script's ``TIME``:
-every process compares instants on the Redis clock, never on its own. Every script returns the quota as the
+expire: to the next window, since their requests may have been counted in the current one. Response arrivals
+are a sorted set too, kept for one window, for the ageing rule. The keys of one API key share a ``{hash tag}``
+(Redis Cluster keeps them on one node) and carry a TTL, so a fleet that stops leaves nothing behind. Times
+travel as seconds relative to the script's ``TIME``: every process compares instants on the Redis clock, never
+on its own. Every script returns the quota as the
 fleet sees it, for ``client.rate_limit``.
 """
 

@@ -1,0 +1,99 @@
+"""Helpers of the command-line tests: the fake server in-process (in a thread) and as a process, and a runner."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from skipcall_async.cli._app import cli
+from skipcall_async.testing import FakeSkipcall, Plan, RateLimitRule
+
+UNLIMITED = RateLimitRule(plan=Plan(limit=1_000_000))
+SCRIPT = Path(sys.executable).parent / "skipcall"  # the console script, installed beside this Python
+
+
+@contextmanager
+def threaded_server(**options: Any) -> Iterator[FakeSkipcall]:
+    """A fake server on its own loop in a thread, so each command can run ``asyncio.run`` itself."""
+    loop = asyncio.new_event_loop()
+    server = FakeSkipcall(**{"rate_limit": UNLIMITED, **options})
+    ready = threading.Event()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(server.start())
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(server.stop())
+        loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield server
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+
+def invoke(server: FakeSkipcall | None, *args: str, key: str | None = None, stdin: str | None = None) -> Result:
+    """Run ``skipcall ARGS`` in-process against ``server``; stdout and stderr are kept apart."""
+    env: dict[str, str | None] = {"SKIPCALL_REDIS_URL": None, "COLUMNS": "200"}  # a wide terminal for tables
+    if server is not None:
+        env |= {"SKIPCALL_API_KEY": server.api_key, "SKIPCALL_BASE_URL": server.url}
+    if key is not None:
+        env["SKIPCALL_API_KEY"] = key
+    return CliRunner().invoke(cli, list(args), env=env, input=stdin, catch_exceptions=False)
+
+
+def lines(text: str) -> list[dict[str, Any]]:
+    """The JSON objects of JSON-lines text."""
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@contextmanager
+def server_process(*options: str) -> Iterator[str]:
+    """``python -m skipcall_async.testing`` as a process; yields its URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skipcall_async.testing", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        yield line.split(" on ")[1].split(" ")[0]
+    finally:
+        process.terminate()
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def command_env(url: str, key: str = "sk_test_fake_skipcall", **extra: str) -> dict[str, str]:
+    """The environment of a ``skipcall`` process against the fake server at ``url``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SKIPCALL_")}
+    return {**env, "SKIPCALL_API_KEY": key, "SKIPCALL_BASE_URL": url, **extra}
+
+
+def skipcall(*args: str, env: Mapping[str, str], **popen: Any) -> subprocess.Popen[str]:
+    """Start ``skipcall ARGS`` as a process (``python -m skipcall_async.cli``), stdout and stderr piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "skipcall_async.cli", *args],
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
