@@ -17,7 +17,10 @@ Rules, in the order they apply:
 * Merging: a response's window is identified by the reset its headers state. Within one window ``remaining``
   only goes down and the earliest reset wins (every estimate is an upper bound), so a late, out-of-order
   response never raises it. A reset later by more than ``tolerance`` opens a new window; an earlier one is a
-  stale response from the last window and says nothing.
+  stale response from the last window and says nothing. Once the reset has passed, only the answer to a probe
+  (a request granted after it, with nothing else in flight) may raise ``remaining`` within the same window:
+  it is the only answer sure to count every request sent before it, where a response that overtook another
+  on its way back would count one request too few.
 * Responses age out. A server that counts each request for one window after it saw it (a sliding log, such as
   @nestjs/throttler's) may report ``remaining`` from hits of the window before, while its reset describes
   another clock. The arrival times of the key's responses (429s excepted) are kept for one window. When a
@@ -85,6 +88,7 @@ class QuotaState:
         "_headerless",
         "_in_flight",
         "_limit",
+        "_probes",
         "_rate_limited",
         "_remaining",
         "_reset_at",
@@ -123,6 +127,7 @@ class QuotaState:
         self._window_id: float | None = None  # the reset the headers state: identifies the window
         self._assumed = False
         self._in_flight = 0
+        self._probes = 0  # probes granted since the window was last opened, still unanswered
         self._gate_until = -math.inf
         self._headerless = False
         self._rate_limited = 0
@@ -151,16 +156,20 @@ class QuotaState:
             return reset_at + self.margin
         if self._headerless or self._in_flight < self.probe:
             self._in_flight += 1
+            if not self._headerless:
+                self._probes += 1
             return None
         return math.inf
 
     def release(self, now: float) -> None:
         """Give back a token whose request ended without a response (cancelled, or a network error)."""
+        self._answered_probe()
         if self._in_flight > 0:
             self._in_flight -= 1
 
     def record(self, now: float, seen: Observation, *, held: bool = True) -> None:
         """Learn from one response (any status); ``held``: its request held one of this state's tokens."""
+        probe = held and self._answered_probe()
         if held and self._in_flight > 0:
             self._in_flight -= 1
         if seen.limit is not None:
@@ -173,7 +182,7 @@ class QuotaState:
                     arrivals.popleft()
         if seen.remaining is not None and seen.window_id_in is not None and seen.reset_in is not None:
             self._headerless = False
-            self._merge(now, seen.remaining, now + seen.window_id_in, now + seen.reset_in)
+            self._merge(now, seen.remaining, now + seen.window_id_in, now + seen.reset_in, probe=probe)
             if seen.window is not None:
                 self._age(seen)
         elif self._reset_at is None and not self._assumed and not seen.rate_limited:
@@ -224,7 +233,18 @@ class QuotaState:
             if ages_out < self._reset_at:
                 self._reset_at = ages_out
 
-    def _merge(self, now: float, remaining: int, window_id: float, reset_at: float) -> None:
+    def _answered_probe(self) -> bool:
+        """Whether the request now ending was a probe: it is when every request in flight is one.
+
+        With the default single probe that is exact (a probe goes only when nothing is in flight, and nothing
+        else goes until it is answered); with more, a stale answer may pass for a probe's, never the reverse.
+        """
+        if 0 < self._in_flight <= self._probes:
+            self._probes -= 1
+            return True
+        return False
+
+    def _merge(self, now: float, remaining: int, window_id: float, reset_at: float, *, probe: bool) -> None:
         if window_id <= now:
             return  # describes a window that is already over
         current = self._window_id
@@ -232,7 +252,7 @@ class QuotaState:
             current is None
             or self._reset_at is None
             or self._assumed
-            or now >= self._reset_at
+            or (probe and now >= self._reset_at)
             or window_id > current + self.tolerance
         ):
             self._open(remaining, window_id, reset_at, assumed=False)
@@ -246,6 +266,7 @@ class QuotaState:
         # else: an older window's late response; it says nothing about this one
 
     def _open(self, remaining: int, window_id: float, reset_at: float, *, assumed: bool) -> None:
+        self._probes = 0  # a probe still in flight was sent before this window was known: no longer one
         self._remaining = remaining
         self._window_id = window_id
         self._reset_at = reset_at

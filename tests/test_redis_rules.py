@@ -345,3 +345,28 @@ async def test_a_lease_still_running_in_a_new_window_holds_its_token_there_until
     await driver.sleep(0.2)  # now the old lease expires
     view = await driver.view()
     assert (view.in_flight, view.remaining) == (0, 10 - 1)  # spent
+
+
+async def test_after_the_reset_only_a_probe_s_answer_raises_remaining(make: Any) -> None:
+    """Answers overtaking each other after the reset cannot raise remaining; the probe's answer can.
+
+    Five requests of a sliding log's window are in flight when the window's end passes. The one the server
+    counted last comes back first (3 left), then one it counted earlier (4 left, from before the other was
+    counted): believing the 4 would count one request too few. Only a probe, sent once nothing is in
+    flight, counts everything before it.
+    """
+    driver = make()
+    await driver.reserve(1)
+    await driver.record(seen(5, 0.3))
+    assert (await driver.reserve(5))[0] == 5
+    await driver.sleep(0.35)  # the window's end passed with the five in flight
+    await driver.record(seen(3, 0.6))  # counted last, back first
+    await driver.record(seen(4, 0.6))  # counted before it, back after it
+    assert (await driver.reserve(1))[0] == 0  # no room believed: the probe waits for the three still in flight
+    for _ in range(3):
+        await driver.record(seen(2, 0.6))
+    assert (await driver.reserve(2))[0] == 1  # now the probe
+    await driver.record(seen(6, 0.6))
+    view = await driver.view()
+    assert view.remaining == 6
+    assert (await driver.reserve(6))[0] == 6

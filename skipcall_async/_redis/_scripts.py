@@ -28,7 +28,7 @@ import attrs
 from .._quota import Observation, QuotaView
 
 STATE_FIELDS: Final = ("limit", "remaining", "reset_at", "window_id", "assumed", "gate_until", "headerless",
-                       "rate_limited", "streak")  # fmt: skip
+                       "rate_limited", "streak", "probes")  # fmt: skip
 KEY_GRACE: Final = 120.0  # seconds every key outlives the last thing it remembers (window, gate, lease)
 
 _PRELUDE = """
@@ -42,10 +42,18 @@ local function num(v)
 end
 local function load(key)
   local v = redis.call('HMGET', key, 'limit', 'remaining', 'reset_at', 'window_id', 'assumed', 'gate_until',
-    'headerless', 'rate_limited', 'streak')
+    'headerless', 'rate_limited', 'streak', 'probes')
   return {limit = num(v[1]), remaining = num(v[2]) or 0, reset_at = num(v[3]), window_id = num(v[4]),
     assumed = v[5] == '1', gate_until = num(v[6]), headerless = v[7] == '1', rate_limited = num(v[8]) or 0,
-    streak = num(v[9]) or 0}
+    streak = num(v[9]) or 0, probes = v[10] or ' '}
+end
+-- The leases granted as probes since the window was last opened, as ' id id ... ': taking one out says
+-- whether the request now ending was a probe.
+local function answered_probe(s, id)
+  local at = string.find(s.probes, ' ' .. id .. ' ', 1, true)
+  if not at then return false end
+  s.probes = string.sub(s.probes, 1, at) .. string.sub(s.probes, at + #id + 2)
+  return true
 end
 local function f(x)
   if x == nil then return '' end
@@ -55,7 +63,7 @@ local function b(x) if x then return '1' end return '0' end
 local function save(keys, s, now, grace)
   redis.call('HSET', keys[1], 'limit', f(s.limit), 'remaining', f(s.remaining), 'reset_at', f(s.reset_at),
     'window_id', f(s.window_id), 'assumed', b(s.assumed), 'gate_until', f(s.gate_until),
-    'headerless', b(s.headerless), 'rate_limited', f(s.rate_limited), 'streak', f(s.streak))
+    'headerless', b(s.headerless), 'rate_limited', f(s.rate_limited), 'streak', f(s.streak), 'probes', s.probes)
   local last = now
   if s.reset_at and s.reset_at > last then last = s.reset_at end
   if s.gate_until and s.gate_until > last then last = s.gate_until end
@@ -72,7 +80,10 @@ local function in_flight(keys, s, now)
   if #expired > 0 then
     redis.call('ZREMRANGEBYSCORE', keys[2], '-inf', now)
     if s.reset_at and now < s.reset_at then s.remaining = math.max(0, s.remaining - #expired) end
-    for i = 1, #expired do redis.call('ZADD', keys[3], now, expired[i]) end
+    for i = 1, #expired do
+      redis.call('ZADD', keys[3], now, expired[i])
+      answered_probe(s, expired[i])
+    end
   end
   return redis.call('ZCARD', keys[2])
 end
@@ -114,9 +125,13 @@ if s.gate_until and now < s.gate_until then
 else
   if assumed > 0 and not s.reset_at and s.rate_limited == 0 then
     s.remaining, s.window_id, s.reset_at, s.assumed = assumed, now + window, now + window, true
+    s.probes = ' '
     if not s.limit then s.limit = assumed end
   end
   take = math.min(#wanted, capacity(s, now, flying, probe, margin))
+  if not (s.reset_at and now < s.reset_at + margin) and not s.headerless then
+    for i = 1, take do s.probes = s.probes .. wanted[i] .. ' ' end  -- granted after the window's end: probes
+  end
   if take < #wanted then
     if s.reset_at and now < s.reset_at + margin then retry_at = s.reset_at + margin end
     local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
@@ -148,6 +163,7 @@ local now = now_s()
 local s = load(KEYS[1])
 local before_flying = in_flight(KEYS, s, now)
 local before, before_reset = capacity(s, now, before_flying, probe, margin), s.reset_at
+local was_probe = answered_probe(s, id)
 redis.call('ZREM', KEYS[2], id)
 local flying = redis.call('ZCARD', KEYS[2])
 if not limited then
@@ -160,8 +176,10 @@ if remaining and window_id_in and reset_in then
   local window_id, reset_at = now + window_id_in, now + reset_in
   if window_id > now then
     local current = s.window_id
-    if current == nil or s.reset_at == nil or s.assumed or now >= s.reset_at or window_id > current + tolerance then
+    local over = s.reset_at ~= nil and now >= s.reset_at
+    if current == nil or s.reset_at == nil or s.assumed or (was_probe and over) or window_id > current + tolerance then
       s.remaining, s.window_id, s.reset_at, s.assumed = remaining, window_id, reset_at, false
+      s.probes = ' '  -- a probe still in flight was sent before this window was known: no longer one
     elseif window_id >= current - tolerance then
       if remaining < s.remaining then s.remaining = remaining end
       if window_id < current then s.window_id = window_id end
@@ -205,7 +223,8 @@ local now = now_s()
 local s = load(KEYS[1])
 local before_flying = in_flight(KEYS, s, now)
 local before = capacity(s, now, before_flying, probe, margin)
-if redis.call('ZREM', KEYS[2], id) == 1 or s.expired > 0 then
+local was_probe = answered_probe(s, id)
+if redis.call('ZREM', KEYS[2], id) == 1 or s.expired > 0 or was_probe then
   save(KEYS, s, now, grace)
 end
 local flying = redis.call('ZCARD', KEYS[2])
