@@ -12,8 +12,12 @@ Rules, in the order they apply:
   rate-limit headers (unless the plan was stated: that opens an assumed window of ``assumed_limit`` tokens).
   Responses without rate-limit headers switch pacing off until headers appear.
 * A window is (remaining, reset). Tokens available = remaining - requests in flight, so requests already sent
-  are counted before their responses come back. After the reset (plus ``margin``) the window is over, and the
-  next request is a probe again: that works for fixed windows and sliding logs alike.
+  are counted before their responses come back, and never more than the window's budget: what remained when
+  the window was learned, less the requests in flight then and those granted since (a token given back without
+  a response returns to it). In a fixed window the budget only repeats what the responses say; in a sliding
+  log, where ``remaining`` rises as old requests age out, it keeps a response saying more from letting its own
+  request be counted as free. After the reset (plus ``margin``) the window is over, and the next request is a
+  probe again: that works for fixed windows and sliding logs alike.
 * Merging: a response's window is identified by the reset its headers state. Within one window ``remaining``
   only goes down and the earliest reset wins (every estimate is an upper bound), so a late, out-of-order
   response never raises it. A reset later by more than ``tolerance`` opens a new window; an earlier one is a
@@ -84,6 +88,7 @@ class QuotaState:
     __slots__ = (
         "_arrivals",
         "_assumed",
+        "_budget",
         "_gate_until",
         "_headerless",
         "_in_flight",
@@ -123,6 +128,7 @@ class QuotaState:
         self.random = random
         self._limit: int | None = assumed_limit
         self._remaining = 0
+        self._budget = 0  # tokens the current window may still grant (see the module docstring)
         self._reset_at: float | None = None  # when the current window ends, the tightest estimate known
         self._window_id: float | None = None  # the reset the headers state: identifies the window
         self._assumed = False
@@ -150,8 +156,9 @@ class QuotaState:
             self._open(self.assumed_limit, now + self.window, now + self.window, assumed=True)
         reset_at = self._reset_at
         if reset_at is not None and now < reset_at + self.margin:
-            if self._remaining - self._in_flight > 0:
+            if self._remaining - self._in_flight > 0 and self._budget > 0:
                 self._in_flight += 1
+                self._budget -= 1
                 return None
             return reset_at + self.margin
         if self._headerless or self._in_flight < self.probe:
@@ -166,6 +173,7 @@ class QuotaState:
         self._answered_probe()
         if self._in_flight > 0:
             self._in_flight -= 1
+            self._budget += 1
 
     def record(self, now: float, seen: Observation, *, held: bool = True) -> None:
         """Learn from one response (any status); ``held``: its request held one of this state's tokens."""
@@ -182,7 +190,7 @@ class QuotaState:
                     arrivals.popleft()
         if seen.remaining is not None and seen.window_id_in is not None and seen.reset_in is not None:
             self._headerless = False
-            self._merge(now, seen.remaining, now + seen.window_id_in, now + seen.reset_in, probe=probe)
+            self._merge(now, seen.remaining, now + seen.window_id_in, now + seen.reset_in, probe=probe, held=held)
             if seen.window is not None:
                 self._age(seen)
         elif self._reset_at is None and not self._assumed and not seen.rate_limited:
@@ -203,7 +211,7 @@ class QuotaState:
         current = self._reset_at is not None and now < self._reset_at
         return QuotaView(
             limit=self._limit,
-            remaining=max(0, self._remaining - self._in_flight) if current else None,
+            remaining=max(0, min(self._remaining - self._in_flight, self._budget)) if current else None,
             reset_in=(self._reset_at - now) if current and self._reset_at is not None else None,
             in_flight=self._in_flight,
             gate_closed_for=max(0.0, self._gate_until - now),
@@ -244,10 +252,16 @@ class QuotaState:
             return True
         return False
 
-    def _merge(self, now: float, remaining: int, window_id: float, reset_at: float, *, probe: bool) -> None:
+    def _merge(self, now: float, remaining: int, window_id: float, reset_at: float, *, probe: bool, held: bool) -> None:
+        current = self._window_id
+        if current is not None and not self._assumed and window_id < current - self.tolerance:
+            # An older window's late response says nothing about this one, except that its request, in flight
+            # when this window was learned and so taken from its budget, was not counted in it.
+            if held:
+                self._budget += 1
+            return
         if window_id <= now:
             return  # describes a window that is already over
-        current = self._window_id
         if (
             current is None
             or self._reset_at is None
@@ -256,18 +270,18 @@ class QuotaState:
             or window_id > current + self.tolerance
         ):
             self._open(remaining, window_id, reset_at, assumed=False)
-        elif window_id >= current - self.tolerance:  # the same window: keep the tightest figures
+        else:  # the same window: keep the tightest figures
             if remaining < self._remaining:
                 self._remaining = remaining
             if window_id < current:
                 self._window_id = window_id
             if reset_at < self._reset_at:
                 self._reset_at = reset_at
-        # else: an older window's late response; it says nothing about this one
 
     def _open(self, remaining: int, window_id: float, reset_at: float, *, assumed: bool) -> None:
         self._probes = 0  # a probe still in flight was sent before this window was known: no longer one
         self._remaining = remaining
+        self._budget = remaining - self._in_flight  # requests in flight may all be counted after this answer
         self._window_id = window_id
         self._reset_at = reset_at
         self._assumed = assumed

@@ -110,12 +110,16 @@ def test_requests_in_flight_count_against_remaining() -> None:
 
 
 def test_remaining_never_rises_within_a_window() -> None:
-    """A late, out-of-order response with a higher Remaining does not give tokens back."""
+    """A late, out-of-order response with a higher Remaining does not give tokens back.
+
+    The two requests in flight when the window was learned may both have been counted after it, and a higher
+    Remaining cannot tell a request counted earlier from one counted later in a log whose hits age out.
+    """
     gov = Governor(probe=3)
     admit(gov, 0.0)
     observe(gov, 0.1, headers(5, "60"))
     observe(gov, 0.1, headers(9, "60"))  # processed earlier by the server, arrived later
-    assert gov.state(0.1).remaining == 5 - 1  # one request still in flight
+    assert gov.state(0.1).remaining == 5 - 2  # the window's budget: 5, less the two then in flight
 
 
 def test_a_later_reset_opens_a_new_window_and_an_earlier_one_is_stale() -> None:

@@ -160,13 +160,17 @@ async def test_a_stated_plan_opens_an_assumed_window(make: Any) -> None:
 
 
 async def test_remaining_only_falls_within_a_window_and_in_flight_counts(make: Any) -> None:
-    """A late response with a higher Remaining gives nothing back; requests in flight are subtracted."""
+    """A late response with a higher Remaining gives nothing back; requests in flight are subtracted.
+
+    The window's budget is what remained when it was learned less the requests then in flight (they may all be
+    counted after that answer), so the late answer of one of them gives nothing back either.
+    """
     driver = make(probe=3)
     assert (await driver.reserve(3))[0] == 3
     await driver.record(seen(5, 60.0))
     await driver.record(seen(9, 60.0))  # processed earlier by the server, arrived later
     view = await driver.view()
-    assert view.remaining == 5 - 1
+    assert view.remaining == 5 - 2
     assert view.in_flight == 1
 
 
@@ -370,3 +374,31 @@ async def test_after_the_reset_only_a_probe_s_answer_raises_remaining(make: Any)
     view = await driver.view()
     assert view.remaining == 6
     assert (await driver.reserve(6))[0] == 6
+
+
+async def test_answers_that_say_more_left_do_not_free_their_own_requests(make: Any) -> None:
+    """In a log whose hits age out, Remaining rises: the window's budget still counts every request granted.
+
+    A probe finds 8 left; 8 go out, and five answer 13 to 11 (old hits aged out meanwhile). Those five were
+    counted, yet remaining (min 8) less in flight (3) would offer 5 more: the budget (8 granted of 8) offers
+    none until the window's end brings a probe.
+    """
+    driver = make()
+    await driver.reserve(1)
+    await driver.record(seen(8, 0.3))
+    assert (await driver.reserve(8))[0] == 8
+    for left in (13, 11, 13, 13, 12):
+        await driver.record(seen(left, 0.3))
+    view = await driver.view()
+    assert (view.remaining, view.in_flight) == (0, 3)
+    assert (await driver.reserve(5))[0] == 0
+
+
+async def test_a_late_answer_from_the_last_window_gives_its_token_back_to_this_one(make: Any) -> None:
+    """A request in flight when a new window was learned was taken from its budget; the last window counted it."""
+    driver = make(probe=2)
+    assert (await driver.reserve(2))[0] == 2
+    await driver.record(seen(30, 20.0))  # a new window; one request still in flight
+    assert (await driver.view()).remaining == 29
+    await driver.record(seen(0, 2.0))  # that one: the last window's straggler
+    assert (await driver.view()).remaining == 30

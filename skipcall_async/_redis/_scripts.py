@@ -28,7 +28,7 @@ import attrs
 from .._quota import Observation, QuotaView
 
 STATE_FIELDS: Final = ("limit", "remaining", "reset_at", "window_id", "assumed", "gate_until", "headerless",
-                       "rate_limited", "streak", "probes")  # fmt: skip
+                       "rate_limited", "streak", "probes", "budget")  # fmt: skip
 KEY_GRACE: Final = 120.0  # seconds every key outlives the last thing it remembers (window, gate, lease)
 
 _PRELUDE = """
@@ -42,10 +42,10 @@ local function num(v)
 end
 local function load(key)
   local v = redis.call('HMGET', key, 'limit', 'remaining', 'reset_at', 'window_id', 'assumed', 'gate_until',
-    'headerless', 'rate_limited', 'streak', 'probes')
+    'headerless', 'rate_limited', 'streak', 'probes', 'budget')
   return {limit = num(v[1]), remaining = num(v[2]) or 0, reset_at = num(v[3]), window_id = num(v[4]),
     assumed = v[5] == '1', gate_until = num(v[6]), headerless = v[7] == '1', rate_limited = num(v[8]) or 0,
-    streak = num(v[9]) or 0, probes = v[10] or ' '}
+    streak = num(v[9]) or 0, probes = v[10] or ' ', budget = num(v[11]) or 0}
 end
 -- The leases granted as probes since the window was last opened, as ' id id ... ': taking one out says
 -- whether the request now ending was a probe.
@@ -63,7 +63,8 @@ local function b(x) if x then return '1' end return '0' end
 local function save(keys, s, now, grace)
   redis.call('HSET', keys[1], 'limit', f(s.limit), 'remaining', f(s.remaining), 'reset_at', f(s.reset_at),
     'window_id', f(s.window_id), 'assumed', b(s.assumed), 'gate_until', f(s.gate_until),
-    'headerless', b(s.headerless), 'rate_limited', f(s.rate_limited), 'streak', f(s.streak), 'probes', s.probes)
+    'headerless', b(s.headerless), 'rate_limited', f(s.rate_limited), 'streak', f(s.streak), 'probes', s.probes,
+    'budget', f(s.budget))
   local last = now
   if s.reset_at and s.reset_at > last then last = s.reset_at end
   if s.gate_until and s.gate_until > last then last = s.gate_until end
@@ -89,7 +90,7 @@ local function in_flight(keys, s, now)
 end
 local function capacity(s, now, flying, probe, margin)
   if s.gate_until and now < s.gate_until then return 0 end
-  if s.reset_at and now < s.reset_at + margin then return math.max(0, s.remaining - flying) end
+  if s.reset_at and now < s.reset_at + margin then return math.max(0, math.min(s.remaining - flying, s.budget)) end
   if s.headerless then return 1000000000 end
   return math.max(0, probe - flying)
 end
@@ -97,7 +98,7 @@ local function view(s, now, flying)
   local current = s.reset_at and now < s.reset_at
   local remaining, reset_in = '', ''
   if current then
-    remaining = f(math.max(0, s.remaining - flying))
+    remaining = f(math.max(0, math.min(s.remaining - flying, s.budget)))
     reset_in = f(s.reset_at - now)
   end
   local gate = 0
@@ -125,11 +126,13 @@ if s.gate_until and now < s.gate_until then
 else
   if assumed > 0 and not s.reset_at and s.rate_limited == 0 then
     s.remaining, s.window_id, s.reset_at, s.assumed = assumed, now + window, now + window, true
-    s.probes = ' '
+    s.probes, s.budget = ' ', assumed - flying
     if not s.limit then s.limit = assumed end
   end
   take = math.min(#wanted, capacity(s, now, flying, probe, margin))
-  if not (s.reset_at and now < s.reset_at + margin) and not s.headerless then
+  if s.reset_at and now < s.reset_at + margin then
+    s.budget = s.budget - take
+  elseif not s.headerless then
     for i = 1, take do s.probes = s.probes .. wanted[i] .. ' ' end  -- granted after the window's end: probes
   end
   if take < #wanted then
@@ -164,7 +167,7 @@ local s = load(KEYS[1])
 local before_flying = in_flight(KEYS, s, now)
 local before, before_reset = capacity(s, now, before_flying, probe, margin), s.reset_at
 local was_probe = answered_probe(s, id)
-redis.call('ZREM', KEYS[2], id)
+local held = redis.call('ZREM', KEYS[2], id) == 1
 local flying = redis.call('ZCARD', KEYS[2])
 if not limited then
   redis.call('ZADD', KEYS[3], now, id)
@@ -174,13 +177,18 @@ if limit then s.limit = limit end
 if remaining and window_id_in and reset_in then
   s.headerless = false
   local window_id, reset_at = now + window_id_in, now + reset_in
-  if window_id > now then
-    local current = s.window_id
+  local current = s.window_id
+  if current and not s.assumed and window_id < current - tolerance then
+    -- An older window's late response: its request, in flight when this window was learned and so taken from
+    -- its budget, was not counted in it.
+    if held then s.budget = s.budget + 1 end
+  elseif window_id > now then
     local over = s.reset_at ~= nil and now >= s.reset_at
     if current == nil or s.reset_at == nil or s.assumed or (was_probe and over) or window_id > current + tolerance then
       s.remaining, s.window_id, s.reset_at, s.assumed = remaining, window_id, reset_at, false
       s.probes = ' '  -- a probe still in flight was sent before this window was known: no longer one
-    elseif window_id >= current - tolerance then
+      s.budget = remaining - flying  -- requests in flight may all be counted after this answer
+    else
       if remaining < s.remaining then s.remaining = remaining end
       if window_id < current then s.window_id = window_id end
       if reset_at < s.reset_at then s.reset_at = reset_at end
@@ -224,7 +232,9 @@ local s = load(KEYS[1])
 local before_flying = in_flight(KEYS, s, now)
 local before = capacity(s, now, before_flying, probe, margin)
 local was_probe = answered_probe(s, id)
-if redis.call('ZREM', KEYS[2], id) == 1 or s.expired > 0 or was_probe then
+local ended = redis.call('ZREM', KEYS[2], id) == 1
+if ended then s.budget = s.budget + 1 end  -- no response: its token goes back
+if ended or s.expired > 0 or was_probe then
   save(KEYS, s, now, grace)
 end
 local flying = redis.call('ZCARD', KEYS[2])
