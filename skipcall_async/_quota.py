@@ -50,6 +50,11 @@ import attrs
 
 from ._rate_policy import PLAN_WINDOW
 
+# Arrivals are kept this much longer than a window: a response is logged when it is read, after the server
+# counted it, so a hit still live when the next answer was counted may have been logged a window before that
+# answer was read. Older arrivals left in the log never make the ageing rule later, only less often silent.
+ARRIVAL_SLACK = 1.0
+
 
 class Observation(NamedTuple):
     """What one response says about the key's quota, read at the moment it arrived.
@@ -185,8 +190,9 @@ class QuotaState:
         if not seen.rate_limited:
             arrivals = self._arrivals
             arrivals.append(now)
-            if arrivals[0] <= now - self.window:
-                while arrivals and arrivals[0] <= now - self.window:
+            kept_after = now - self.window - ARRIVAL_SLACK
+            if arrivals[0] <= kept_after:
+                while arrivals and arrivals[0] <= kept_after:
                     arrivals.popleft()
         if seen.remaining is not None and seen.window_id_in is not None and seen.reset_in is not None:
             self._headerless = False

@@ -403,3 +403,24 @@ def test_the_window_bound_removes_the_cost_of_a_skewed_clock() -> None:
     server_now = WALL + 90.7
     observe(gov, 0.0, headers(0, str(int(server_now + 10) + 1), date=formatdate(int(server_now), usegmt=True)))
     assert gov.state(0.0).reset_in == pytest.approx(10.0)
+
+
+def test_hits_logged_just_over_a_window_before_an_answer_still_age_out() -> None:
+    """A sliding log's live hits whose answers were read a moment more than a window before the next answer.
+
+    The server counts the probe a little before its answer is read, so hits it still holds may have been
+    logged just over a window earlier. Dropped from the log, they would leave the ageing rule short of
+    arrivals, and the client would wait for the stated reset, a whole window away, instead of probing again.
+    """
+    gov = Governor(window=10.0)
+    assert admit(gov, 0.0) == 1
+    observe(gov, 0.01, headers(99, "10"))
+    assert admit(gov, 0.01) == 99
+    for i in range(99):
+        observe(gov, 0.02 + i * 0.0006, headers(98 - i, "10"))
+    assert admit(gov, 10.07) == 1  # every hit's window has passed, as the client reckons it: a probe
+    observe(gov, 10.075, headers(56, "10"))  # the 44 latest hits are still live at the server
+    assert admit(gov, 10.075) == 56
+    for _ in range(56):
+        observe(gov, 10.09, headers(0, "10"))
+    assert gov.reserve(10.2) is None  # the oldest of the 44 has aged out by now: the next probe goes

@@ -25,7 +25,7 @@ from typing import Final
 
 import attrs
 
-from .._quota import Observation, QuotaView
+from .._quota import ARRIVAL_SLACK, Observation, QuotaView
 
 STATE_FIELDS: Final = ("limit", "remaining", "reset_at", "window_id", "assumed", "gate_until", "headerless",
                        "rate_limited", "streak", "probes", "budget")  # fmt: skip
@@ -154,6 +154,7 @@ return reply
 
 RECORD: Final = (
     _PRELUDE
+    + f"local arrival_slack = {ARRIVAL_SLACK!r}  -- see _quota.ARRIVAL_SLACK\n"
     + """
 -- ARGV: lease id, probe, margin, plan window, tolerance, backoff base, jitter, grace, channel, then the
 --       observation: rate limited (0/1), limit, remaining, window id in, reset in, gate in, ageing window ('' = none)
@@ -171,7 +172,7 @@ local held = redis.call('ZREM', KEYS[2], id) == 1
 local flying = redis.call('ZCARD', KEYS[2])
 if not limited then
   redis.call('ZADD', KEYS[3], now, id)
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window - arrival_slack)
 end
 if limit then s.limit = limit end
 if remaining and window_id_in and reset_in then
