@@ -7,17 +7,16 @@ folder of its own.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
 import pytest
+from cli_support import threaded_server
 
 from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule
 
@@ -41,24 +40,8 @@ SHELL_EXAMPLES = [block for page in PAGES for block in python_blocks(page, SHELL
 @pytest.fixture(scope="module")
 def fake_api() -> Iterator[FakeSkipcall]:
     """A fake server on its own loop in a thread, so each example can call asyncio.run itself."""
-    loop = asyncio.new_event_loop()
-    server = FakeSkipcall(rate_limit=RateLimitRule(plan=PLANS["expert"]))
-    ready = threading.Event()
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(server.start())
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(server.stop())
-        loop.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield server
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    with threaded_server(rate_limit=RateLimitRule(plan=PLANS["expert"])) as server:
+        yield server
 
 
 def test_the_documentation_has_examples() -> None:
