@@ -26,17 +26,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import attrs
+from _server_process import TREE, server_process
 
 import skipcall_async
 from skipcall_async import ResponseEvent, SkipcallClient
@@ -46,7 +43,6 @@ try:
 except ImportError:  # before RateLimitPolicy, the window was the client's rate_limit_window argument
     RateLimitPolicy = None
 
-TREE = Path(__file__).resolve().parent.parent  # its fake server has the lying-header faults
 CLIENT_TREE = Path(skipcall_async.__file__).resolve().parent.parent  # the SDK measured may be another checkout
 KEY = "sk_bench_hardening"
 
@@ -89,21 +85,6 @@ def cases(windows: int) -> list[Case]:
         Case("20 s window told", skewed, windows * 100, 100, 20.0, stated=20.0),
         Case("20 s window untold", skewed, windows * 100, 100, 20.0),
     ]
-
-
-@asynccontextmanager
-async def server_process(*args: str) -> AsyncIterator[str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "skipcall_async.testing", "--port", "0", "--any-key", *args,
-        stdout=subprocess.PIPE, cwd=TREE,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    line = (await proc.stdout.readline()).decode()
-    try:
-        yield line.split(" on ")[1].split(" ")[0]
-    finally:
-        proc.terminate()
-        await proc.wait()
 
 
 async def call_ids(session: aiohttp.ClientSession, url: str, count: int) -> list[str]:

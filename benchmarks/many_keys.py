@@ -22,16 +22,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import subprocess
-import sys
 import time
 import tracemalloc
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import aiohttp
+from _server_process import server_process
 
 from skipcall_async import SkipcallClient
 
@@ -39,8 +35,6 @@ try:
     from skipcall_async import RateLimitPolicy
 except ImportError:  # before RateLimitPolicy, the window was the client's rate_limit_window argument
     RateLimitPolicy = None
-
-TREE = Path(__file__).resolve().parent.parent  # its fake server accepts every key (--any-key)
 
 
 def pacing(window: float) -> dict[str, Any]:
@@ -61,21 +55,6 @@ def limiters_held() -> int:
         return len(_limiter._registry.get(loop, {}))  # type: ignore[attr-defined]
     registry = IN_PROCESS._registries.get(loop)
     return 0 if registry is None else len(registry)
-
-
-@asynccontextmanager
-async def server_process(*args: str) -> AsyncIterator[str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "skipcall_async.testing", "--port", "0", "--any-key", *args,
-        stdout=subprocess.PIPE, cwd=TREE,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    line = (await proc.stdout.readline()).decode()
-    try:
-        yield line.split(" on ")[1].split(" ")[0]
-    finally:
-        proc.terminate()
-        await proc.wait()
 
 
 def megabytes(base: int) -> str:
