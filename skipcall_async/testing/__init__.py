@@ -8,7 +8,7 @@ async with FakeSkipcall() as server:
 from ._app import RecordedRequest
 from ._faults import PROFILES as FAULT_PROFILES
 from ._faults import Faults
-from ._ratelimit import PLANS, RULES, Plan, RateLimitRule
+from ._ratelimit import PLANS, RULES, NamedThrottler, Plan, RateLimitRule
 from ._server import DEFAULT_KEY, INELIGIBLE_KEY, FakeSkipcall
 from ._store import Store
 
@@ -18,6 +18,7 @@ __all__ = [
     "FakeSkipcall",
     "Faults",
     "INELIGIBLE_KEY",
+    "NamedThrottler",
     "PLANS",
     "Plan",
     "RULES",
