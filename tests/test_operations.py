@@ -504,6 +504,11 @@ async def test_a_lone_surrogate_is_a_value_error_naming_the_argument(backend: Ba
     assert backend.sent == []
 
 
+async def _awaited(result: Any) -> Any:
+    """The result of an operation, awaited if it is a coroutine (``iter_*`` return their iterator at once)."""
+    return await result if hasattr(result, "__await__") else result
+
+
 @pytest.mark.parametrize(
     "call",
     [
@@ -514,11 +519,6 @@ async def test_a_lone_surrogate_is_a_value_error_naming_the_argument(backend: Ba
     ],
     ids=["list_calls", "list_users", "iter_calls", "iter_users"],
 )
-async def _awaited(result: Any) -> Any:
-    """The result of an operation, awaited if it is a coroutine (``iter_*`` return their iterator at once)."""
-    return await result if hasattr(result, "__await__") else result
-
-
 async def test_a_comma_inside_a_workspace_id_is_refused(backend: Backend, call: Any) -> None:
     """workspaceIds is sent comma-separated, so an id holding a comma would become two ids: a ValueError instead."""
     async with SkipcallClient(API_KEY, base_url=backend.url) as client:
