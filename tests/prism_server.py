@@ -2,15 +2,12 @@
 
 Prism (``tests/prism/package.json``, pinned by ``package-lock.json``) validates every request against the
 description; with ``--errors`` a violation is answered with an error status and listed in the ``sl-violations``
-header. It needs Node.js 18 or newer on PATH: in CI (``CI=true``) its absence fails the tests that need it,
+header. It needs Node.js 20 or newer (``node_packages``): in CI (``CI=true``) its absence fails the tests that need it,
 elsewhere it skips them, saying what to install.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -19,46 +16,23 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Final, NoReturn
+from typing import Final
 
 import pytest
+from node_packages import NodeMissing, npm_ci
+from node_unavailable import node_unavailable
 
 from skipcall_async.testing import API_DESCRIPTION
 
 PRISM_DIR: Final = Path(__file__).with_name("prism")
-STAMP: Final = PRISM_DIR / "node_modules" / ".package-lock.sha256"  # which lockfile node_modules was built from
-NODE_MAJOR: Final = 18
-INSTALL_HINT: Final = f"install Node.js {NODE_MAJOR} or newer with npm (e.g. apt-get install nodejs npm)"
 
 
-def _unavailable(reason: str) -> NoReturn:
-    """Fail in CI, where Node.js is installed on purpose; skip elsewhere. Either way, say what to install."""
-    message = f"the Prism contract test needs Node.js: {reason}; {INSTALL_HINT}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
-def _node() -> tuple[str, str]:
-    """Paths of ``node`` and ``npm``, checked to be recent enough."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None:
-        _unavailable("node is not on PATH")
-    if npm is None:
-        _unavailable("npm is not on PATH")
-    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout.strip()
-    if int(version.lstrip("v").split(".")[0]) < NODE_MAJOR:
-        _unavailable(f"node {version} is older than {NODE_MAJOR}")
-    return node, npm
-
-
-def _install(npm: str) -> None:
-    """``npm ci`` when node_modules is missing or was built from another lockfile."""
-    digest = hashlib.sha256((PRISM_DIR / "package-lock.json").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text().strip() == digest:
-        return
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PRISM_DIR, check=True, timeout=600)
-    STAMP.write_text(digest + "\n")
+def prism_node() -> str:
+    """Prism's packages installed from its lockfile; the ``node`` to run it with (see `node_unavailable`)."""
+    try:
+        return npm_ci(PRISM_DIR)
+    except NodeMissing as missing:
+        node_unavailable("the Prism contract test", str(missing))
 
 
 def _free_port() -> int:
@@ -88,8 +62,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 
 @contextmanager
 def prism_mock(description: Path = API_DESCRIPTION) -> Iterator[str]:
     """A ``prism mock --errors`` of ``description`` on a free port of 127.0.0.1; yields its URL."""
-    node, npm = _node()
-    _install(npm)
+    node = prism_node()
     port = _free_port()
     cli = PRISM_DIR / "node_modules" / "@stoplight" / "prism-cli" / "dist" / "index.js"
     process = subprocess.Popen(

