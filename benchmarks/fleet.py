@@ -9,7 +9,9 @@ The fake server runs in a child process of its own, started per run with a fresh
 ``FakeSkipcall``, hosted by this script (``fleet.py --serve``) rather than by ``python -m skipcall_async.testing``
 because that command does not hand back when it admitted each request, and utilization is judged on the server's
 side: ideal / span of the admitted requests (first 200 to last 200), the ideal being the earliest the rule could
-admit every call. Each rule's block duration is given to the server in unscaled seconds, as its
+admit every call. The rules ``real-nestjs`` and ``real-nestjs+block`` run the real @nestjs/throttler instead, in
+the NestJS app of ``benchmarks/nestjs`` (Node.js 20+; its log gives the admissions), with the library's default
+block (one window) and a two-window block. Each rule's block duration is given to the server in unscaled seconds, as its
 ``--block-duration`` option is: ``--time-scale`` divides it like the window.
 
 Then, apart: the latency of taking a token when capacity is free (a server with no effective limit, each
@@ -56,12 +58,17 @@ RUN_TIMEOUT = 400.0  # seconds a fleet may run before its workers are killed (re
 
 @dataclass(frozen=True)
 class Rule:
-    """A server rule as this benchmark runs it; ``block_windows`` is the nestjs block in windows (0: none)."""
+    """A server rule as this benchmark runs it; ``block_windows`` is the nestjs block in windows (0: none).
+
+    ``real``: the real @nestjs/throttler in a NestJS app (``benchmarks/nestjs``) rather than the fake server;
+    its ``block_windows`` None leaves ``blockDuration`` unset (the library then blocks for one window).
+    """
 
     name: str
     rule: str
     skew: float = 0.0
-    block_windows: float = 0.0
+    block_windows: float | None = 0.0
+    real: bool = False
 
 
 RULES = [
@@ -72,6 +79,8 @@ RULES = [
     Rule("fixed-first+skew90", "fixed-first", skew=90.0),
     Rule("nestjs-throttler", "nestjs-throttler"),
     Rule("nestjs+block", "nestjs-throttler", block_windows=2.0),
+    Rule("real-nestjs", "nestjs-throttler", block_windows=None, real=True),
+    Rule("real-nestjs+block", "nestjs-throttler", block_windows=2.0, real=True),
 ]
 SLIDING = {"sliding-log", "nestjs-throttler"}
 
@@ -136,11 +145,37 @@ class ServerProcess:
         return [(float(at), int(status)) for at, status in json.loads(line)]
 
 
-def start_servers(specs: list[dict[str, Any]]) -> list[ServerProcess]:
-    """Fake servers started side by side, each up on return."""
-    servers = [ServerProcess(spec, wait=False) for spec in specs]
+class RealServer:
+    """The real @nestjs/throttler in a NestJS app, with the interface of `ServerProcess`."""
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        from nestjs import NestApp, throttler
+
+        window = PLAN_WINDOW / float(spec["time_scale"])
+        block = spec["block_duration"]
+        block = None if block is None else float(block) / float(spec["time_scale"])
+        self.app = NestApp([throttler(window, int(spec["limit"]), block=block)])
+        self.app.start()
+        self.url = self.app.url
+        self.key = "sk_live_fleet_benchmark"
+        self.ids = [f"call-{i:04d}" for i in range(int(spec["calls"]))]
+
+    def answered(self) -> list[tuple[float, int]]:
+        """(app epoch seconds, status) of every call request, in arrival order; stops the app."""
+        try:
+            return self.app.log()
+        finally:
+            self.app.stop()
+
+
+def start_servers(specs: list[dict[str, Any]]) -> list[ServerProcess | RealServer]:
+    """Servers started side by side, each up on return: fake ones, or the real throttler's app."""
+    servers: list[ServerProcess | RealServer] = []
+    for spec in specs:
+        servers.append(RealServer(spec) if spec.get("real") else ServerProcess(spec, wait=False))
     for server in servers:
-        server.wait()
+        if isinstance(server, ServerProcess):
+            server.wait()
     return servers
 
 
@@ -150,7 +185,9 @@ def server_spec(rule: Rule, args: argparse.Namespace, **extra: Any) -> dict[str,
         "limit": args.limit,
         "time_scale": args.time_scale,
         "skew": rule.skew,
-        "block_duration": rule.block_windows * PLAN_WINDOW,  # unscaled seconds, as the server's option takes them
+        # unscaled seconds, as the server's option takes them (None: the real library's default)
+        "block_duration": None if rule.block_windows is None else rule.block_windows * PLAN_WINDOW,
+        "real": rule.real,
         "calls": args.calls,
         **extra,
     }
@@ -163,7 +200,7 @@ def server_spec(rule: Rule, args: argparse.Namespace, **extra: Any) -> dict[str,
 class Fleet:
     """Workers launched on one server; ``finish`` collects their reports and the server's answers."""
 
-    server: ServerProcess
+    server: ServerProcess | RealServer
     shares: list[list[str]]
     processes: list[subprocess.Popen[bytes]]
     redis: bool
@@ -211,7 +248,7 @@ class Fleet:
         return max((r.started - self.start_at for r in self.done), default=0.0)
 
 
-def launch(server: ServerProcess, processes: int, *, redis_url: str | None, **job: Any) -> Fleet:
+def launch(server: ServerProcess | RealServer, processes: int, *, redis_url: str | None, **job: Any) -> Fleet:
     """Start ``processes`` workers on ``server``'s ids, held until :meth:`Fleet.start`."""
     shares = split(server.ids, processes)
     jobs = [{"base_url": server.url, "api_key": server.key, "ids": share, **job} for share in shares]

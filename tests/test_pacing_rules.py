@@ -451,3 +451,50 @@ def test_hits_age_out_one_window_after_their_answers_were_read() -> None:
     assert gov.reserve(10.005) == pytest.approx(10.01)  # the probe's hit is the first to go
     assert admit(gov, 10.05) == 1 + 31  # the probe's and those answered by 0.05 s
     assert gov.reserve(10.05) == pytest.approx(10.051)
+
+
+def test_named_limits_are_read_as_families_of_their_own() -> None:
+    """X-RateLimit-*-<name> headers (any case) are a family each; the unsuffixed ones are the "default" family."""
+    parsed = RateLimitHeaders.parse(
+        {
+            "x-ratelimit-limit-short": "10",
+            "X-RateLimit-Remaining-Short": "3",
+            "X-RateLimit-Reset-short": "1",
+            "X-RateLimit-Limit": "100",
+            "X-RateLimit-Remaining": "40",
+            "X-RateLimit-Reset": "60",
+            "X-RateLimit-Reset-After": "5",  # a family without a count: read, but it paces nothing
+        }
+    )
+    assert [(name, h.limit, h.remaining, h.reset_after) for name, h in parsed.families] == [
+        ("default", 100, 40, 60.0),
+        ("short", 10, 3, 1.0),
+        ("after", None, None, 5.0),
+    ]
+    reader = HeaderInterpreter()
+    seen = reader.read(0.0, WALL, parsed, status=200, retry_after=None)
+    assert [(w.name, w.remaining, w.reset_in) for w in seen.windows] == [("default", 40, 60.0), ("short", 3, 1.0)]
+
+
+def test_a_server_with_only_named_limits_is_still_paced() -> None:
+    """Two named throttlers and no unsuffixed header: both are paced, the tighter one binds."""
+    gov = Governor()
+    gov.reserve(0.0)
+    named = RateLimitHeaders.parse({
+        "X-RateLimit-Limit-second": "10", "X-RateLimit-Remaining-second": "9", "X-RateLimit-Reset-second": "1",
+        "X-RateLimit-Limit-minute": "100", "X-RateLimit-Remaining-minute": "99", "X-RateLimit-Reset-minute": "60",
+    })  # fmt: skip
+    observe(gov, 0.1, named)
+    assert admit(gov, 0.1) == 9
+    view = gov.state(0.1)
+    assert (view.limit, view.remaining) == (10, 0)
+
+
+def test_retry_after_takes_the_longest_of_its_named_forms() -> None:
+    """A 429 may say Retry-After-<name> for the throttler that refused: the longest usable wait is the hint."""
+    raw = {"Retry-After-short": "1", "retry-after-long": "30", "Retry-After-bad": "soon"}
+    assert retry_after(raw, local_now=0.0) == 30.0
+    gov = Governor()
+    gov.reserve(0.0)
+    observe(gov, 0.0, RateLimitHeaders.parse(raw), status=429, after=retry_after(raw, local_now=0.0))
+    assert gov.reserve(0.0) == pytest.approx(30.0)
