@@ -5,6 +5,7 @@ async with FakeSkipcall() as server:
         ...
 """
 
+from .._docstrings import plain_docstrings as _plain_docstrings
 from ._app import RecordedRequest
 from ._faults import PROFILES as FAULT_PROFILES
 from ._faults import Faults
@@ -25,3 +26,5 @@ __all__ = [
     "RecordedRequest",
     "Store",
 ]
+
+_plain_docstrings(globals()[name] for name in __all__)  # help() shows names where the site shows links
