@@ -454,12 +454,55 @@ def test_the_server_runs_as_a_process_and_prints_its_url() -> None:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         url = line.split(" on ")[1].split(" ")[0]
+        pacing = [proc.stdout.readline().rstrip("\n") for _ in range(3)]
         request = urllib.request.Request(url + "/v1/health", headers={"Authorization": "Bearer sk_test_fake_skipcall"})
         with urllib.request.urlopen(request, timeout=5) as resp:
             assert json.load(resp) == {"status": "ok"}
     finally:
         proc.terminate()
         proc.communicate(timeout=5)
+    assert pacing == [
+        "rate limit: 100 requests per 60 s window for the key (plan starter, rule fixed-clock, real time)",
+        "more in one window get 429; a SkipcallClient waits for the next window instead (up to 60 s)",
+        "change it with --plan {expert,intermediaire,starter}, --limit N, --rule RULE (see --help) or "
+        "--time-scale N (--time-scale 10 makes the window 6 s)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "first", "change"),
+    [
+        (
+            ["--plan", "expert", "--time-scale", "10"],
+            "rate limit: 1000 requests per 6 s window for the key (plan expert, rule fixed-clock, the plan's 60 s "
+            "at --time-scale 10)",
+            "(--time-scale 20 makes the window 3 s)",
+        ),
+        (
+            ["--limit", "600", "--rule", "fixed-first", "--any-key", "--faults", "flaky"],
+            "rate limit: 600 requests per 60 s window for each key (--limit 600, rule fixed-first, real time); "
+            "faults: flaky",
+            "(--time-scale 10 makes the window 6 s)",
+        ),
+        (
+            ["--rule", "nestjs-throttler", "--block-duration", "30", "--time-scale", "2"],
+            "rate limit: 100 requests per 30 s window for the key (plan starter, rule nestjs-throttler, the plan's "
+            "60 s at --time-scale 2); once over the limit, every request is refused for 15 s",
+            "(--time-scale 4 makes the window 15 s)",
+        ),
+    ],
+    ids=["scaled", "limit-any-key-faults", "block"],
+)
+def test_the_process_says_how_it_paces_and_how_to_change_it(argv: list[str], first: str, change: str) -> None:
+    """The start message states the limit, the window in real seconds, what sets them, and the options."""
+    from skipcall_async.testing.__main__ import pacing, parse
+
+    args, rule, _ = parse(argv)
+    lines = pacing(args, rule)
+    assert lines[0] == first
+    assert f"(up to {rule.window:g} s)" in lines[1]
+    assert lines[2].startswith("change it with --plan")
+    assert lines[2].endswith(change)
 
 
 def test_the_lying_header_flags_reach_the_process() -> None:
