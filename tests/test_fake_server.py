@@ -189,6 +189,43 @@ async def test_invalid_bodies_get_a_readable_400() -> None:
             assert resp.status == 400
 
 
+def expected_tag_counts(store: Store, sequences: list[str]) -> dict[str, int]:
+    """Tag id -> sequence contacts carrying it, over ``sequences``, removed contacts left out: read off the store."""
+    counts: dict[str, int] = {}
+    for seq_id in sequences:
+        for row in store.sequence_contacts[seq_id].values():
+            for tag in [] if row.get("_deleted") else row["tags"]:
+                counts[tag["id"]] = counts.get(tag["id"], 0) + 1
+    return counts
+
+
+async def test_tag_distribution_counts_only_the_workspace_and_sequence_asked_for() -> None:
+    """workspace_id narrows the tag distribution to that workspace's sequences (sequence_id to one sequence); no
+    filter covers the key's scope only, never a workspace outside it; a removed contact no longer counts."""
+    async with FakeSkipcall() as server, SkipcallClient(server.api_key, base_url=server.url) as client:
+        store = server.store
+        by_workspace = {ws: [s for s, w in store.sequence_workspace.items() if w == ws] for ws in ("ws-1", "ws-2")}
+        first = by_workspace["ws-1"][0]
+        expected = {
+            "ws-1": expected_tag_counts(store, by_workspace["ws-1"]),
+            "ws-2": expected_tag_counts(store, by_workspace["ws-2"]),
+            None: expected_tag_counts(store, by_workspace["ws-1"] + by_workspace["ws-2"]),
+        }
+        answers = await asyncio.gather(*(client.get_tag_distribution(workspace_id=ws) for ws in expected))
+        await client.remove_sequence_contacts(first, [next(iter(store.sequence_contacts[first]))])
+        after = await client.get_tag_distribution(sequence_id=first)
+        sent = [dict(r.query) for r in server.requests if r.path == "/v1/stats/tag-repartition"]
+    counted = [{item.tag_id: item.count for item in answer.data} for answer in answers]
+    assert counted == list(expected.values())
+    assert set(counted[0]).isdisjoint(counted[1])  # each workspace has its own tags
+    assert {store.tag_workspace[t] for t in counted[2]} == {"ws-1", "ws-2"}  # ws-3 is outside the key's scope
+    remaining = expected_tag_counts(store, [first])
+    assert {item.tag_id: item.count for item in after.data} == remaining
+    assert sum(remaining.values()) == len(store.sequence_contacts[first]) - 1
+    assert sorted(q.get("workspaceId", "") for q in sent[:3]) == ["", "ws-1", "ws-2"]
+    assert sent[3] == {"sequenceId": first}
+
+
 def test_the_last_success_tag_cannot_be_deleted() -> None:
     """Deleting the only success tag of a workspace is refused with 400."""
 

@@ -259,21 +259,34 @@ async def delete_tag(api: Api, request: web.Request) -> tuple[int, Json]:
     return 200, None
 
 
-def _stats_calls(api: Api, request: web.Request) -> list[dict[str, Any]]:
+def _stats_workspaces(api: Api, request: web.Request) -> set[str]:
+    """The workspaces a statistic covers: the one named (``workspaceId``, or the deprecated ``teamId``), else the
+    key's scope; the filters are checked."""
     workspace = request.query.get("workspaceId") or request.query.get("teamId")
     if workspace is not None and not api.store.visible(workspace):
         raise bad_request("workspaceId is outside the API key scope")
     granularity = request.query.get("granularity", "none")
     if granularity not in ("hour", "day", "week", "month", "none"):
         raise bad_request("granularity must be one of hour, day, week, month, none")
-    return api.store.in_scope("calls", within={workspace} if workspace else None)
+    return {workspace} if workspace else set(api.store.scope)
+
+
+def _stats_calls(api: Api, request: web.Request) -> list[dict[str, Any]]:
+    return api.store.in_scope("calls", within=_stats_workspaces(api, request))
 
 
 async def tag_distribution(api: Api, request: web.Request) -> tuple[int, Json]:
-    _stats_calls(api, request)
+    """Tags of the sequence contacts in the workspaces covered (and of ``sequenceId`` when given); removed
+    contacts are not counted."""
+    workspaces = _stats_workspaces(api, request)
+    sequence = request.query.get("sequenceId")
     counts: dict[str, int] = {}
-    for rows in api.store.sequence_contacts.values():
+    for seq_id, rows in api.store.sequence_contacts.items():
+        if api.store.sequence_workspace[seq_id] not in workspaces or sequence not in (None, seq_id):
+            continue
         for row in rows.values():
+            if row.get("_deleted"):
+                continue
             for tag in row["tags"]:
                 counts[tag["id"]] = counts.get(tag["id"], 0) + 1
     data = [
