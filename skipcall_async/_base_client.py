@@ -19,7 +19,14 @@ from typing import Any, Self, TypeVar
 import aiohttp
 
 from ._decode import ApiResponse, api_error, decode_json, model_decoder, page_decoder
-from ._errors import ClientClosedError, ConfigurationError, SkipcallError, TooManyRequestsError, locate
+from ._errors import (
+    APIConnectionError,
+    ClientClosedError,
+    ConfigurationError,
+    SkipcallError,
+    TooManyRequestsError,
+    locate,
+)
 from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, emit
 from ._headers import RateLimitHeaders, retry_after
 from ._limiter import RateLimiter, RateLimitSnapshot, Ticket
@@ -295,10 +302,10 @@ class BaseClient:
         this function runs for every request, and each coroutine layer costs as much as a step.
         """
         # 1. A rate-limit token, taken at once if free.
-        if not at_head and limiter.try_acquire():
-            ticket: Ticket = None
-        else:
+        ticket = None if at_head else limiter.try_acquire()
+        if ticket is None:
             ticket = await self._admit(limiter, request, path, at_head=at_head, deadline=deadline)
+        sent = False
         try:
             # 2. A connection slot, after on_request: a slow hook must not hold a connection.
             if self._on_request is not None:
@@ -311,11 +318,14 @@ class BaseClient:
                 if deadline != math.inf:
                     timeout = _min_timeout(timeout, deadline - limiter.clock())
                 started = limiter.clock() if self._on_response is not None else 0.0  # the clock is read when needed
+                sent = True
                 response = await self._transport.send(request, timeout=timeout)
             finally:
                 self._slots.release()
-        except BaseException:
-            limiter.release(ticket)
+        except BaseException as error:
+            # A request that never left (cancelled before its slot, a refused connection) gives its token back.
+            refused = isinstance(error, APIConnectionError) and not error.request_sent
+            limiter.release(ticket, sent=sent and not refused)
             raise
         # 4. The limiter learns from the response (any status); then it becomes the result or the typed error.
         status, headers = response.status, response.headers
@@ -324,7 +334,7 @@ class BaseClient:
         if limiter.shared:
             await limiter.observe(ticket, rate_headers, status=status, retry_after=wait)
         else:
-            limiter.record(rate_headers, status=status, retry_after=wait)
+            limiter.record(ticket, rate_headers, status=status, retry_after=wait)
         if self._on_response is not None:  # events are only built for a hook that listens
             elapsed = limiter.clock() - started
             event = ResponseEvent(method=request.method, path=path, attempt=number, status=status, elapsed=elapsed)

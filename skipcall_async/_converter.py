@@ -1,7 +1,8 @@
 """The one cattrs converter: camelCase JSON in, frozen models out, leniently; and the same JSON back out.
 
 Lenient means: a field the SDK does not model lands in ``Model.extra``; an enum value it does not know stays a
-plain ``str``; timestamps (including those the API documents as ``object``) become timezone-aware datetimes.
+plain ``str``; a number where text is expected becomes its text (an object, an array or a boolean there is an
+error, never repr text); timestamps (including those the API documents as ``object``) become timezone-aware datetimes.
 ``strict_converter`` is the same converter with ``forbid_extra_keys=True``: the tests decode our own fixtures
 with it so that a misspelt model field fails loudly.
 
@@ -64,6 +65,27 @@ def _structure_bool(value: Any, _: type) -> bool:
     raise TypeError(f"expected a boolean, got {type(value).__name__}")
 
 
+def _structure_str(value: Any, _: Any) -> str:
+    """Text: a string as it is, a number as its text (``75001`` -> ``"75001"``); nothing else.
+
+    cattrs' own hook, ``str(value)``, would turn an object into Python's repr (``"{'k': False}"``) and a boolean
+    into ``"True"``: text the API never sent. Those are decoding errors, as a boolean sent as a string is.
+    """
+    if type(value) is str:
+        return value
+    if type(value) is int or type(value) is float:
+        return str(value)
+    raise TypeError(f"expected a string, got {_json_kind(value)}")
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "an object"
+    return "an array" if isinstance(value, list) else type(value).__name__
+
+
 def _open_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
     enum_cls = open_enum_of(tp)
     assert enum_cls is not None  # the predicate matched
@@ -104,6 +126,8 @@ def _optional_scalar_hook(tp: Any) -> Callable[[Any, Any], Any]:
             return value
         if scalar is bool and not isinstance(value, bool):
             raise TypeError(f"expected a boolean, got {type(value).__name__}")
+        if scalar is str:
+            return _structure_str(value, str)
         return scalar(value)
 
     return structure
@@ -197,6 +221,7 @@ def _build(*, forbid_extra_keys: bool) -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=forbid_extra_keys, detailed_validation=forbid_extra_keys)
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook_factory(lambda tp: optional_inner(tp) is not None, _optional_hook_factory)
     conv.register_structure_hook_factory(lambda tp: open_enum_of(tp) is not None, _open_enum_hook)
     conv.register_structure_hook_factory(_is_optional_scalar, _optional_scalar_hook)
@@ -254,3 +279,39 @@ def structure(data: Any, model: type[T] | Any, *, strict: bool = False) -> T:
     conv = strict_converter if strict else converter
     result: T = conv.structure(data, model)
     return result
+
+
+def failing_field(data: Any, model: Any) -> str | None:
+    """Where ``data`` does not fit ``model``, as a path such as ``contact.email`` or ``data[2].date``; None if unknown.
+
+    Only called once decoding has failed, so the fast path of a response pays nothing for the error's detail.
+    """
+    model = optional_inner(model) or model
+    if isinstance(model, type) and issubclass(model, Page):
+        return None
+    if not (_is_model(model) and isinstance(data, dict)):
+        return None
+    for field in attrs.fields(model):
+        key = to_camel(field.name)
+        if field.name == "extra" or key not in data:
+            continue
+        try:
+            converter.structure(data[key], field.type)
+        except STRUCTURE_ERRORS:
+            return key + (_inner_path(data[key], field.type) or "")
+    return None
+
+
+def _inner_path(value: Any, tp: Any) -> str | None:
+    inner = failing_field(value, tp)
+    if inner is not None:
+        return "." + inner
+    args = get_args(optional_inner(tp) or tp)
+    if isinstance(value, list) and len(args) == 2 and args[1] is Ellipsis:  # tuple[Item, ...]
+        for i, item in enumerate(value):
+            try:
+                converter.structure(item, args[0])
+            except STRUCTURE_ERRORS:
+                deeper = failing_field(item, args[0])
+                return f"[{i}]" + ("." + deeper if deeper else "")
+    return None

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
-from ._converter import STRUCTURE_ERRORS, converter
+from ._converter import STRUCTURE_ERRORS, converter, failing_field
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -117,7 +117,7 @@ def model_decoder(model: type[T], *, empty_ok: bool) -> Callable[[ApiResponse], 
 
         def decoder(response: ApiResponse) -> T:
             data = {} if response.data is None and empty_ok else response.data
-            return _decode_as(response, data, decode_model, what)
+            return _decode_as(response, data, decode_model, what, model)
 
         _model_decoders[(model, empty_ok)] = decoder
     return decoder
@@ -149,9 +149,11 @@ def list_decoder(item_model: type[T]) -> Callable[[ApiResponse], list[T]]:
     return decoder
 
 
-def _decode_as(response: ApiResponse, data: Any, decode: Callable[[Any], T], what: str) -> T:
+def _decode_as(response: ApiResponse, data: Any, decode: Callable[[Any], T], what: str, model: Any = None) -> T:
     try:
         return decode(data)
     except STRUCTURE_ERRORS as exc:
-        message, body = f"Response does not match {what}: {exc}", json.dumps(data)
+        where = failing_field(data, model) if model is not None else None
+        at = f" (at {where})" if where else ""
+        message, body = f"Response does not match {what}{at}: {exc}", json.dumps(data)
         raise DecodeError(message, status=response.status, body=body, headers=response.headers) from exc

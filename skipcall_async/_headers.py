@@ -17,8 +17,7 @@ _EPOCH_MS_ABOVE = 1e11  # epoch seconds reach 1e11 only in the year 5138
 _EPOCH_S_ABOVE = 1e8  # anything smaller is a number of seconds until the reset (1e8 s is three years)
 
 
-def _number(headers: Mapping[str, str], name: str) -> float | None:
-    raw = headers.get(name)
+def _number(raw: str | None, name: str) -> float | None:
     if raw is None:
         return None
     try:
@@ -46,6 +45,11 @@ def http_date(value: str | None) -> float | None:
     return parsed.timestamp()
 
 
+_PREFIX = "x-ratelimit-"
+_FIELDS = ("limit", "remaining", "reset")
+_DEFAULT = "default"  # the name of the unsuffixed family (@nestjs/throttler leaves its "default" throttler so)
+
+
 @attrs.frozen
 class RateLimitHeaders:
     """The rate-limit facts of one response; each is None when absent or unreadable.
@@ -53,6 +57,11 @@ class RateLimitHeaders:
     The reset comes either as ``reset_epoch`` (server epoch seconds, from epoch seconds or milliseconds) or
     as ``reset_after`` (seconds from the response to the reset), decided by the value's magnitude.
     ``server_date`` is the response's ``Date`` as epoch seconds (1-second resolution).
+
+    A server that enforces several limits at once names each one by a suffix: ``X-RateLimit-Remaining-short``
+    and ``X-RateLimit-Remaining-long`` (as @nestjs/throttler does for named throttlers). The unsuffixed headers
+    are this object's own fields; each suffixed family is in ``named``, under its suffix (lower case), with the
+    same fields. Every family is a limit of its own: a request must fit all of them.
     """
 
     limit: int | None = None
@@ -60,33 +69,85 @@ class RateLimitHeaders:
     reset_epoch: float | None = None
     reset_after: float | None = None
     server_date: float | None = None
+    named: tuple[tuple[str, RateLimitHeaders], ...] = ()
 
     @classmethod
     def parse(cls, headers: Mapping[str, str]) -> RateLimitHeaders:
         """Read the headers of one response."""
-        limit = _number(headers, "X-RateLimit-Limit")
-        remaining = _number(headers, "X-RateLimit-Remaining")
-        reset = _number(headers, "X-RateLimit-Reset")
-        reset_epoch = reset_after = None
-        if reset is not None and reset > _EPOCH_S_ABOVE:
-            reset_epoch = reset / 1000.0 if reset > _EPOCH_MS_ABOVE else reset
-        else:
-            reset_after = reset
+        named = _named_families(headers)
         return cls(  # positionally: this runs for every response
-            int(limit) if limit is not None and limit >= 1 else None,
-            None if remaining is None else int(remaining),
-            reset_epoch,
-            reset_after,
+            *_family(headers.get("X-RateLimit-Limit"), headers.get("X-RateLimit-Remaining"),
+                     headers.get("X-RateLimit-Reset")),
             http_date(headers.get("Date")),
-        )
+            named,
+        )  # fmt: skip
+
+    @property
+    def families(self) -> tuple[tuple[str, RateLimitHeaders], ...]:
+        """Every limit the response describes, as (name, headers): ``"default"`` for the unsuffixed one."""
+        if self.limit is None and self.remaining is None and self.reset_epoch is None and self.reset_after is None:
+            return self.named
+        return ((_DEFAULT, self), *self.named)
+
+
+def _family(
+    raw_limit: str | None, raw_remaining: str | None, raw_reset: str | None
+) -> tuple[int | None, int | None, float | None, float | None]:
+    limit = _number(raw_limit, "X-RateLimit-Limit")
+    remaining = _number(raw_remaining, "X-RateLimit-Remaining")
+    reset = _number(raw_reset, "X-RateLimit-Reset")
+    reset_epoch = reset_after = None
+    if reset is not None and reset > _EPOCH_S_ABOVE:
+        reset_epoch = reset / 1000.0 if reset > _EPOCH_MS_ABOVE else reset
+    else:
+        reset_after = reset
+    return (
+        int(limit) if limit is not None and limit >= 1 else None,
+        None if remaining is None else int(remaining),
+        reset_epoch,
+        reset_after,
+    )
+
+
+def _named_families(headers: Mapping[str, str]) -> tuple[tuple[str, RateLimitHeaders], ...]:
+    """The suffixed families (``X-RateLimit-Limit-<name>`` ...), in the order their first header came."""
+    found: dict[str, dict[str, str]] = {}
+    for name in headers:
+        if len(name) <= 17 or name[:12].lower() != _PREFIX:  # shortest: x-ratelimit-limit-x
+            continue
+        field, _, suffix = name[12:].lower().partition("-")
+        if suffix and field in _FIELDS:
+            found.setdefault(suffix, {})[field] = headers[name]
+    if not found:
+        return ()
+    return tuple(
+        (suffix, RateLimitHeaders(*_family(raw.get("limit"), raw.get("remaining"), raw.get("reset"))))
+        for suffix, raw in found.items()
+    )
 
 
 def retry_after(headers: Mapping[str, str], *, local_now: float) -> float | None:
-    """``Retry-After`` as seconds to wait: delta-seconds (fractions accepted) or an HTTP-date; None if unusable."""
-    raw = headers.get("Retry-After")
-    if raw is None:
-        return None
-    value = _number(headers, "Retry-After")
+    """``Retry-After`` as seconds to wait: delta-seconds (fractions accepted) or an HTTP-date; None if unusable.
+
+    A server enforcing named limits may send ``Retry-After-<name>`` instead (@nestjs/throttler does for a named
+    throttler that refused the request); the longest usable wait among all of them is the answer.
+    """
+    waits = [_retry_after_value(raw, headers, local_now) for raw in _retry_after_headers(headers)]
+    usable = [wait for wait in waits if wait is not None]
+    return max(usable) if usable else None
+
+
+def _retry_after_headers(headers: Mapping[str, str]) -> list[str]:
+    plain = headers.get("Retry-After")
+    found = [] if plain is None else [plain]
+    for name in headers:
+        if len(name) > 12 and name[:12].lower() == "retry-after-":
+            found.append(headers[name])
+    return found
+
+
+def _retry_after_value(raw: str, headers: Mapping[str, str], local_now: float) -> float | None:
+    value = _number(raw, "Retry-After")
     if value is not None:
         return value
     when = http_date(raw)

@@ -14,7 +14,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import attrs
 
@@ -24,7 +24,17 @@ from ._interpret import HeaderInterpreter
 from ._quota import QuotaState, QuotaView
 from ._rate_policy import RateLimitPolicy
 
-Ticket = str | None  # a lease id from a shared store; None for a token of the in-process state
+
+class Ticket(NamedTuple):
+    """A granted token: what its response is recorded against.
+
+    ``stamp`` is the store's count of ended requests when it was granted (see ``_quota``), ``granted_at`` the
+    limiter's clock then, ``lease`` a shared store's lease id (None for a token of the in-process state).
+    """
+
+    stamp: int
+    granted_at: float
+    lease: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -180,9 +190,13 @@ class RateLimiter:
             f"in_flight={view.in_flight}, waiting={self.queue.live}, next_wake_in={self._next_wake_in()})"
         )
 
-    def try_acquire(self) -> bool:
-        """Take a token now if one is free and nobody is queued ahead; False means `acquire` must wait."""
-        return not self.queue.waiters and self.quota.reserve(self.clock()) is None
+    def try_acquire(self) -> Ticket | None:
+        """Take a token now if one is free and nobody is queued ahead; None means `acquire` must wait."""
+        if self.queue.waiters:
+            return None
+        quota, now = self.quota, self.clock()
+        stamp = quota.stamp
+        return Ticket(stamp, now) if quota.reserve(now) is None else None
 
     async def acquire(self, *, at_head: bool = False, give_up_at: float = math.inf) -> Ticket:
         """Wait for a token and return its ticket.
@@ -197,7 +211,7 @@ class RateLimiter:
             return await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
-                self.release(waiter.result())  # granted, then cancelled before using it
+                self.release(waiter.result(), sent=False)  # granted, then cancelled before using it
             self._wake()  # a cancelled waiter stays queued, done, and is dropped when it reaches the head
             raise
 
@@ -205,19 +219,21 @@ class RateLimiter:
         self, ticket: Ticket, headers: RateLimitHeaders, *, status: int, retry_after: float | None
     ) -> None:
         """Feed one response to the quota and admit whoever it makes room for."""
-        self.record(headers, status=status, retry_after=retry_after)
+        self.record(ticket, headers, status=status, retry_after=retry_after)
 
-    def record(self, headers: RateLimitHeaders, *, status: int, retry_after: float | None) -> None:
+    def record(self, ticket: Ticket, headers: RateLimitHeaders, *, status: int, retry_after: float | None) -> None:
         """The synchronous core of `observe` for the in-process quota."""
         now = self.clock()
-        seen = self.reader.read(now, self.wall_clock(), headers, status=status, retry_after=retry_after)
-        self.quota.record(now, seen)
+        seen = self.reader.read(
+            now, self.wall_clock(), headers, status=status, retry_after=retry_after, sent_ago=now - ticket.granted_at
+        )
+        self.quota.record(now, seen, ticket.stamp)
         if self.queue.waiters:
             self._wake()
 
-    def release(self, ticket: Ticket) -> None:
-        """Give back a token whose request got no response."""
-        self.quota.release(self.clock())
+    def release(self, ticket: Ticket, *, sent: bool = True) -> None:
+        """End a token whose request got no response; ``sent``: whether it may have reached the server."""
+        self.quota.release(self.clock(), sent=sent)
         self._wake()
 
     def snapshot(self) -> RateLimitSnapshot:
@@ -263,12 +279,13 @@ class RateLimiter:
 
     def _grant_local(self, now: float) -> float:
         """Grant in-process tokens to waiters in order; the earliest time worth asking again."""
-        queue, reserve = self.queue, self.quota.reserve
+        queue, quota = self.queue, self.quota
         while queue.has_head():
-            retry_at = reserve(now)
+            stamp = quota.stamp
+            retry_at = quota.reserve(now)
             if retry_at is not None:
                 return retry_at
-            queue.grant_head(None)
+            queue.grant_head(Ticket(stamp, now))
         return math.inf
 
 

@@ -1,45 +1,61 @@
-"""One key's quota as the request path sees it: a window of tokens, the requests in flight, and a 429 gate.
+"""One key's quota as the request path sees it: what the server is sure to admit, the requests in flight, a gate.
 
 A pure state machine: every method takes ``now`` (seconds on the caller's monotonic clock) and does no I/O, so
 every rule is tested with a fake clock. What a response says arrives already read into an ``Observation``
 (``_interpret``); this module only decides admissions and merges observations. The Redis store runs the same
-rules in Lua (``_redis/_scripts.py``) against the Redis clock, for a whole fleet of processes.
+rules in Lua (``_redis/lua/quota.lua``) against the Redis clock, for a whole fleet of processes; the tests run
+both on the same cases.
+
+Two counters never go down: ``granted`` (tokens handed out) and ``answered`` (requests that ended: a response,
+a release, an expired lease). A token is granted while some *bound* (a count of tokens, in all, that the server
+is sure to admit) exceeds ``granted``. Three bounds are known, each proved from what the responses say and from
+our own counts, never from when a response was read, so a busy event loop cannot make the client send early:
+
+* **A response's own.** Each token records ``answered`` when it was granted (its *stamp*). A response saying
+  ``remaining`` for request ``r`` proves the server will still admit ``remaining + 1 + stamp(r) - granted`` more:
+  after counting ``r`` it had ``remaining`` left, and the only requests it may have counted since are those that
+  had not ended when ``r`` was granted. Hits that age out or a window that resets only add room. So a late,
+  out-of-order or stale response only gives a smaller bound, while a sliding log whose ``remaining`` rises as
+  hits age out (as @nestjs/throttler's does) raises it as soon as an answer says so. The largest is kept.
+* **An epoch's.** That bound is loose by the requests in flight when ``r`` was granted that were in fact counted
+  before it. Since the last moment nothing was in flight (an *epoch*), the request counted last among those
+  answered said at least the least ``remaining`` answered in the epoch, and only requests still in flight can
+  have been counted after it: ``answered + least remaining`` is a bound, as long as every request that ended in
+  the epoch was answered with that limit's headers (one that ended otherwise may have been counted unseen).
+* **Ageing.** No request counts for longer than the window (``span``: stated, learned, or the documented
+  minute). A request that ended ``span`` ago was counted before then, so it no longer counts: at time ``t`` the
+  server admits ``limit`` requests beyond those that had not ended by ``t - span``, less the hits it held
+  before we knew the window (*earlier hits*: the first answer that described it said ``limit - remaining``
+  were live, of which only its own request is surely ours), until one span after that answer. That is what
+  lets a sliding log's capacity, which frees hit by hit, be used as it frees, without waiting for a reset.
+
+The rules assume the key's requests are the ones the store counts: other consumers of the key (processes not
+sharing the store) are noticed by their 429s.
 
 Rules, in the order they apply:
 
 * While the gate is closed (after a 429) nothing is admitted.
-* Cold start: with no current window, admit only ``probe`` requests at a time until a response brings
-  rate-limit headers (unless the plan was stated: that opens an assumed window of ``assumed_limit`` tokens).
-  Responses without rate-limit headers switch pacing off until headers appear.
-* A window is (remaining, reset). Tokens available = remaining - requests in flight, so requests already sent
-  are counted before their responses come back, and never more than the window's budget: what remained when
-  the window was learned, less the requests in flight then and those granted since (a token given back without
-  a response returns to it). In a fixed window the budget only repeats what the responses say; in a sliding
-  log, where ``remaining`` rises as old requests age out, it keeps a response saying more from letting its own
-  request be counted as free. After the reset (plus ``margin``) the window is over, and the next request is a
-  probe again: that works for fixed windows and sliding logs alike.
-* Merging: a response's window is identified by the reset its headers state. Within one window ``remaining``
-  only goes down and the earliest reset wins (every estimate is an upper bound), so a late, out-of-order
-  response never raises it. A reset later by more than ``tolerance`` opens a new window; an earlier one is a
-  stale response from the last window and says nothing. Once the reset has passed, only the answer to a probe
-  (a request granted after it, with nothing else in flight) may raise ``remaining`` within the same window:
-  it is the only answer sure to count every request sent before it, where a response that overtook another
-  on its way back would count one request too few.
-* Responses age out. A server that counts each request for one window after it saw it (a sliding log, such as
-  @nestjs/throttler's) may report ``remaining`` from hits of the window before, while its reset describes
-  another clock. The arrival times of the key's responses (429s excepted) are kept for one window. When a
-  response says ``remaining`` is left, ``limit - remaining`` hits are live, of which at most the requests still
-  in flight have no arrival yet: so the ``limit - remaining - in flight``-th latest arrival came no earlier than
-  the oldest live hit was counted, and the window ends no later than that arrival plus the window length.
-  For fixed windows that bound is never earlier than their reset, so it only helps where it is true.
+* Cold start: with no window known, admit only ``probe`` requests at a time until a response brings rate-limit
+  headers (unless the plan was stated: that opens an assumed window of ``assumed_limit`` tokens, replaced by
+  the first real answer). Responses without rate-limit headers switch pacing off until headers appear.
+* Each named limit of the server (``X-RateLimit-*`` and each ``X-RateLimit-*-<name>`` family) is a window of
+  its own, with its bounds and its end (reset); a request must fit all of them.
+* A window whose bounds are spent waits for the first of its end (plus ``margin``) and the next request that
+  ages out; after the end the next request is a probe (only ``probe`` may be in flight): its answer says what
+  the new window holds. That works for fixed windows and sliding logs alike.
+* Ends: a response's window is identified by the reset its headers state. A reset later by more than
+  ``tolerance`` opens a new window; within it, the earliest end wins (every estimate is an upper bound); an
+  earlier one is a stale response of the last window and says nothing about the end. Once the end has passed,
+  the next answer sets it anew.
 * A 429 closes the gate for the time the server asked, or, without a usable hint, for a full-jitter backoff
   that grows with consecutive 429s (from ``backoff_base`` up to the plan's window) and resets on the first
   other response. 429s that arrive while the gate is already closed answer requests sent before it closed:
-  one burst, one step of the backoff. The window is forgotten: the next request probes.
+  one burst, one step of the backoff. The windows are forgotten: the next request probes.
 """
 
 from __future__ import annotations
 
+import bisect
 import collections
 import math
 import random
@@ -50,34 +66,45 @@ import attrs
 
 from ._rate_policy import PLAN_WINDOW
 
-# Arrivals are kept this much longer than a window: a response is logged when it is read, after the server
-# counted it, so a hit still live when the next answer was counted may have been logged a window before that
-# answer was read. Older arrivals left in the log never make the ageing rule later, only less often silent.
-ARRIVAL_SLACK = 1.0
+DEFAULT_LIMIT = "default"  # the unsuffixed family's name (the headers' own)
+SPOILT = -1  # an epoch in which some request ended without this limit's headers
+ENDS_KEPT_BEYOND = 2.0  # ends are kept this much longer than the plan's window (a learned span is never longer)
+
+
+class WindowSeen(NamedTuple):
+    """One named limit as one response states it, read at the moment it arrived (times are seconds from then).
+
+    ``window_id_in`` is the reset as the headers state it (it identifies the window); ``reset_in`` is the best
+    estimate of the window's end (``window_id_in`` bounded and doubted, see ``_interpret``); ``span`` is the
+    longest the server may count a request, as the reader knows it.
+    """
+
+    name: str
+    limit: int | None
+    remaining: int
+    window_id_in: float
+    reset_in: float
+    span: float
 
 
 class Observation(NamedTuple):
-    """What one response says about the key's quota, read at the moment it arrived.
+    """What one response says about the key's quota.
 
-    Times are seconds from that moment. ``window_id_in`` is the reset as the headers state it (it identifies the
-    window); ``reset_in`` is the best estimate of the window's end (``window_id_in`` bounded and doubted, see
-    ``_interpret``). Both are None, like ``remaining``, when the response had no usable rate-limit headers.
-    ``gate_in`` is, for a 429, how long the server asked to wait (None: no usable hint). ``window`` is the
-    longest the server may count a request, as the reader knows it (None: unknown, nothing ages out).
+    ``gate_in`` is, for a 429, how long the server asked to wait (None: no usable hint). ``windows`` holds each
+    limit the response described with usable headers (none: no rate-limit headers, or a 429).
     """
 
     rate_limited: bool
-    limit: int | None
-    remaining: int | None
-    window_id_in: float | None
-    reset_in: float | None
-    gate_in: float | None = None
-    window: float | None = None
+    gate_in: float | None
+    windows: tuple[WindowSeen, ...]
 
 
 @attrs.frozen(kw_only=True)
 class QuotaView:
-    """The quota at one instant, for snapshots; ``reset_in`` is None when no window is current."""
+    """The quota at one instant, for snapshots; ``reset_in`` is None when no window is current.
+
+    ``remaining`` and ``reset_in`` are those of the limit that binds: the current window with the least room.
+    """
 
     limit: int | None
     remaining: int | None
@@ -87,23 +114,67 @@ class QuotaView:
     rate_limited: int
 
 
+class Window:
+    """What is known of one named limit: its bounds (see the module docstring) and its end."""
+
+    __slots__ = ("assumed", "bound", "earlier", "earlier_until", "epoch_least", "limit", "reset_at", "span",
+                 "window_id")  # fmt: skip
+
+    def __init__(
+        self, limit: int | None, bound: int, reset_at: float, window_id: float, span: float, *, assumed: bool
+    ) -> None:
+        self.limit = limit
+        self.bound = bound  # the best response's or epoch's bound
+        self.reset_at = reset_at  # when the current window ends, the tightest estimate known
+        self.window_id = window_id  # the reset the headers state: identifies the window
+        self.span = span  # the longest the server counts a request
+        self.assumed = assumed  # opened from a stated plan, not from an answer
+        # The least remaining answered in this epoch; None: none yet; SPOILT: a request ended unseen.
+        self.epoch_least: int | None = SPOILT
+        self.earlier = 0  # hits that may not be ours, live when the window was first described ...
+        self.earlier_until = -math.inf  # ... and counted no later than one span before this
+
+    def __repr__(self) -> str:
+        return f"Window(limit={self.limit}, bound={self.bound}, reset_at={self.reset_at}, span={self.span})"
+
+
+class Ends:
+    """When the latest requests ended, oldest first: how many had ended by a given time, for ageing."""
+
+    __slots__ = ("_times", "count")
+
+    def __init__(self) -> None:
+        self.count = 0  # every end so far
+        self._times: collections.deque[float] = collections.deque()  # of ends count - len + 1 ... count
+
+    def add(self, now: float, keep: float) -> None:
+        self.count += 1
+        times = self._times
+        times.append(now)
+        while times[0] < now - keep:
+            times.popleft()
+
+    def by(self, moment: float) -> int:
+        """How many requests had ended at ``moment`` (exact while it is within the kept span)."""
+        return self.count - (len(self._times) - bisect.bisect_right(self._times, moment))
+
+    def time_of(self, number: int) -> float | None:
+        """When the ``number``-th end (from 1) happened; None if it has not, or is no longer kept."""
+        index = number - (self.count - len(self._times)) - 1
+        return self._times[index] if 0 <= index < len(self._times) else None
+
+
 class QuotaState:
     """Admissions and merged observations for one key (see the module docstring for the rules)."""
 
     __slots__ = (
-        "_arrivals",
-        "_assumed",
-        "_budget",
+        "_ends",
         "_gate_until",
+        "_granted",
         "_headerless",
-        "_in_flight",
-        "_limit",
-        "_probes",
         "_rate_limited",
-        "_remaining",
-        "_reset_at",
         "_streak",
-        "_window_id",
+        "_windows",
         "assumed_limit",
         "backoff_base",
         "margin",
@@ -131,75 +202,97 @@ class QuotaState:
         self.tolerance = tolerance
         self.backoff_base = backoff_base
         self.random = random
-        self._limit: int | None = assumed_limit
-        self._remaining = 0
-        self._budget = 0  # tokens the current window may still grant (see the module docstring)
-        self._reset_at: float | None = None  # when the current window ends, the tightest estimate known
-        self._window_id: float | None = None  # the reset the headers state: identifies the window
-        self._assumed = False
-        self._in_flight = 0
-        self._probes = 0  # probes granted since the window was last opened, still unanswered
+        self._granted = 0
+        self._ends = Ends()
+        self._windows: dict[str, Window] = {}
         self._gate_until = -math.inf
         self._headerless = False
         self._rate_limited = 0
         self._streak = 0  # consecutive 429s
-        self._arrivals: collections.deque[float] = collections.deque()  # responses counted, within one window
 
     def __repr__(self) -> str:
         return (
-            f"QuotaState(limit={self._limit}, remaining={self._remaining}, reset_at={self._reset_at}, "
-            f"in_flight={self._in_flight}, gate_until={self._gate_until})"
+            f"QuotaState(granted={self._granted}, answered={self._ends.count}, windows={self._windows}, "
+            f"gate_until={self._gate_until})"
         )
+
+    @property
+    def stamp(self) -> int:
+        """What a token granted now records: the requests that have ended so far."""
+        return self._ends.count
+
+    @property
+    def in_flight(self) -> int:
+        return self._granted - self._ends.count
 
     # -- the request path -------------------------------------------------------------------------------------
 
     def reserve(self, now: float) -> float | None:
-        """Take a token: None when granted, else the earliest time worth asking again (``inf``: after a response)."""
+        """Take a token: None when granted, else the earliest time worth asking again (``inf``: after a response).
+
+        A granted token's stamp is `stamp` as read right before this call.
+        """
         if now < self._gate_until:
             return self._gate_until
-        if self.assumed_limit is not None and self._reset_at is None and not self._rate_limited:
-            self._open(self.assumed_limit, now + self.window, now + self.window, assumed=True)
-        reset_at = self._reset_at
-        if reset_at is not None and now < reset_at + self.margin:
-            if self._remaining - self._in_flight > 0 and self._budget > 0:
-                self._in_flight += 1
-                self._budget -= 1
-                return None
-            return reset_at + self.margin
-        if self._headerless or self._in_flight < self.probe:
-            self._in_flight += 1
-            if not self._headerless:
-                self._probes += 1
-            return None
-        return math.inf
+        windows = self._windows
+        if not windows and self.assumed_limit is not None and not self._rate_limited:
+            end = now + self.window
+            windows[DEFAULT_LIMIT] = Window(
+                self.assumed_limit, self.assumed_limit + self._granted, end, end, self.window, assumed=True
+            )
+        if not self._headerless:
+            granted, probing, wait_until = self._granted, not windows, -math.inf
+            for window in windows.values():
+                if window.bound > granted or self._aged(window, now) > granted:
+                    continue
+                end = window.reset_at + self.margin
+                if now < end:
+                    wait_until = max(wait_until, min(end, self._next_ageing(window, now)))
+                else:
+                    probing = True
+            if wait_until > -math.inf:
+                return wait_until
+            if probing and self.in_flight >= self.probe:
+                return math.inf
+        self._granted += 1
+        return None
 
-    def release(self, now: float) -> None:
-        """Give back a token whose request ended without a response (cancelled, or a network error)."""
-        self._answered_probe()
-        if self._in_flight > 0:
-            self._in_flight -= 1
-            self._budget += 1
+    def release(self, now: float, *, sent: bool = True) -> None:
+        """End a token whose request got no response (cancelled, or a network error).
 
-    def record(self, now: float, seen: Observation, *, held: bool = True) -> None:
-        """Learn from one response (any status); ``held``: its request held one of this state's tokens."""
-        probe = held and self._answered_probe()
-        if held and self._in_flight > 0:
-            self._in_flight -= 1
-        if seen.limit is not None:
-            self._limit = seen.limit
-        if not seen.rate_limited:
-            arrivals = self._arrivals
-            arrivals.append(now)
-            kept_after = now - self.window - ARRIVAL_SLACK
-            if arrivals[0] <= kept_after:
-                while arrivals and arrivals[0] <= kept_after:
-                    arrivals.popleft()
-        if seen.remaining is not None and seen.window_id_in is not None and seen.reset_in is not None:
+        ``sent``: whether the request may have reached the server. One that provably did not gives its token
+        back; one that may have is spent, as if answered now, and counted unseen.
+        """
+        if self._granted <= self._ends.count:
+            return
+        if not sent:
+            self._granted -= 1  # never counted: as if never granted (later tokens only counted it as in flight)
+        else:
+            self._ends.add(now, self.window + ENDS_KEPT_BEYOND)
+            for window in self._windows.values():
+                window.epoch_least = SPOILT
+        self._end_epoch()
+
+    def record(self, now: float, seen: Observation, stamp: int | None) -> None:
+        """Learn from one response (any status).
+
+        ``stamp``: its token's stamp; None when this state did not grant its request (it then only says what is
+        left right now, and the latest such answer wins).
+        """
+        held = stamp is not None and self._granted > self._ends.count
+        if held:
+            self._ends.add(now, self.window + ENDS_KEPT_BEYOND)
+        for window in seen.windows:
+            self._merge(now, window, stamp)
+        if held and len(seen.windows) < len(self._windows):
+            described = {window.name for window in seen.windows}
+            for name, unseen in self._windows.items():
+                if name not in described:
+                    unseen.epoch_least = SPOILT
+        self._end_epoch()
+        if seen.windows:
             self._headerless = False
-            self._merge(now, seen.remaining, now + seen.window_id_in, now + seen.reset_in, probe=probe, held=held)
-            if seen.window is not None:
-                self._age(seen)
-        elif self._reset_at is None and not self._assumed and not seen.rate_limited:
+        elif not self._windows and not seen.rate_limited:
             self._headerless = True
         if seen.rate_limited:
             self._rate_limited += 1
@@ -207,87 +300,106 @@ class QuotaState:
                 self._streak += 1
             wait = seen.gate_in if seen.gate_in is not None else self._backoff()
             self._gate_until = max(self._gate_until, now + wait)
-            self._reset_at = None  # the window we believed in was wrong: probe after the gate opens
+            self._windows.clear()  # what we believed was wrong: probe after the gate opens
             self._headerless = False
         else:
             self._streak = 0
 
     def view(self, now: float) -> QuotaView:
         """The quota as it stands at ``now``."""
-        current = self._reset_at is not None and now < self._reset_at
+        current = [window for window in self._windows.values() if now < window.reset_at]
+        free = {id(window): self._best(window, now) - self._granted for window in current}
+        binding = min(current, key=lambda window: free[id(window)]) if current else None
         return QuotaView(
-            limit=self._limit,
-            remaining=max(0, min(self._remaining - self._in_flight, self._budget)) if current else None,
-            reset_in=(self._reset_at - now) if current and self._reset_at is not None else None,
-            in_flight=self._in_flight,
+            limit=binding.limit if binding is not None else self._any_limit(),
+            remaining=None if binding is None else max(0, free[id(binding)]),
+            reset_in=None if binding is None else binding.reset_at - now,
+            in_flight=self.in_flight,
             gate_closed_for=max(0.0, self._gate_until - now),
             rate_limited=self._rate_limited,
         )
 
     def idle_until(self, now: float) -> float | None:
-        """When this state stops mattering (nothing in flight, window over, gate open); None while busy."""
-        if self._in_flight:
+        """When this state stops mattering (nothing in flight, windows over, gate open); None while busy."""
+        if self.in_flight:
             return None
-        return max(now, self._gate_until, self._reset_at if self._reset_at is not None else now)
+        ends = [window.reset_at for window in self._windows.values()]
+        return max(now, self._gate_until, *ends)
 
     # -- internals ---------------------------------------------------------------------------------------------
+
+    def _aged(self, window: Window, now: float) -> int:
+        """The ageing bound at ``now`` (0 when the limit is unknown)."""
+        if window.limit is None or window.assumed:
+            return 0
+        earlier = window.earlier if now < window.earlier_until else 0
+        return window.limit + self._ends.by(now - window.span) - earlier
+
+    def _best(self, window: Window, now: float) -> int:
+        return max(window.bound, self._aged(window, now))
+
+    def _next_ageing(self, window: Window, now: float) -> float:
+        """When the ageing bound next admits a request (``inf``: only after more requests end)."""
+        if window.limit is None or window.assumed:
+            return math.inf
+        needed = self._granted - window.limit + 1  # the end that must be a span old
+        if now < window.earlier_until:
+            sooner = self._aged_at(needed + window.earlier, window.span)
+            if sooner < window.earlier_until:
+                return sooner
+            return max(window.earlier_until, self._aged_at(needed, window.span))
+        return self._aged_at(needed, window.span)
+
+    @staticmethod
+    def _first_described(window: Window, now: float, seen: WindowSeen, stamp: int | None) -> None:
+        """The earlier hits, from the first answer that describes a window: all live ones but its own request."""
+        if seen.limit is not None:
+            window.earlier = max(0, seen.limit - seen.remaining - (1 if stamp is not None else 0))
+            window.earlier_until = now + seen.span
+
+    def _aged_at(self, number: int, span: float) -> float:
+        ended = self._ends.time_of(number)
+        return math.inf if ended is None else ended + span
+
+    def _any_limit(self) -> int | None:
+        default = self._windows.get(DEFAULT_LIMIT)
+        if default is not None:
+            return default.limit
+        return next((window.limit for window in self._windows.values()), None)
+
+    def _end_epoch(self) -> None:
+        """With nothing in flight, the next request starts a new epoch."""
+        if self._granted == self._ends.count:
+            for window in self._windows.values():
+                window.epoch_least = None
 
     def _backoff(self) -> float:
         """Full jitter over a ceiling that doubles with each consecutive 429, capped at the plan's window."""
         ceiling = min(self.window, self.backoff_base * 2.0 ** (self._streak - 1))
         return self.random() * ceiling
 
-    def _age(self, seen: Observation) -> None:
-        """Bring the window's end forward to when the hit that frees the next request ages out, if that is sooner."""
-        if seen.limit is None or seen.remaining is None or seen.window is None or self._reset_at is None:
-            return  # (the caller checks the window: most responses have none to age by)
-        known = seen.limit - seen.remaining - self._in_flight  # live hits whose responses arrived
-        if 0 < known <= len(self._arrivals):
-            ages_out = self._arrivals[-known] + seen.window
-            if ages_out < self._reset_at:
-                self._reset_at = ages_out
-
-    def _answered_probe(self) -> bool:
-        """Whether the request now ending was a probe: it is when every request in flight is one.
-
-        With the default single probe that is exact (a probe goes only when nothing is in flight, and nothing
-        else goes until it is answered); with more, a stale answer may pass for a probe's, never the reverse.
-        """
-        if 0 < self._in_flight <= self._probes:
-            self._probes -= 1
-            return True
-        return False
-
-    def _merge(self, now: float, remaining: int, window_id: float, reset_at: float, *, probe: bool, held: bool) -> None:
-        current = self._window_id
-        if current is not None and not self._assumed and window_id < current - self.tolerance:
-            # An older window's late response says nothing about this one, except that its request, in flight
-            # when this window was learned and so taken from its budget, was not counted in it.
-            if held:
-                self._budget += 1
+    def _merge(self, now: float, seen: WindowSeen, stamp: int | None) -> None:
+        bound = seen.remaining + 1 + stamp if stamp is not None else seen.remaining + self._granted
+        window_id, reset_at = now + seen.window_id_in, now + seen.reset_in
+        window = self._windows.get(seen.name)
+        if window is None:  # (the interpreter reads a bounded number of named limits)
+            window = self._windows[seen.name] = Window(seen.limit, bound, reset_at, window_id, seen.span,
+                                                       assumed=False)  # fmt: skip
+            self._first_described(window, now, seen, stamp)
             return
-        if window_id <= now:
-            return  # describes a window that is already over
-        if (
-            current is None
-            or self._reset_at is None
-            or self._assumed
-            or (probe and now >= self._reset_at)
-            or window_id > current + self.tolerance
-        ):
-            self._open(remaining, window_id, reset_at, assumed=False)
-        else:  # the same window: keep the tightest figures
-            if remaining < self._remaining:
-                self._remaining = remaining
-            if window_id < current:
-                self._window_id = window_id
-            if reset_at < self._reset_at:
-                self._reset_at = reset_at
-
-    def _open(self, remaining: int, window_id: float, reset_at: float, *, assumed: bool) -> None:
-        self._probes = 0  # a probe still in flight was sent before this window was known: no longer one
-        self._remaining = remaining
-        self._budget = remaining - self._in_flight  # requests in flight may all be counted after this answer
-        self._window_id = window_id
-        self._reset_at = reset_at
-        self._assumed = assumed
+        if window.assumed:
+            self._first_described(window, now, seen, stamp)
+        if seen.limit is not None:
+            window.limit = seen.limit
+        window.span = seen.span
+        if stamp is not None and window.epoch_least != SPOILT:
+            least = seen.remaining if window.epoch_least is None else min(window.epoch_least, seen.remaining)
+            window.epoch_least = least
+            bound = max(bound, self._ends.count + least)
+        window.bound = bound if window.assumed or stamp is None else max(window.bound, bound)
+        if window.assumed or now >= window.reset_at or window_id > window.window_id + self.tolerance:
+            window.window_id, window.reset_at = window_id, reset_at  # a new window (or the first real answer)
+        elif window_id >= window.window_id - self.tolerance:  # the same window: keep the tightest figures
+            window.window_id = min(window.window_id, window_id)
+            window.reset_at = min(window.reset_at, reset_at)
+        window.assumed = False

@@ -60,7 +60,10 @@ def segment(value: str, name: str = "id") -> str:
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
     if not value.strip():
         raise ValueError(f"{name} must be a non-empty string")
-    encoded = quote(value, safe="")
+    try:
+        encoded = quote(value, safe="")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{name} is not valid text: it holds a lone surrogate at index {exc.start}") from None
     if encoded in (".", ".."):
         encoded = encoded.replace(".", "%2E")
     return encoded

@@ -1,13 +1,11 @@
-"""Helpers of the command-line tests: the fake server in-process (in a thread) and as a process, and a runner."""
+"""Helpers of the command-line tests: the fake server as a process, and runners of the command in-process and out."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,35 +14,9 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from skipcall_async.cli._app import cli
-from skipcall_async.testing import FakeSkipcall, Plan, RateLimitRule
+from skipcall_async.testing import FakeSkipcall
 
-UNLIMITED = RateLimitRule(plan=Plan(limit=1_000_000))
 SCRIPT = Path(sys.executable).parent / "skipcall"  # the console script, installed beside this Python
-
-
-@contextmanager
-def threaded_server(**options: Any) -> Iterator[FakeSkipcall]:
-    """A fake server on its own loop in a thread, so each command can run ``asyncio.run`` itself."""
-    loop = asyncio.new_event_loop()
-    server = FakeSkipcall(**{"rate_limit": UNLIMITED, **options})
-    ready = threading.Event()
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(server.start())
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(server.stop())
-        loop.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
-        yield server
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
 
 
 def invoke(

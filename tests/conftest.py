@@ -6,7 +6,9 @@ import asyncio
 import functools
 import json
 import re
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -16,6 +18,8 @@ from aiohttp import web
 from aioresponses import CallbackResult, aioresponses
 
 from skipcall_async.testing._redis import RedisServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))  # the real NestJS app's launcher
 
 API_KEY = "sk_test_0123456789abcdefSECRET"
 RATE_HEADERS = {"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "999", "X-RateLimit-Reset": "60"}
@@ -201,3 +205,19 @@ async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
     await client.aclose()
     yield redis_server.url
     redis_server.start()
+
+
+@pytest.fixture(scope="session")
+def nest_installed() -> str:
+    """The real NestJS app's packages, installed from their lockfile once per session (``npm ci``).
+
+    Without Node.js 20 or newer: a failure in CI (which installs it), a skip elsewhere, saying what to install.
+    """
+    from nestjs import ensure_installed
+    from node_packages import NodeMissing
+    from node_unavailable import node_unavailable
+
+    try:
+        return ensure_installed()
+    except NodeMissing as missing:
+        node_unavailable("the real @nestjs/throttler", str(missing))

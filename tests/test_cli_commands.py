@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import invoke, lines, threaded_server
+from cli_support import invoke, lines
+from threaded_server import threaded_server
 
 from skipcall_async.testing import FakeSkipcall
 from skipcall_async.testing._store import EXAMPLE_CALL_ID, EXAMPLE_CONTACT_ID
@@ -192,10 +193,10 @@ def test_a_body_with_an_unknown_field_is_a_usage_error(api: FakeSkipcall, tmp_pa
     assert len(api.requests) == before
 
 
-def test_contacts_update_sends_only_what_was_given_and_null_clears(api: FakeSkipcall, tmp_path: Path) -> None:
-    """A PATCH with the options given; a null in --body is sent as null."""
-    body = tmp_path / "clear.json"
-    body.write_text(json.dumps({"email": None}))
+def test_contacts_update_sends_only_what_was_given(api: FakeSkipcall, tmp_path: Path) -> None:
+    """A PATCH with the options given, on top of the --body fields."""
+    body = tmp_path / "change.json"
+    body.write_text(json.dumps({"email": "grace@example.com"}))
     before = len(api.requests)
     result = invoke(api, "contacts", "update", EXAMPLE_CONTACT_ID, "--city", "Lyon", "--body", str(body))
     assert result.exit_code == 0, result.stderr
@@ -203,10 +204,21 @@ def test_contacts_update_sends_only_what_was_given_and_null_clears(api: FakeSkip
     assert (request.method, request.path, request.body) == (
         "PATCH",
         f"/v1/contacts/{EXAMPLE_CONTACT_ID}",
-        {"email": None, "city": "Lyon"},
+        {"email": "grace@example.com", "city": "Lyon"},
     )
     assert lines(result.stdout)[0]["city"] == "Lyon"
-    assert lines(result.stdout)[0]["email"] is None
+    assert lines(result.stdout)[0]["email"] == "grace@example.com"
+
+
+def test_contacts_update_with_a_null_is_a_usage_error(api: FakeSkipcall, tmp_path: Path) -> None:
+    """A null in --body is refused before sending (the API takes no null for a contact field): exit 2."""
+    body = tmp_path / "clear.json"
+    body.write_text(json.dumps({"email": None}))
+    before = len(api.requests)
+    result = invoke(api, "contacts", "update", EXAMPLE_CONTACT_ID, "--body", str(body))
+    assert result.exit_code == 2
+    assert "email cannot be None" in result.stderr
+    assert len(api.requests) == before
 
 
 def test_contacts_update_with_nothing_to_change_is_a_usage_error(api: FakeSkipcall) -> None:

@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from cli_support import invoke, threaded_server
+from cli_support import invoke
+from threaded_server import threaded_server
 
 import skipcall_async as sc
 from skipcall_async.cli._columns import table_columns

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import attrs
 import pytest
-from cli_support import threaded_server
+from threaded_server import threaded_server
 
 from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule
 

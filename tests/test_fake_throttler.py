@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from skipcall_async.testing import FakeSkipcall, Faults, Plan, RateLimitRule
+from skipcall_async.testing import FakeSkipcall, Faults, NamedThrottler, Plan, RateLimitRule
 from skipcall_async.testing.__main__ import main
 from skipcall_async.testing._ratelimit import KeyLimiter
 from skipcall_async.testing._throttler import ThrottlerRecord, whole_seconds
@@ -221,3 +222,72 @@ def test_the_command_line_refuses_a_block_for_another_rule(capsys: pytest.Captur
         main(["--rule", "fixed-first", "--block-duration", "5"])
     assert exited.value.code == 2
     assert "only to the nestjs-throttler rule" in capsys.readouterr().err
+
+
+async def test_named_throttlers_over_http_answer_as_the_guard_does() -> None:
+    """A 2-a-second throttler beside a 3-a-minute plan: suffixed headers, the shorter one runs first.
+
+    The fourth request is refused by the plan's own throttler after the short one counted it: its headers come
+    on the 429, with Retry-After for the plan's; a refusal by the short one carries only Retry-After-short.
+    """
+    short = NamedThrottler(name="short", plan=Plan(limit=2, window=1))
+    rule = RateLimitRule(plan=Plan(limit=3), rule="nestjs-throttler", throttlers=(short,))
+    async with FakeSkipcall(rate_limit=rule) as server, aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bearer {server.api_key}"}
+        answers = []
+        for pause in (0, 0, 0, 1.05, 0):
+            await asyncio.sleep(pause)
+            async with session.get(server.url + "/v1/workspaces", headers=headers) as resp:
+                answers.append((resp.status, {k: v for k, v in resp.headers.items() if "Rate" in k or "Retry" in k}))
+    assert [status for status, _ in answers] == [200, 200, 429, 200, 429]
+    assert answers[0][1] == {
+        "X-RateLimit-Limit-short": "2", "X-RateLimit-Remaining-short": "1", "X-RateLimit-Reset-short": "1",
+        "X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "2", "X-RateLimit-Reset": "60",
+    }  # fmt: skip
+    assert answers[2][1] == {"Retry-After-short": "1"}
+    assert answers[3][1]["X-RateLimit-Remaining"] == "0"
+    assert answers[4][1] == {
+        "X-RateLimit-Limit-short": "2", "X-RateLimit-Remaining-short": "0", "X-RateLimit-Reset-short": "1",
+        "Retry-After": "59",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"rule": "fixed-first", "throttlers": (NamedThrottler(name="s", plan=Plan(limit=1)),)}, "only to the nestjs"),
+        (
+            {
+                "throttlers": (
+                    NamedThrottler(name="s", plan=Plan(limit=1)),
+                    NamedThrottler(name="s", plan=Plan(limit=2)),
+                )
+            },
+            "a name of its own",
+        ),
+    ],
+)
+def test_named_throttlers_need_the_rule_and_names_of_their_own(options: dict[str, Any], message: str) -> None:
+    """Throttlers on another rule, or two of one name, are refused with what is wrong."""
+    with pytest.raises(ValueError, match=message):
+        RateLimitRule(**{"rule": "nestjs-throttler", **options})
+
+
+@pytest.mark.parametrize("name", ["default", "two words", ""])
+def test_a_named_throttler_needs_a_header_token_name(name: str) -> None:
+    """Its name becomes a header suffix: no spaces, not empty, and not 'default' (which has no suffix)."""
+    with pytest.raises(ValueError, match="header-token name"):
+        NamedThrottler(name=name, plan=Plan(limit=1))
+
+
+def test_the_command_line_takes_named_throttlers(capsys: pytest.CaptureFixture[str]) -> None:
+    """--throttler short=10/1 builds a named throttler; a malformed one is a usage error naming it."""
+    from skipcall_async.testing.__main__ import _named_throttler
+
+    assert _named_throttler("short=10/1/2") == NamedThrottler(
+        name="short", plan=Plan(limit=10, window=1.0), block_duration=2.0
+    )
+    with pytest.raises(SystemExit) as exited:
+        main(["--rule", "nestjs-throttler", "--throttler", "short=ten/1"])
+    assert exited.value.code == 2
+    assert "'short=ten/1'" in capsys.readouterr().err

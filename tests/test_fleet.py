@@ -105,11 +105,12 @@ async def test_a_worker_killed_holding_tokens_gives_them_back_when_its_leases_ex
         survivors = await run(jobs(server, ids[100:], 3, window=rule.window, **lease), redis_url)
         await conn.aclose()
         theirs = set(ids[100:])
-        first_after = min(r.at - slow.latency for r in server.requests if r.path.rsplit("/", 1)[1] in theirs)
+        counted = sorted(r.at - slow.latency for r in server.requests if r.path.rsplit("/", 1)[1] in theirs)
     assert all(r is not None for r in survivors)
     assert sorted(i for r in survivors if r for i in r.fetched) == sorted(ids[100:])
-    assert first_after >= leases_end - 0.2  # blocked by the dead leases until they expired ...
-    assert first_after <= leases_end + 3.0  # ... and going again soon after (the poll is 1 s; the machine is busy)
+    # Blocked by the dead leases until they expired, but for the victim's probe: answered, it ages out.
+    assert len([at for at in counted if at < leases_end - 0.2]) <= 1
+    assert counted[1] <= leases_end + 3.0  # ... and going again soon after (the poll is 1 s; the machine is busy)
     assert server.rate_limited <= 1
 
 

@@ -28,7 +28,7 @@ def spent_window(reset_in: float) -> RateLimitHeaders:
 async def test_waiters_are_released_in_fifo_order_one_token_each() -> None:
     """Three waiters, then a window with two tokens: the first two go, in order; the third keeps waiting."""
     limiter = RateLimiter()
-    await limiter.acquire()
+    probe = await limiter.acquire()
     order: list[int] = []
 
     async def wait(n: int) -> None:
@@ -38,7 +38,7 @@ async def test_waiters_are_released_in_fifo_order_one_token_each() -> None:
     tasks = [asyncio.create_task(wait(n)) for n in range(3)]
     await asyncio.sleep(0)
     assert limiter.snapshot().waiting == 3
-    limiter.record(RateLimitHeaders(limit=10, remaining=2, reset_after=60), status=200, retry_after=None)
+    limiter.record(probe, RateLimitHeaders(limit=10, remaining=2, reset_after=60), status=200, retry_after=None)
     await asyncio.sleep(0)
     assert order == [0, 1]
     assert limiter.snapshot().waiting == 1
@@ -49,14 +49,14 @@ async def test_waiters_are_released_in_fifo_order_one_token_each() -> None:
 async def test_cancelling_a_waiter_leaks_nothing() -> None:
     """A cancelled waiter leaves the queue; a granted-then-cancelled one returns its token."""
     limiter = RateLimiter()
-    await limiter.acquire()
+    probe = await limiter.acquire()
     waiter = asyncio.create_task(limiter.acquire())
     await asyncio.sleep(0)
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiter
     assert limiter.snapshot().waiting == 0
-    limiter.release(None)
+    limiter.release(probe)
     assert limiter.snapshot().in_flight == 0
     await limiter.acquire()  # the probe slot is free again
     assert limiter.snapshot().in_flight == 1
@@ -65,8 +65,8 @@ async def test_cancelling_a_waiter_leaks_nothing() -> None:
 async def test_a_wait_past_the_limit_fails_at_once() -> None:
     """A 429 asking for an hour, with a 1 s allowance, raises RateLimitWaitError at once, with the wait."""
     limiter = RateLimiter()
-    await limiter.acquire()
-    limiter.record(RateLimitHeaders(), status=429, retry_after=3600.0)
+    probe = await limiter.acquire()
+    limiter.record(probe, RateLimitHeaders(), status=429, retry_after=3600.0)
     loop = asyncio.get_running_loop()
     started = loop.time()
     with pytest.raises(RateLimitWaitError) as info:
@@ -88,7 +88,7 @@ async def test_a_waiter_gives_up_when_its_deadline_passes() -> None:
 async def test_a_waiter_behind_others_still_gives_up_at_its_own_deadline() -> None:
     """Queued behind a patient waiter, one with a short deadline fails on time; the patient one keeps its place."""
     limiter = RateLimiter()
-    await limiter.acquire()
+    probe = await limiter.acquire()
     loop = asyncio.get_running_loop()
     patient = asyncio.create_task(limiter.acquire(give_up_at=loop.time() + 60))
     await asyncio.sleep(0)
@@ -98,7 +98,7 @@ async def test_a_waiter_behind_others_still_gives_up_at_its_own_deadline() -> No
     assert loop.time() - started < 1.0
     assert not patient.done()
     assert limiter.snapshot().waiting == 1
-    limiter.release(None)  # the probe's request ended without a response: the patient waiter takes its place
+    limiter.release(probe)  # the probe's request ended without a response: the patient waiter takes its place
     await asyncio.wait_for(patient, timeout=2)
 
 
@@ -106,8 +106,8 @@ async def test_the_timer_releases_waiters_at_the_reset() -> None:
     """No response needed: the single timer admits the head when the window resets."""
     limiter = RateLimiter()
     limiter.quota.margin = 0.0
-    await limiter.acquire()
-    limiter.record(spent_window(0.05), status=200, retry_after=None)
+    probe = await limiter.acquire()
+    limiter.record(probe, spent_window(0.05), status=200, retry_after=None)
     started = limiter.clock()
     await asyncio.wait_for(limiter.acquire(), timeout=2)
     assert 0.03 < limiter.clock() - started < 1.0
@@ -116,7 +116,7 @@ async def test_the_timer_releases_waiters_at_the_reset() -> None:
 async def test_a_rejected_request_goes_first() -> None:
     """acquire(at_head=True) jumps the queue."""
     limiter = RateLimiter()
-    await limiter.acquire()
+    probe = await limiter.acquire()
     order: list[str] = []
 
     async def wait(name: str, at_head: bool) -> None:
@@ -127,7 +127,7 @@ async def test_a_rejected_request_goes_first() -> None:
     await asyncio.sleep(0)
     tasks.append(asyncio.create_task(wait("rejected", True)))
     await asyncio.sleep(0)
-    limiter.record(RateLimitHeaders(limit=10, remaining=1, reset_after=60), status=200, retry_after=None)
+    limiter.record(probe, RateLimitHeaders(limit=10, remaining=1, reset_after=60), status=200, retry_after=None)
     await asyncio.sleep(0)
     assert order == ["rejected"]
     tasks[0].cancel()
@@ -210,7 +210,7 @@ class CountingTime(float):
 async def test_queueing_thousands_of_waiters_is_not_quadratic() -> None:
     """At cold start thousands of tasks queue behind the probe; each arrival must not rescan the whole queue."""
     limiter = RateLimiter()
-    await limiter.acquire()  # the probe, in flight
+    probe = await limiter.acquire()  # the probe, in flight
     loop = asyncio.get_running_loop()
     waiters = 2000
     CountingTime.comparisons = 0
@@ -218,7 +218,8 @@ async def test_queueing_thousands_of_waiters_is_not_quadratic() -> None:
     await asyncio.sleep(0)
     assert limiter.snapshot().waiting == waiters
     assert CountingTime.comparisons < waiters * 40  # n log n; a scan per arrival would be about n * n / 2
-    limiter.record(RateLimitHeaders(limit=10_000, remaining=10_000, reset_after=60), status=200, retry_after=None)
+    plenty = RateLimitHeaders(limit=10_000, remaining=10_000, reset_after=60)
+    limiter.record(probe, plenty, status=200, retry_after=None)
     await asyncio.gather(*tasks)
     assert limiter.snapshot().in_flight == waiters
 

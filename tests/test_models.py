@@ -237,3 +237,49 @@ def test_documented_examples_decode_again_from_what_they_are_written_as(
     assert again == decoded
     assert again.extra == decoded.extra == {}
     assert again == structure(data, model, strict=True)
+
+
+@pytest.mark.parametrize("raw", [{"k": False}, ["a"], True, False], ids=["object", "array", "true", "false"])
+@pytest.mark.parametrize(
+    ("model", "data", "key"),
+    [(Contact, ex.CONTACT, "email"), (Call, ex.CALL, "id"), (Tag, ex.TAG, "label")],
+    ids=["optional", "required-id", "required-label"],
+)
+def test_an_object_array_or_boolean_where_text_is_expected_fails_to_decode(
+    model: type[Model], data: dict[str, Any], key: str, raw: Any
+) -> None:
+    """Never Python's repr text ("{'k': False}", "True"): the value does not fit the field, which is an error."""
+    with pytest.raises(ValueError, match="expected a string"):
+        model.from_dict({**data, key: raw})
+
+
+def test_the_client_reports_text_of_the_wrong_type_as_a_decode_error_naming_the_field() -> None:
+    """Through the client's decoder: a DecodeError with the path of the field, nested ones included."""
+    from skipcall_async import DecodeError
+    from skipcall_async._decode import ApiResponse, model_decoder
+
+    body = {**ex.CALL, "contact": {**ex.CALL["contact"], "firstName": {"k": False}}}
+    with pytest.raises(DecodeError, match=r"at contact\.firstName\): expected a string, got an object"):
+        model_decoder(Call, empty_ok=False)(ApiResponse(200, {}, body))
+    stats = {"data": [{"count": 1, "date": "2024-01-01"}, {"count": 2, "date": ["x"]}]}
+    with pytest.raises(DecodeError, match=r"at data\[1\]\.date\)"):
+        model_decoder(CallDurationStats, empty_ok=False)(ApiResponse(200, {}, stats))
+
+
+def test_a_number_where_text_is_expected_becomes_its_text() -> None:
+    """The documented leniency stays: a postcode sent as 75001 reads "75001"."""
+    assert Contact.from_dict({**ex.CONTACT, "city": 75001}).city == "75001"
+
+
+@pytest.mark.parametrize("date", ["2023-10-01T00:00:00.000Z", "2023-10-01", "week 40", "", None])
+def test_a_stats_bucket_date_is_kept_as_the_text_the_api_sent(date: str | None) -> None:
+    """The reference types ``date`` as a plain string: any string decodes, as it was sent, and is written back."""
+    for model, item in (
+        (CallDurationStats, {"count": 3, "averageDuration": 10, "totalDuration": 30, "date": date}),
+        (TagDistribution, {"tagId": "t", "label": "L", "count": 1, "isSuccess": True, "date": date}),
+        (StatusDistribution, {"status": "DONE", "count": 1, "date": date}),
+    ):
+        data = {"data": [item]} if model is not StatusDistribution else {"data": [item], "nonCalledCount": 0}
+        decoded = model.from_dict(data)
+        assert decoded.data[0].date == date  # type: ignore[attr-defined]
+        assert decoded.to_dict()["data"][0]["date"] == date

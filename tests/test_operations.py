@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -153,12 +154,12 @@ CASES = [
     ),
     Case(
         "update_contact",
-        lambda c: c.update_contact("c-1", city="Lyon", email=None, company=NOT_GIVEN),
+        lambda c: c.update_contact("c-1", city="Lyon", email="j@d.fr", company=NOT_GIVEN),
         ex.CONTACT,
         "PATCH",
         "/v1/contacts/c-1",
         {},
-        {"city": "Lyon", "email": None},
+        {"city": "Lyon", "email": "j@d.fr"},
         lambda r: isinstance(r, Contact),
     ),
     Case(
@@ -416,19 +417,114 @@ async def test_update_contact_sends_every_field_given_and_nothing_else(backend: 
     assert contact.id == ex.CONTACT["id"]
 
 
-async def test_update_contact_sends_none_as_null_and_omits_not_given(backend: Backend) -> None:
-    """None clears a field (JSON null); NOT_GIVEN and omitted arguments are absent from the body."""
+async def test_update_contact_omits_not_given(backend: Backend) -> None:
+    """NOT_GIVEN and omitted arguments are absent from the body; the fields given are sent as given."""
     backend.respond(200, ex.CONTACT)
     async with SkipcallClient(API_KEY, base_url=backend.url) as client:
-        await client.update_contact(
-            "c-1", phone_numbers=["+1"], role=None, linkedin_sales_url=None, url=NOT_GIVEN, allow_phone_calls=True
-        )
-    assert backend.last.body == {
-        "phoneNumbers": ["+1"],
-        "role": None,
-        "linkedinSalesUrl": None,
-        "allowPhoneCalls": True,
-    }
+        await client.update_contact("c-1", phone_numbers=["+1"], url=NOT_GIVEN, allow_phone_calls=True)
+    assert (backend.last.method, backend.last.raw_path) == ("PATCH", "/v1/contacts/c-1")
+    assert backend.last.body == {"phoneNumbers": ["+1"], "allowPhoneCalls": True}
+
+
+@pytest.mark.parametrize("field", sorted(EVERY_CONTACT_FIELD))
+async def test_update_contact_refuses_none_for_every_field(backend: Backend, field: str) -> None:
+    """No contact field is nullable in the API reference: None is a TypeError naming it, and nothing is sent."""
+    async with SkipcallClient(API_KEY, base_url=backend.url) as client:
+        with pytest.raises(TypeError, match=f"^{field}"):
+            await client.update_contact("c-1", **{field: None})
+    assert backend.sent == []
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda c: c.create_contact(first_name=None, last_name="D", phone_numbers=["+1"]), "first_name"),
+        (lambda c: c.create_contact(first_name="J", last_name=None, phone_numbers=["+1"]), "last_name"),
+        (lambda c: c.create_tag(label=None), "label"),
+    ],
+    ids=["first_name", "last_name", "label"],
+)
+async def test_none_for_a_required_text_is_refused_locally(backend: Backend, call: Any, name: str) -> None:
+    """A required string given as None is a TypeError naming it, instead of a request without the field."""
+    async with SkipcallClient(API_KEY, base_url=backend.url) as client:
+        with pytest.raises(TypeError, match=f"{name} is required"):
+            await call(client)
+    assert backend.sent == []
+
+
+@pytest.mark.parametrize(
+    ("custom", "error"),
+    [
+        ({"Size": 50}, "custom_fields\\['Size'\\] must be a str"),
+        ({"When": datetime(2024, 1, 1)}, "custom_fields\\['When'\\] must be a str"),
+        ({"Tags": ["a"]}, "custom_fields\\['Tags'\\] must be a str"),
+        ({1: "x"}, "custom_fields keys must be str"),
+        (["Size"], "custom_fields must be a mapping"),
+    ],
+)
+async def test_custom_fields_must_map_text_to_text(backend: Backend, custom: Any, error: str) -> None:
+    """The API documents a string-valued map: anything else is a TypeError naming the entry, not json's own error."""
+    async with SkipcallClient(API_KEY, base_url=backend.url) as client:
+        with pytest.raises(TypeError, match=error):
+            await client.create_contact(first_name="J", last_name="D", phone_numbers=["+1"], custom_fields=custom)
+        with pytest.raises(TypeError, match=error):
+            await client.update_contact("c-1", custom_fields=custom)
+    assert backend.sent == []
+
+
+async def test_custom_fields_of_text_are_sent_as_given(backend: Backend) -> None:
+    """A mapping of str to str (any Mapping) is sent as a JSON object."""
+    backend.respond(200, ex.CONTACT)
+    async with SkipcallClient(API_KEY, base_url=backend.url) as client:
+        await client.update_contact("c-1", custom_fields=MappingProxyType({"Size": "50-100"}))
+    assert backend.last.body == {"customFields": {"Size": "50-100"}}
+
+
+LONE_SURROGATE = "call-\udc80"
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda c: c.get_call(LONE_SURROGATE), "call_id"),
+        (lambda c: c.list_calls(workspace_ids=[LONE_SURROGATE]), "workspace_ids"),
+        (lambda c: c.get_tag_distribution(workspace_id=LONE_SURROGATE), "workspace_id"),
+        (lambda c: c.get_team_stats(period="custom", start_date=LONE_SURROGATE), "start_date"),
+        (lambda c: c.create_tag(label=LONE_SURROGATE), "label"),
+        (lambda c: c.update_contact("c-1", custom_fields={"k": LONE_SURROGATE}), "custom_fields\\['k'\\]"),
+        (lambda c: c.remove_sequence_contacts("seq-1", [LONE_SURROGATE]), "contact_ids"),
+    ],
+    ids=["path", "list-query", "query", "date", "body", "custom-field", "body-list"],
+)
+async def test_a_lone_surrogate_is_a_value_error_naming_the_argument(backend: Backend, call: Any, name: str) -> None:
+    """Text that cannot be sent as UTF-8 is a ValueError naming the argument, never a raw UnicodeEncodeError."""
+    async with SkipcallClient(API_KEY, base_url=backend.url) as client:
+        with pytest.raises(ValueError, match=f"^{name} is not valid text: it holds a lone surrogate"):
+            await call(client)
+    assert backend.sent == []
+
+
+async def _awaited(result: Any) -> Any:
+    """The result of an operation, awaited if it is a coroutine (``iter_*`` return their iterator at once)."""
+    return await result if hasattr(result, "__await__") else result
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.list_calls(workspace_ids=["ws-1,ws-2"]),
+        lambda c: c.list_users(workspace_ids=["ws-1", "ws-2,ws-3"]),
+        lambda c: c.iter_calls(workspace_ids=["a,b"]),
+        lambda c: c.iter_users(workspace_ids=["a,b"]),
+    ],
+    ids=["list_calls", "list_users", "iter_calls", "iter_users"],
+)
+async def test_a_comma_inside_a_workspace_id_is_refused(backend: Backend, call: Any) -> None:
+    """workspaceIds is sent comma-separated, so an id holding a comma would become two ids: a ValueError instead."""
+    async with SkipcallClient(API_KEY, base_url=backend.url) as client:
+        with pytest.raises(ValueError, match="workspace_ids items must not contain a comma"):
+            await _awaited(call(client))
+    assert backend.sent == []
 
 
 @pytest.mark.parametrize("flag", [1, 0, 1.0, "yes"])

@@ -32,7 +32,10 @@ def headers(
 
 
 class Governor:
-    """A header interpreter and a quota state wired as the in-process limiter wires them."""
+    """A header interpreter and a quota state wired as the in-process limiter wires them.
+
+    Granted tokens queue up; a response or a release ends the oldest one (or the one a test names).
+    """
 
     def __init__(
         self, *, probe: int = 1, assumed_limit: int | None = None, window: float | None = None, margin: float = 0.05
@@ -46,22 +49,34 @@ class Governor:
             random=lambda: 1.0,  # the top of the backoff range: deterministic
         )
         self.margin = margin
+        self.held: list[tuple[int, float]] = []  # (stamp, granted at) of each token not yet ended
 
     def reserve(self, now: float) -> float | None:
-        return self.quota.reserve(now)
+        stamp = self.quota.stamp
+        retry_at = self.quota.reserve(now)
+        if retry_at is None:
+            self.held.append((stamp, now))
+        return retry_at
 
-    def release(self, now: float) -> None:
-        self.quota.release(now)
+    def release(self, now: float, *, sent: bool = True) -> None:
+        self.held.pop(0)
+        self.quota.release(now, sent=sent)
 
-    def observe(self, now: float, h: RateLimitHeaders, *, status: int = 200, after: float | None = None) -> None:
-        self.quota.record(now, self.reader.read(now, WALL + now, h, status=status, retry_after=after))
+    def observe(
+        self, now: float, h: RateLimitHeaders, *, status: int = 200, after: float | None = None, token: int = 0
+    ) -> None:
+        stamp, granted_at = self.held.pop(token)
+        seen = self.reader.read(now, WALL + now, h, status=status, retry_after=after, sent_ago=now - granted_at)
+        self.quota.record(now, seen, stamp)
 
     def state(self, now: float) -> QuotaView:
         return self.quota.view(now)
 
 
-def observe(gov: Governor, now: float, h: RateLimitHeaders, status: int = 200, after: float | None = None) -> None:
-    gov.observe(now, h, status=status, after=after)
+def observe(
+    gov: Governor, now: float, h: RateLimitHeaders, status: int = 200, after: float | None = None, token: int = 0
+) -> None:
+    gov.observe(now, h, status=status, after=after, token=token)
 
 
 def admit(gov: Governor, now: float, cap: int = 1_000) -> int:
@@ -79,7 +94,8 @@ def test_cold_start_admits_one_probe_until_headers_arrive() -> None:
     assert gov.reserve(0.0) == math.inf
     observe(gov, 0.1, headers(99, "60"))
     assert admit(gov, 0.1) == 99
-    assert gov.reserve(0.1) == pytest.approx(60.1 + gov.margin)
+    # Nothing left until the probe's own hit ages out: counted before its answer, at most a minute before 60.1.
+    assert gov.reserve(0.1) == pytest.approx(60.1)
 
 
 def test_a_larger_probe_and_a_stated_plan() -> None:
@@ -109,29 +125,33 @@ def test_requests_in_flight_count_against_remaining() -> None:
     assert gov.state(0.2).remaining == 0
 
 
-def test_remaining_never_rises_within_a_window() -> None:
-    """A late, out-of-order response with a higher Remaining does not give tokens back.
+def test_an_answer_frees_only_what_it_proves() -> None:
+    """An answer saying 9 left, of three requests sent together, proves 9 less the two others: 7, no more.
 
-    The two requests in flight when the window was learned may both have been counted after it, and a higher
-    Remaining cannot tell a request counted earlier from one counted later in a log whose hits age out.
+    Whether it was counted before or after the answer saying 5 (a log whose hits age out can say more later),
+    the two requests in flight when it was granted may have been counted after it; nothing else can have been.
     """
     gov = Governor(probe=3)
-    admit(gov, 0.0)
+    assert admit(gov, 0.0) == 3
     observe(gov, 0.1, headers(5, "60"))
-    observe(gov, 0.1, headers(9, "60"))  # processed earlier by the server, arrived later
-    assert gov.state(0.1).remaining == 5 - 2  # the window's budget: 5, less the two then in flight
+    assert gov.state(0.1).remaining == 5 - 2
+    observe(gov, 0.1, headers(9, "60"))
+    assert gov.state(0.1).remaining == 9 - 2
+    assert admit(gov, 0.1) == 7
 
 
 def test_a_later_reset_opens_a_new_window_and_an_earlier_one_is_stale() -> None:
-    """New window: Remaining is replaced. Older window's late response: ignored."""
-    gov = Governor()
-    gov.reserve(0.0)
+    """New window: its end replaces the last one's. An older window's late response moves nothing back."""
+    gov = Governor(probe=2)
+    assert admit(gov, 0.0) == 2
     observe(gov, 0.0, headers(0, "10"))
     assert admit(gov, 5.0) == 0
     assert admit(gov, 10.0 + gov.margin) == 1  # window over: probe the new one
-    observe(gov, 10.2, headers(98, "60"))
+    observe(gov, 10.2, headers(98, "60"), token=1)
+    assert gov.state(10.2).reset_in == pytest.approx(60.0)
     observe(gov, 10.3, headers(0, "5"))  # stale: reset earlier than the window we know
-    assert gov.state(10.3).remaining == 98
+    assert gov.state(10.3).reset_in == pytest.approx(59.9)
+    assert gov.state(10.3).remaining == 98 - 1  # the straggler, in flight at the probe, may count in the new one
 
 
 def test_waiters_sleep_until_the_reset_plus_margin() -> None:
@@ -239,15 +259,26 @@ def test_a_429_without_retry_after_waits_for_the_reset() -> None:
     assert bare.reserve(0.0) == pytest.approx(1.0)
 
 
-def test_releasing_a_reservation_returns_its_token() -> None:
-    """A cancelled or failed request gives its token back: nothing leaks."""
+def test_a_request_that_never_left_gives_its_token_back() -> None:
+    """Cancelled before it was sent (or refused a connection): its token is free again, nothing leaks."""
+    gov = Governor()
+    gov.reserve(0.0)
+    observe(gov, 0.0, headers(3, "60"))
+    assert admit(gov, 0.0) == 3
+    gov.release(0.1, sent=False)
+    assert admit(gov, 0.1) == 1
+    assert gov.state(0.1).in_flight == 3
+
+
+def test_a_request_that_may_have_reached_the_server_spends_its_token() -> None:
+    """A timeout or a broken connection after sending: the server may have counted it, so its token is spent."""
     gov = Governor()
     gov.reserve(0.0)
     observe(gov, 0.0, headers(3, "60"))
     assert admit(gov, 0.0) == 3
     gov.release(0.1)
-    assert admit(gov, 0.1) == 1
-    assert gov.state(0.1).in_flight == 3
+    assert admit(gov, 0.1) == 0
+    assert gov.state(0.1).in_flight == 2
 
 
 @pytest.mark.parametrize(
@@ -347,7 +378,7 @@ def test_a_429_with_a_zero_or_past_hint_backs_off_and_grows(after: float | None,
     assert gates == pytest.approx([1.0, 2.0, 4.0, 5.0, 5.0])  # the top of each range: 1, 2, 4, then the window
     assert gov.reserve(now) is None
     observe(gov, now, headers(50, "5"))  # a success resets the streak
-    gov.quota.release(now)
+    assert gov.reserve(now) is None
     observe(gov, now, headers(None, None), status=429)
     assert gov.reserve(now) == pytest.approx(now + 1.0)
 
@@ -370,7 +401,7 @@ def test_the_window_is_learned_from_a_fresh_window_probed_at_the_reset() -> None
 def test_a_learned_window_cuts_back_a_reset_rounded_up() -> None:
     """Once learned, the bound removes a whole-second rounding, as a stated window does."""
     gov = Governor()
-    gov.reader._learn(20.0)  # as after the previous test
+    gov.reader._reader("default")._learn(20.0)  # as after the previous test
     gov.reserve(0.0)
     observe(gov, 0.3, headers(99, "21", limit="100"))  # the true reset is 20 s away, sent rounded up
     assert gov.state(0.3).reset_in == pytest.approx(20.0)
@@ -405,22 +436,18 @@ def test_the_window_bound_removes_the_cost_of_a_skewed_clock() -> None:
     assert gov.state(0.0).reset_in == pytest.approx(10.0)
 
 
-def test_hits_logged_just_over_a_window_before_an_answer_still_age_out() -> None:
-    """A sliding log's live hits whose answers were read a moment more than a window before the next answer.
+def test_hits_age_out_one_window_after_their_answers_were_read() -> None:
+    """A request whose answer was read a window ago no longer counts: its room is used as it frees, hit by hit.
 
-    The server counts the probe a little before its answer is read, so hits it still holds may have been
-    logged just over a window earlier. Dropped from the log, they would leave the ageing rule short of
-    arrivals, and the client would wait for the stated reset, a whole window away, instead of probing again.
+    With the 10 s window stated, the requests answered between 0.01 s and 0.12 s free their room between
+    10.01 s and 10.12 s, before the stated reset (10.01 s plus the margin) would let a probe go.
     """
     gov = Governor(window=10.0)
     assert admit(gov, 0.0) == 1
     observe(gov, 0.01, headers(99, "10"))
     assert admit(gov, 0.01) == 99
     for i in range(99):
-        observe(gov, 0.02 + i * 0.0006, headers(98 - i, "10"))
-    assert admit(gov, 10.07) == 1  # every hit's window has passed, as the client reckons it: a probe
-    observe(gov, 10.075, headers(56, "10"))  # the 44 latest hits are still live at the server
-    assert admit(gov, 10.075) == 56
-    for _ in range(56):
-        observe(gov, 10.09, headers(0, "10"))
-    assert gov.reserve(10.2) is None  # the oldest of the 44 has aged out by now: the next probe goes
+        observe(gov, 0.02 + i * 0.001, headers(98 - i, "10"))
+    assert gov.reserve(10.005) == pytest.approx(10.01)  # the probe's hit is the first to go
+    assert admit(gov, 10.05) == 1 + 31  # the probe's and those answered by 0.05 s
+    assert gov.reserve(10.05) == pytest.approx(10.051)

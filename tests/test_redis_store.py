@@ -97,7 +97,7 @@ async def test_the_environment_variable_turns_redis_on_for_every_client(
         await sdk.get_call(in_scope(server, 1)[0])
         assert sdk.rate_limit.store == "redis"
         keys = await redis_keys(redis_url)
-    assert {key.rsplit(":", 1)[1] for key in keys} == {"state", "arrivals"}  # no lease left: its set is gone
+    assert {key.rsplit(":", 1)[1] for key in keys} == {"state", "ends"}  # no lease left: leases and stamps gone
     assert all(server.api_key not in key for key in keys)
     tags = {key.split("{")[1].split("}")[0] for key in keys}
     assert len(tags) == 1  # one hash tag: Redis Cluster keeps a key's state on one node

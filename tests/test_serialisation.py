@@ -61,14 +61,27 @@ def assert_identical(a: Any, b: Any) -> None:
         assert a.utcoffset() == b.utcoffset()
 
 
+def as_sent(written: Any, sent: Any) -> Any:
+    """``written`` without the nulls it holds for keys ``sent`` left out: the one documented addition of ``to_dict``.
+
+    The fake server leaves out the fields its answer has no value for and the API reference does not let be null
+    (a direct call's ``sequenceId``, a stats item's ``date`` without a granularity); ``to_dict`` writes every field.
+    """
+    if isinstance(written, dict) and isinstance(sent, dict):
+        return {k: as_sent(v, sent.get(k)) for k, v in written.items() if k in sent or v is not None}
+    if isinstance(written, list) and isinstance(sent, list) and len(written) == len(sent):
+        return [as_sent(w, x) for w, x in zip(written, sent, strict=True)]
+    return written
+
+
 def assert_round_trips(data: Any, model: type[Model]) -> Model:
     """to_dict(from_dict(d)) == d, with d's key order; from_dict(to_dict(m)) is m again, extra included."""
     decoded = model.from_dict(data)
-    written = decoded.to_dict()
+    written = as_sent(decoded.to_dict(), data)
     assert written == data
     assert list(written) == list(data)
-    assert_identical(model.from_dict(written), decoded)
-    assert json.loads(decoded.to_json()) == data
+    assert_identical(model.from_dict(decoded.to_dict()), decoded)
+    assert as_sent(json.loads(decoded.to_json()), data) == data
     return decoded
 
 
@@ -177,14 +190,14 @@ async def test_every_answer_of_the_fake_server_is_written_back_as_it_was_sent() 
         (tag, store.tags[tag.id]),
     ]
     for model, sent in answers:
-        assert model.to_dict() == sent, type(model).__name__
+        assert as_sent(model.to_dict(), sent) == sent, type(model).__name__
         assert_identical(type(model).from_dict(model.to_dict()), model)
     for page, sent, item_model in pages:
         assert len(page) >= 5
         assert page.total is not None
-        assert page.to_dict() == sent
+        assert as_sent(page.to_dict(), sent) == sent
         assert list(page.to_dict()) == list(sent) == ["data", "total", "page", "size", "totalPages"]
-        assert [item.to_dict() for item in page] == sent["data"]
+        assert [as_sent(item.to_dict(), x) for item, x in zip(page, sent["data"], strict=True)] == sent["data"]
         assert_identical(Page.from_dict(page.to_dict(), item_model), page)
     assert [w.to_dict() for w in workspaces] == workspaces_sent
     assert {type(m) for m, _ in answers} | {item_model for *_, item_model in pages} >= {

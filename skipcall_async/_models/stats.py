@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import attrs
 
 from ._base import Model
@@ -18,14 +16,15 @@ class TagDistributionItem(Model):
         label: The tag's label.
         count: Contacts carrying the tag.
         is_success: Whether the tag marks a successful outcome.
-        date: Start of the time bucket; None without a `granularity`.
+        date: Start of the time bucket, as the API wrote it (an ISO 8601 string in its examples; the API
+            reference types it as a plain string); None without a `granularity`.
     """
 
     tag_id: str | None = None
     label: str | None = None
     count: int = 0
     is_success: bool | None = None
-    date: datetime | None = None
+    date: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -46,12 +45,13 @@ class StatusDistributionItem(Model):
     Attributes:
         status: The status, in upper case (such as `"NOT_INITIATED"`).
         count: Calls with that status.
-        date: Start of the time bucket; None without a `granularity`.
+        date: Start of the time bucket, as the API wrote it (an ISO 8601 string in its examples; the API
+            reference types it as a plain string); None without a `granularity`.
     """
 
     status: str | None = None
     count: int = 0
-    date: datetime | None = None
+    date: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -75,13 +75,14 @@ class CallDurationBucket(Model):
         count: Calls in the bucket.
         average_duration: Mean call duration in seconds.
         total_duration: Sum of call durations in seconds.
-        date: Start of the time bucket; None without a `granularity`.
+        date: Start of the time bucket, as the API wrote it (an ISO 8601 string in its examples; the API
+            reference types it as a plain string); None without a `granularity`.
     """
 
     count: int = 0
     average_duration: float | None = None
     total_duration: float | None = None
-    date: datetime | None = None
+    date: str | None = None
 
 
 @attrs.frozen(kw_only=True)

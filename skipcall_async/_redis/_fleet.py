@@ -44,7 +44,8 @@ class Scope:
 
     @property
     def keys(self) -> list[str]:
-        return [f"{PREFIX}:{{{self.digest}}}:{name}" for name in ("state", "leases", "arrivals")]
+        # v2: the bound-based state of this release; an older release's keys (no version) are left alone
+        return [f"{PREFIX}:{{{self.digest}}}:v2:{name}" for name in ("state", "leases", "stamps", "ends")]
 
     @property
     def channel(self) -> str:
@@ -122,20 +123,24 @@ class Fleet:
         reply = await self._run("reserve", scope, args)
         return None if reply is None else parse_grant(reply)
 
-    async def record(self, scope: Scope, ticket: str, seen: Observation, settings: Settings) -> QuotaView | None:
+    async def record(
+        self, scope: Scope, lease: str, stamp: int, seen: Observation, settings: Settings
+    ) -> QuotaView | None:
         """Merge a response's observation and end its lease; None when Redis cannot be reached."""
         args: list[str | int | float] = [
-            ticket, settings.probe, settings.margin, settings.window, settings.tolerance, settings.backoff_base,
+            lease, stamp, settings.probe, settings.margin, settings.window, settings.tolerance, settings.backoff_base,
             random.random(), KEY_GRACE, scope.channel, *observation_args(seen),
         ]  # fmt: skip
         reply = await self._run("record", scope, args)
         return None if reply is None else parse_view(reply)
 
-    def release_later(self, scope: Scope, ticket: str, settings: Settings) -> None:
+    def release_later(self, scope: Scope, ticket: str, settings: Settings, *, sent: bool = True) -> None:
         """End a lease in the background (its request got no response); if Redis is down the lease expires."""
         if not self.healthy or self._closed:
             return
-        args: list[str | int | float] = [ticket, settings.probe, settings.margin, KEY_GRACE, scope.channel]
+        args: list[str | int | float] = [
+            ticket, settings.probe, settings.margin, settings.window, KEY_GRACE, scope.channel, "1" if sent else "0",
+        ]  # fmt: skip
         task = asyncio.get_running_loop().create_task(self._run("release", scope, args))
         self._background.add(task)
         task.add_done_callback(self._background.discard)

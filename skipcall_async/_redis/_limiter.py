@@ -47,20 +47,22 @@ class FleetLimiter(RateLimiter):
 
     # -- the request path ------------------------------------------------------------------------------------
 
-    def try_acquire(self) -> bool:
+    def try_acquire(self) -> Ticket | None:
         """Only the in-process fallback grants without waiting: a fleet token always costs a round trip."""
-        return self._local and super().try_acquire()
+        return super().try_acquire() if self._local else None
 
     async def observe(
         self, ticket: Ticket, headers: RateLimitHeaders, *, status: int, retry_after: float | None
     ) -> None:
-        if ticket is None:  # granted by the in-process fallback
-            self.record(headers, status=status, retry_after=retry_after)
+        if ticket.lease is None:  # granted by the in-process fallback
+            self.record(ticket, headers, status=status, retry_after=retry_after)
             return
         now = self.clock()
-        seen = self.reader.read(now, self.wall_clock(), headers, status=status, retry_after=retry_after)
-        self.quota.record(now, seen, held=False)  # keeps the fallback warm for an outage
-        view = await self.fleet.record(self.scope, ticket, seen, self.settings)
+        seen = self.reader.read(
+            now, self.wall_clock(), headers, status=status, retry_after=retry_after, sent_ago=now - ticket.granted_at
+        )
+        self.quota.record(now, seen, None)  # keeps the fallback warm for an outage
+        view = await self.fleet.record(self.scope, ticket.lease, ticket.stamp, seen, self.settings)
         if view is not None:
             self._remember(view)
             if not self.queue:
@@ -73,11 +75,11 @@ class FleetLimiter(RateLimiter):
                 self._retry_at = min(self._retry_at, self.clock() + view.reset_in + self.settings.margin)
         self._wake()
 
-    def release(self, ticket: Ticket) -> None:
-        if ticket is None:
-            super().release(ticket)
+    def release(self, ticket: Ticket, *, sent: bool = True) -> None:
+        if ticket.lease is None:
+            super().release(ticket, sent=sent)
         else:
-            self.fleet.release_later(self.scope, ticket, self.settings)
+            self.fleet.release_later(self.scope, ticket.lease, self.settings, sent=sent)
 
     def poke(self) -> None:
         """Look again now: capacity may have come back (a wake-up message, a reconnection)."""
@@ -141,9 +143,10 @@ class FleetLimiter(RateLimiter):
                     return
                 self._unanswered = []
                 self._remember(grant.view)
-                for ticket in ids[: grant.granted]:
-                    if not self.queue.grant(ticket):  # the waiter left meanwhile: give its lease back
-                        self.fleet.release_later(self.scope, ticket, self.settings)
+                granted_at = self.clock()
+                for lease, stamp in zip(ids, grant.stamps, strict=False):
+                    if not self.queue.grant(Ticket(stamp, granted_at, lease)):  # the waiter left: give it back
+                        self.fleet.release_later(self.scope, lease, self.settings, sent=False)
                 if grant.granted < len(ids):  # ask again then, or at the poll if only a response can tell
                     self._retry_at = self.clock() + min(grant.retry_in, self.fleet.store.poll_interval)
                     if not self._poked:

@@ -21,26 +21,48 @@ def body(fields: Mapping[str, Any], *, omit_none: bool) -> dict[str, Any]:
     }
 
 
-def check_text(name: str, value: Any, *, min_length: int = 0, max_length: int | None = None) -> None:
-    """A string within the documented length bounds (``None`` and ``NOT_GIVEN`` pass)."""
+def encodable(name: str, value: str) -> str:
+    """``value`` if it can be sent as UTF-8: a lone surrogate (from a bad decode) cannot, in a path, query or body."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{name} is not valid text: it holds a lone surrogate at index {exc.start}") from None
+    return value
+
+
+def check_text(
+    name: str, value: Any, *, min_length: int = 0, max_length: int | None = None, required: bool = False
+) -> None:
+    """A string within the documented length bounds; ``None`` and ``NOT_GIVEN`` pass unless ``required``."""
     if value is None or value is NOT_GIVEN:
+        if required:
+            raise TypeError(f"{name} is required: a str, not {value!r}")
         return
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    encodable(name, value)
     if len(value.strip()) < min_length:
         raise ValueError(f"{name} must not be empty")
     if max_length is not None and len(value) > max_length:
         raise ValueError(f"{name} must be at most {max_length} characters, got {len(value)}")
 
 
-def string_list(name: str, values: Any, *, min_items: int = 0, max_items: int | None = None) -> list[str]:
-    """A list of non-empty strings; a bare string is refused (it would be split into characters)."""
+def string_list(
+    name: str, values: Any, *, min_items: int = 0, max_items: int | None = None, no_commas: bool = False
+) -> list[str]:
+    """A list of non-empty strings; a bare string is refused (it would be split into characters).
+
+    ``no_commas``: the list is sent as one comma-separated value, so an item holding a comma would be read as two.
+    """
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
         raise TypeError(f"{name} must be a list of strings, not {type(values).__name__}")
     items = list(values)
     for item in items:
         if not isinstance(item, str) or not item.strip():
             raise ValueError(f"{name} must contain only non-empty strings, got {item!r}")
+        encodable(name, item)
+        if no_commas and "," in item:
+            raise ValueError(f"{name} items must not contain a comma (the list is sent comma-separated), got {item!r}")
     if len(items) < min_items:
         raise ValueError(f"{name} must contain at least {min_items} item(s)")
     if max_items is not None and len(items) > max_items:
@@ -52,13 +74,27 @@ def optional_id(name: str, value: str | None) -> str | None:
     """An id sent as a query or body value: ``None`` or a non-empty string."""
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise ValueError(f"{name} must be a non-empty string or None, got {value!r}")
-    return value
+    return None if value is None else encodable(name, value)
+
+
+def text_map(name: str, value: Any) -> dict[str, str]:
+    """A mapping of strings to strings, as the API documents ``customFields``: nothing else can be sent as JSON."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a mapping of field name to str, not {type(value).__name__}")
+    checked = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise TypeError(f"{name} keys must be str, not {type(key).__name__}")
+        if not isinstance(item, str):
+            raise TypeError(f"{name}[{key!r}] must be a str (the API takes text values), not {type(item).__name__}")
+        checked[encodable(f"{name} key", key)] = encodable(f"{name}[{key!r}]", item)
+    return checked
 
 
 def iso(name: str, value: date | datetime | str | None) -> str | None:
     """A date parameter in ISO format."""
     if value is None or isinstance(value, str):
-        return value
+        return None if value is None else encodable(name, value)
     if isinstance(value, date):  # datetime is a date too
         return value.isoformat()
     raise TypeError(f"{name} must be a date, datetime or ISO string, not {type(value).__name__}")
@@ -74,4 +110,6 @@ def choice(name: str, value: str | None, allowed: Iterable[str]) -> str | None:
 
 def workspace_filter(workspace_ids: Iterable[str] | None) -> list[str] | None:
     """The ``workspaceIds`` list filter (sent comma-separated), or None for every workspace of the key."""
-    return None if workspace_ids is None else string_list("workspace_ids", workspace_ids, min_items=1)
+    if workspace_ids is None:
+        return None
+    return string_list("workspace_ids", workspace_ids, min_items=1, no_commas=True)

@@ -9,15 +9,23 @@ from .._base_client import BaseClient
 from .._models import Contact
 from .._types import NOT_GIVEN, NotGiven
 from .._urls import segment
-from ._arguments import body, check_text, string_list
+from ._arguments import body, check_text, string_list, text_map
 
 NAME_MAX = 100
 TEXT_MAX = 200
 
 
-def _check_contact_fields(fields: Mapping[str, Any]) -> None:
+def _check_contact_fields(fields: dict[str, Any], *, update: bool) -> None:
+    """The documented limits and types; ``update``: no field may be None, as the API takes no null for any."""
+    if update:
+        for name, value in fields.items():
+            if value is None:
+                raise TypeError(
+                    f"{name} cannot be None: the API takes no null for a contact field, so none can be cleared; "
+                    "leave it out (NOT_GIVEN) to keep it"
+                )
     for name in ("first_name", "last_name"):
-        check_text(name, fields[name], min_length=1, max_length=NAME_MAX)
+        check_text(name, fields[name], min_length=1, max_length=NAME_MAX, required=not update)
     for name in ("company", "city"):
         check_text(name, fields[name], max_length=TEXT_MAX)
     for name in ("email", "country", "url", "linkedin_url", "linkedin_sales_url", "role"):
@@ -25,9 +33,8 @@ def _check_contact_fields(fields: Mapping[str, Any]) -> None:
     allow = fields["allow_phone_calls"]
     if not (allow is None or allow is NOT_GIVEN or isinstance(allow, bool)):  # `in (True, False)` would admit 1 and 0
         raise TypeError(f"allow_phone_calls must be a bool, not {type(allow).__name__}")
-    custom = fields["custom_fields"]
-    if not (custom is None or custom is NOT_GIVEN or isinstance(custom, Mapping)):
-        raise TypeError("custom_fields must be a mapping of field name to value")
+    if fields["custom_fields"] is not None and fields["custom_fields"] is not NOT_GIVEN:
+        fields["custom_fields"] = text_map("custom_fields", fields["custom_fields"])
 
 
 class ContactsMixin(BaseClient):
@@ -46,7 +53,7 @@ class ContactsMixin(BaseClient):
         linkedin_sales_url: str | None = None,
         role: str | None = None,
         allow_phone_calls: bool | None = None,
-        custom_fields: Mapping[str, Any] | None = None,
+        custom_fields: Mapping[str, str] | None = None,
     ) -> Contact:
         """Create a contact. Arguments left as None are not sent.
 
@@ -65,15 +72,16 @@ class ContactsMixin(BaseClient):
             linkedin_sales_url: LinkedIn Sales Navigator URL.
             role: Job title.
             allow_phone_calls: Whether the contact may be called.
-            custom_fields: The organisation's custom fields, by field name.
+            custom_fields: The organisation's custom fields: field name to text.
 
         Returns:
             The created contact.
 
         Raises:
-            ValueError: A name is blank or a text is too long, or a phone number is blank.
-            TypeError: An argument has the wrong type (`phone_numbers` a bare string, `allow_phone_calls` not a
-                bool, `custom_fields` not a mapping).
+            ValueError: A name is blank or a text is too long, a phone number is blank, or a text holds a lone
+                surrogate.
+            TypeError: An argument has the wrong type (a name None, `phone_numbers` a bare string,
+                `allow_phone_calls` not a bool, `custom_fields` not a mapping of str to str).
             BadRequestError: The server refused the contact.
         """
         fields = {
@@ -91,7 +99,7 @@ class ContactsMixin(BaseClient):
             "allow_phone_calls": allow_phone_calls,
             "custom_fields": custom_fields,
         }
-        _check_contact_fields(fields)
+        _check_contact_fields(fields, update=False)
         return await self._request_model("POST", "/v1/contacts", Contact, body=body(fields, omit_none=True))
 
     async def get_contact(self, contact_id: str) -> Contact:
@@ -118,21 +126,21 @@ class ContactsMixin(BaseClient):
         first_name: str | NotGiven = NOT_GIVEN,
         last_name: str | NotGiven = NOT_GIVEN,
         phone_numbers: Iterable[str] | NotGiven = NOT_GIVEN,
-        email: str | NotGiven | None = NOT_GIVEN,
-        company: str | NotGiven | None = NOT_GIVEN,
-        city: str | NotGiven | None = NOT_GIVEN,
-        country: str | NotGiven | None = NOT_GIVEN,
-        url: str | NotGiven | None = NOT_GIVEN,
-        linkedin_url: str | NotGiven | None = NOT_GIVEN,
-        linkedin_sales_url: str | NotGiven | None = NOT_GIVEN,
-        role: str | NotGiven | None = NOT_GIVEN,
+        email: str | NotGiven = NOT_GIVEN,
+        company: str | NotGiven = NOT_GIVEN,
+        city: str | NotGiven = NOT_GIVEN,
+        country: str | NotGiven = NOT_GIVEN,
+        url: str | NotGiven = NOT_GIVEN,
+        linkedin_url: str | NotGiven = NOT_GIVEN,
+        linkedin_sales_url: str | NotGiven = NOT_GIVEN,
+        role: str | NotGiven = NOT_GIVEN,
         allow_phone_calls: bool | NotGiven = NOT_GIVEN,
-        custom_fields: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        custom_fields: Mapping[str, str] | NotGiven = NOT_GIVEN,
     ) -> Contact:
         """Change only the fields given (a partial update).
 
-        A field left at [`NOT_GIVEN`][skipcall_async.NOT_GIVEN] is not sent and stays as it is; None sends null,
-        which clears it.
+        A field left at [`NOT_GIVEN`][skipcall_async.NOT_GIVEN] is not sent and stays as it is. None is refused:
+        the API reference takes no null for any contact field, so the API documents no way to clear one.
 
         Args:
             contact_id: The contact's id.
@@ -148,14 +156,15 @@ class ContactsMixin(BaseClient):
             linkedin_sales_url: LinkedIn Sales Navigator URL.
             role: Job title.
             allow_phone_calls: Whether the contact may be called.
-            custom_fields: The organisation's custom fields, by field name.
+            custom_fields: The organisation's custom fields: field name to text.
 
         Returns:
             The contact as it is after the update.
 
         Raises:
-            ValueError: No field to change, a blank id or name, or a text that is too long.
-            TypeError: An argument has the wrong type.
+            ValueError: No field to change, a blank id or name, a text that is too long, or one holding a lone
+                surrogate.
+            TypeError: An argument is None or has the wrong type (`custom_fields` not a mapping of str to str).
             NotFoundError: No such contact, or it lies outside the key's workspaces.
             BadRequestError: The server refused the change.
         """
@@ -176,7 +185,7 @@ class ContactsMixin(BaseClient):
             "allow_phone_calls": allow_phone_calls,
             "custom_fields": custom_fields,
         }
-        _check_contact_fields(fields)
+        _check_contact_fields(fields, update=True)
         payload = body(fields, omit_none=False)
         if not payload:
             raise ValueError("update_contact needs at least one field to change")

@@ -22,10 +22,10 @@ class TagsMixin(BaseClient):
 
         Raises:
             ValueError: `label` is blank.
-            TypeError: `label` is not a string or `is_success_tag` is not a bool.
+            TypeError: `label` is not a string (None included) or `is_success_tag` is not a bool.
             BadRequestError: The server refused the tag.
         """
-        check_text("label", label, min_length=1)
+        check_text("label", label, min_length=1, required=True)
         if not isinstance(is_success_tag, bool):
             raise TypeError("is_success_tag must be a bool")
         return await self._request_model("POST", "/v1/tags", Tag, body={"label": label, "isSuccessTag": is_success_tag})

@@ -93,7 +93,7 @@ def create_contact(body_file: TextIO | None, fmt: str | None, settings: Settings
 def update_contact(
     contact_id: str, body_file: TextIO | None, fmt: str | None, settings: Settings, **options: Any
 ) -> None:
-    """Change only the fields given; a null in --body clears a field."""
+    """Change only the fields given (the API takes no null, so a field cannot be cleared)."""
     kwargs = contact_kwargs(body_file, options)
     if not kwargs:
         raise click.UsageError("nothing to change: give at least one field")

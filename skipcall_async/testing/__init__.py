@@ -5,20 +5,28 @@ async with FakeSkipcall() as server:
         ...
 """
 
+from pathlib import Path as _Path
+from typing import Final as _Final
+
 from .._docstrings import plain_docstrings as _plain_docstrings
 from ._app import RecordedRequest
 from ._faults import PROFILES as FAULT_PROFILES
 from ._faults import Faults
-from ._ratelimit import PLANS, RULES, Plan, RateLimitRule
+from ._ratelimit import PLANS, RULES, NamedThrottler, Plan, RateLimitRule
 from ._server import DEFAULT_KEY, INELIGIBLE_KEY, FakeSkipcall
 from ._store import Store
 
+API_DESCRIPTION: _Final = _Path(__file__).with_name("openapi.yaml")
+"""The Skipcall API's OpenAPI description that the fake server is held to, for your own contract tests."""
+
 __all__ = [
+    "API_DESCRIPTION",
     "DEFAULT_KEY",
     "FAULT_PROFILES",
     "FakeSkipcall",
     "Faults",
     "INELIGIBLE_KEY",
+    "NamedThrottler",
     "PLANS",
     "Plan",
     "RULES",

@@ -9,7 +9,7 @@ import contextlib
 import attrs
 
 from ._faults import PROFILES, Faults
-from ._ratelimit import PLANS, RULES, Plan, RateLimitRule
+from ._ratelimit import PLANS, RULES, NamedThrottler, Plan, RateLimitRule
 from ._server import DEFAULT_KEY, FakeSkipcall
 
 
@@ -36,6 +36,14 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, RateLimitRule, Fa
         metavar="SECONDS",
         help="nestjs-throttler only: refuse everything for this long once the limit is exceeded (0: no block; "
         "the library's own default is the window)",
+    )
+    parser.add_argument(
+        "--throttler",
+        action="append",
+        default=[],
+        type=_named_throttler,
+        metavar="NAME=LIMIT/SECONDS[/BLOCK]",
+        help="nestjs-throttler only, repeatable: a named throttler beside the plan's, e.g. short=10/1 (10 a second)",
     )
     parser.add_argument("--faults", choices=sorted(PROFILES), default="none")
     lies = parser.add_argument_group("lying headers (added to the --faults profile; the count itself stays true)")
@@ -66,11 +74,25 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, RateLimitRule, Fa
             skew=args.skew,
             reset_format=args.reset_format,
             block_duration=args.block_duration,
+            throttlers=tuple(args.throttler),
         )
         faults = _faults(args)
     except ValueError as exc:
         parser.error(str(exc))
     return args, rule, faults
+
+
+def _named_throttler(text: str) -> NamedThrottler:
+    """``NAME=LIMIT/SECONDS[/BLOCK]`` as a named throttler (seconds before time scaling)."""
+    name, _, spec = text.partition("=")
+    parts = spec.split("/")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError("expected NAME=LIMIT/SECONDS or NAME=LIMIT/SECONDS/BLOCK")
+        block = float(parts[2]) if len(parts) == 3 else 0.0
+        return NamedThrottler(name=name, plan=Plan(limit=int(parts[0]), window=float(parts[1])), block_duration=block)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from exc
 
 
 def _faults(args: argparse.Namespace) -> Faults:

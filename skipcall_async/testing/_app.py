@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -23,6 +24,11 @@ from ._store import Store
 
 Json = Any
 BODY: Final = web.RequestKey("body", object)
+# Headers a handler adds to its answer, such as ``Deprecation`` or ``Allow``; errors carry them too.
+RESPONSE_HEADERS: Final = web.RequestKey("response_headers", dict[str, str])
+# The route name recorded for a request no operation serves.
+UNMATCHED: Final = "unmatched"
+logger = logging.getLogger("skipcall_async.testing")
 Handler = Callable[["Api", web.Request], Awaitable[tuple[int, Json]]]
 
 
@@ -113,6 +119,7 @@ class Api:
         headers: dict[str, str] = {"Date": formatdate(server_now, usegmt=True)}
         faults = self.route_faults.get(route, self.faults)
         status, payload = 500, None
+        request[RESPONSE_HEADERS] = {}
         try:
             limiter = self.limiter(self._tracker(request, public))
             decision = limiter.check(server_now)
@@ -133,8 +140,13 @@ class Api:
             status, payload = await handler(self, request)
         except HttpProblem as problem:
             status, payload = problem.status, problem.body()
+        except Exception:  # a bug of the fake: still the API's JSON error and headers, never aiohttp's text page
+            logger.exception("the fake Skipcall API failed on %s %s", request.method, request.path)
+            status, payload = 500, HttpProblem(500, "INTERNAL_SERVER_ERROR", "Internal server error").body()
         finally:
             self._record(request, route, raw, status)
+        extra: dict[str, str] = request[RESPONSE_HEADERS]
+        headers.update(extra)
         body = b"" if payload is None else json.dumps(payload).encode()
         return web.Response(
             status=status, body=body, headers=headers, content_type="application/json" if body else None

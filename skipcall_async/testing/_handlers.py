@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from aiohttp import web
 
-from ._app import BODY, Api, Handler, HttpProblem, Json, bad_request
+from . import _validate as check
+from ._app import BODY, RESPONSE_HEADERS, UNMATCHED, Api, Handler, HttpProblem, Json, bad_request
+from ._stats import call_duration, status_distribution, tag_distribution, team_stats
 from ._store import DEFAULT_WORKSPACE, iso
 
 
@@ -45,13 +48,15 @@ def _paginate(items: list[Json], request: web.Request) -> Json:
 
 
 def _workspace_filter(api: Api, request: web.Request) -> set[str]:
+    """The workspaces a list covers: the key's scope, narrowed by ``workspaceIds`` when it is sent.
+
+    The filter is a comma-separated string that narrows and never widens: ids outside the scope, and empty
+    entries, select nothing (so an empty value selects no workspace), as any string is a valid value.
+    """
     raw = request.query.get("workspaceIds")
     if raw is None:
         return set(api.store.scope)
-    wanted = {w for w in raw.split(",") if w}
-    if not wanted:
-        raise bad_request("workspaceIds must not be empty")
-    return wanted & api.store.scope
+    return {w for w in raw.split(",") if w} & api.store.scope
 
 
 def _object(request: web.Request) -> dict[str, Any]:
@@ -61,38 +66,33 @@ def _object(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _check_contact(body: dict[str, Any], *, partial: bool) -> None:
-    for name in ("firstName", "lastName"):
-        if name in body or not partial:
-            value = body.get(name)
-            if not isinstance(value, str) or not 1 <= len(value) <= 100:
-                raise bad_request(f"{name} must be a string of 1 to 100 characters")
-    if "phoneNumbers" in body or not partial:
-        numbers = body.get("phoneNumbers")
-        if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
-            raise bad_request("phoneNumbers must be an array of strings")
-    for name in ("company", "city"):
-        value = body.get(name)
-        if value is not None and (not isinstance(value, str) or len(value) > 200):
-            raise bad_request(f"{name} must be a string of at most 200 characters")
-    known = {
-        "firstName",
-        "lastName",
-        "phoneNumbers",
-        "email",
-        "company",
-        "city",
-        "country",
-        "url",
-        "linkedinUrl",
-        "linkedinSalesUrl",
-        "role",
-        "allowPhoneCalls",
-        "customFields",
-    }
-    unknown = set(body) - known
-    if unknown:
-        raise bad_request(f"property {sorted(unknown)[0]} should not exist")
+# The contact fields of the API reference, each with its check; a property it does not list is ignored (dropped,
+# not stored), as its request schemas allow other properties and a NestJS whitelist strips them.
+_CONTACT_FIELDS: Final[dict[str, Callable[[str, Any], Any]]] = {
+    "firstName": lambda name, value: check.text(name, value, min_length=1, max_length=100),
+    "lastName": lambda name, value: check.text(name, value, min_length=1, max_length=100),
+    "phoneNumbers": check.texts,
+    "email": check.text,
+    "company": lambda name, value: check.text(name, value, max_length=200),
+    "city": lambda name, value: check.text(name, value, max_length=200),
+    "country": check.text,
+    "url": check.text,
+    "linkedinUrl": check.text,
+    "linkedinSalesUrl": check.text,
+    "role": check.text,
+    "allowPhoneCalls": check.boolean,
+    "customFields": check.text_map,
+}
+_CONTACT_REQUIRED: Final = ("firstName", "lastName", "phoneNumbers")
+
+
+def _contact_fields(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """The documented fields of a create (``partial=False``: the required ones present) or update body, checked."""
+    if not partial:
+        for name in _CONTACT_REQUIRED:
+            if name not in body:
+                raise bad_request(f"{name} is required")
+    return {name: checker(name, body[name]) for name, checker in _CONTACT_FIELDS.items() if name in body}
 
 
 def _now() -> str | None:
@@ -143,9 +143,8 @@ async def get_transcription(api: Api, request: web.Request) -> tuple[int, Json]:
 
 
 async def create_contact(api: Api, request: web.Request) -> tuple[int, Json]:
-    body = _object(request)
-    _check_contact(body, partial=False)
-    contact = api.store.contact_json(body, workspace=DEFAULT_WORKSPACE, created=datetime.now(UTC))
+    fields = _contact_fields(_object(request), partial=False)
+    contact = api.store.contact_json(fields, workspace=DEFAULT_WORKSPACE, created=datetime.now(UTC))
     api.store.contacts[contact["id"]] = contact
     return 201, contact
 
@@ -163,9 +162,7 @@ async def get_contact(api: Api, request: web.Request) -> tuple[int, Json]:
 
 async def update_contact(api: Api, request: web.Request) -> tuple[int, Json]:
     contact = _contact(api, request)
-    body = _object(request)
-    _check_contact(body, partial=True)
-    contact.update(body)
+    contact.update(_contact_fields(_object(request), partial=True))
     contact["updatedAt"] = _now()
     contact["lastModificationSource"] = "API"
     return 200, contact
@@ -173,21 +170,27 @@ async def update_contact(api: Api, request: web.Request) -> tuple[int, Json]:
 
 async def create_sequence(api: Api, request: web.Request) -> tuple[int, Json]:
     body = _object(request)
-    workspace = body.get("workspaceId", DEFAULT_WORKSPACE)
+    name, creator = check.optional(body, "name"), check.optional(body, "creatorId")
+    assignees = check.optional(body, "assignedToIds")
+    workspace = check.optional(body, "workspaceId")
+    workspace = check.text("workspaceId", workspace) if check.given(workspace) else DEFAULT_WORKSPACE
     if not api.store.visible(workspace):
         raise bad_request("workspaceId is outside the API key scope")
     members = {u["organizationMembershipId"] for u in api.store.users}
-    for member in [*body.get("assignedToIds", []), *([body["creatorId"]] if "creatorId" in body else [])]:
+    ids = check.texts("assignedToIds", assignees) if check.given(assignees) else []
+    if check.given(creator):
+        ids = [*ids, check.text("creatorId", creator)]
+    for member in ids:
         if member not in members:
             raise bad_request(f"unknown organizationMembershipId {member}")
     seq_id = api.store.new_id()
-    sequence = {
-        "id": seq_id,
-        "name": body.get("name"),
-        "workspaceId": workspace,
-        "assignedToIds": body.get("assignedToIds", []),
-        "creatorId": body.get("creatorId"),
-    }
+    sequence: dict[str, Any] = {"id": seq_id}
+    if check.given(name):  # the reference types name as a string, never null: a sequence without one has none
+        sequence["name"] = check.text("name", name)
+    sequence["workspaceId"] = workspace
+    sequence["assignedToIds"] = assignees if check.given(assignees) else []
+    if check.given(creator):
+        sequence["creatorId"] = creator
     api.store.sequences[seq_id] = sequence
     api.store.sequence_workspace[seq_id] = workspace
     api.store.sequence_contacts[seq_id] = {}
@@ -218,20 +221,24 @@ async def add_sequence_contacts(api: Api, request: web.Request) -> tuple[int, Js
     seq_id = _sequence(api, request)
     added = 0
     for item in _batch(request, "contacts"):
-        if not isinstance(item, dict) or not isinstance(item.get("contactId"), str):
-            raise bad_request("each contacts item needs a contactId")
-        contact = api.store.contacts.get(item["contactId"])
+        if not isinstance(item, dict) or "contactId" not in item:
+            raise bad_request("each contacts item must be an object with a contactId")
+        contact_id = check.text("contacts[].contactId", item["contactId"])
+        assignee = check.optional(item, "assignedToWorkspaceMembershipId")
+        if check.given(assignee):
+            check.text("contacts[].assignedToWorkspaceMembershipId", assignee)
+        contact = api.store.contacts.get(contact_id)
         if contact is None or contact["teamId"] != api.store.sequence_workspace[seq_id]:
             continue  # out of scope: ignored silently, as documented
-        added += api.store.add_sequence_contact(seq_id, contact["id"], item.get("assignedToWorkspaceMembershipId"))
+        added += api.store.add_sequence_contact(seq_id, contact["id"], assignee if check.given(assignee) else None)
     return 201, {"added": added}
 
 
 async def remove_sequence_contacts(api: Api, request: web.Request) -> tuple[int, Json]:
     rows = api.store.sequence_contacts[_sequence(api, request)]
     removed = 0
-    for contact_id in _batch(request, "contactIds"):
-        row = rows.get(contact_id) if isinstance(contact_id, str) else None
+    for contact_id in check.texts("contactIds", _batch(request, "contactIds")):
+        row = rows.get(contact_id)
         if row is not None and not row.get("_deleted"):
             row["_deleted"] = True
             removed += 1
@@ -240,10 +247,11 @@ async def remove_sequence_contacts(api: Api, request: web.Request) -> tuple[int,
 
 async def create_tag(api: Api, request: web.Request) -> tuple[int, Json]:
     body = _object(request)
-    label = body.get("label")
-    if not isinstance(label, str) or not label.strip():
-        raise bad_request("label must be a non-empty string")
-    return 201, api.store.add_tag(DEFAULT_WORKSPACE, label, bool(body.get("isSuccessTag", False)))
+    if "label" not in body:
+        raise bad_request("label is required")
+    label = check.text("label", body["label"])  # the reference sets no minimum length
+    success = check.boolean("isSuccessTag", body["isSuccessTag"]) if "isSuccessTag" in body else False
+    return 201, api.store.add_tag(DEFAULT_WORKSPACE, label, success)
 
 
 async def delete_tag(api: Api, request: web.Request) -> tuple[int, Json]:
@@ -259,111 +267,11 @@ async def delete_tag(api: Api, request: web.Request) -> tuple[int, Json]:
     return 200, None
 
 
-def _stats_workspaces(api: Api, request: web.Request) -> set[str]:
-    """The workspaces a statistic covers: the one named (``workspaceId``, or the deprecated ``teamId``), else the
-    key's scope; the filters are checked."""
-    workspace = request.query.get("workspaceId") or request.query.get("teamId")
-    if workspace is not None and not api.store.visible(workspace):
-        raise bad_request("workspaceId is outside the API key scope")
-    granularity = request.query.get("granularity", "none")
-    if granularity not in ("hour", "day", "week", "month", "none"):
-        raise bad_request("granularity must be one of hour, day, week, month, none")
-    return {workspace} if workspace else set(api.store.scope)
-
-
-def _stats_calls(api: Api, request: web.Request) -> list[dict[str, Any]]:
-    return api.store.in_scope("calls", within=_stats_workspaces(api, request))
-
-
-async def tag_distribution(api: Api, request: web.Request) -> tuple[int, Json]:
-    """Tags of the sequence contacts in the workspaces covered (and of ``sequenceId`` when given); removed
-    contacts are not counted."""
-    workspaces = _stats_workspaces(api, request)
-    sequence = request.query.get("sequenceId")
-    counts: dict[str, int] = {}
-    for seq_id, rows in api.store.sequence_contacts.items():
-        if api.store.sequence_workspace[seq_id] not in workspaces or sequence not in (None, seq_id):
-            continue
-        for row in rows.values():
-            if row.get("_deleted"):
-                continue
-            for tag in row["tags"]:
-                counts[tag["id"]] = counts.get(tag["id"], 0) + 1
-    data = [
-        {
-            "tagId": t_id,
-            "label": api.store.tags[t_id]["label"],
-            "count": n,
-            "isSuccess": api.store.tags[t_id]["isSuccessTag"],
-            "date": None,
-        }
-        for t_id, n in sorted(counts.items())
-        if t_id in api.store.tags
-    ]
-    return 200, {"data": data}
-
-
-async def status_distribution(api: Api, request: web.Request) -> tuple[int, Json]:
-    calls = _stats_calls(api, request)
-    counts: dict[str, int] = {}
-    for call in calls:
-        counts[call["status"].upper()] = counts.get(call["status"].upper(), 0) + 1
-    called = {c["contact"]["id"] for c in calls if c["contact"]}
-    never = sum(1 for c in api.store.in_scope("contacts") if c["id"] not in called)
-    return 200, {
-        "data": [{"status": s, "count": n, "date": None} for s, n in sorted(counts.items())],
-        "nonCalledCount": never,
-    }
-
-
-async def call_duration(api: Api, request: web.Request) -> tuple[int, Json]:
-    durations = [
-        api.store.recordings[c["id"]]["duration"] for c in _stats_calls(api, request) if c["id"] in api.store.recordings
-    ]
-    total = sum(durations)
-    return 200, {
-        "data": [
-            {
-                "count": len(durations),
-                "averageDuration": total / len(durations) if durations else 0,
-                "totalDuration": total,
-                "date": None,
-            }
-        ]
-    }
-
-
-async def team_stats(api: Api, request: web.Request) -> tuple[int, Json]:
-    if request.query.get("period") not in ("day", "week", "month", "custom"):
-        raise bad_request("period must be one of day, week, month, custom")
-    teams = []
-    for ws in api.store.in_scope("workspaces"):
-        calls = api.store.in_scope("calls", within={ws["id"]})
-        teams.append(
-            {
-                "teamId": ws["id"],
-                "teamName": ws["name"],
-                "calls": len(calls),
-                "callDuration": sum(
-                    api.store.recordings[c["id"]]["duration"] for c in calls if c["id"] in api.store.recordings
-                ),
-                "contacts": len(api.store.in_scope("contacts", within={ws["id"]})),
-                "activeSequences": sum(1 for w in api.store.sequence_workspace.values() if w == ws["id"]),
-                "members": len(api.store.members[ws["id"]]),
-            }
-        )
-    aggregate = {
-        "totalCalls": sum(t["calls"] for t in teams),
-        "totalCallDuration": sum(t["callDuration"] for t in teams),
-        "totalContacts": sum(t["contacts"] for t in teams),
-        "activeSequences": sum(t["activeSequences"] for t in teams),
-    }
-    return 200, {"aggregate": aggregate, "teams": teams}
-
-
 async def list_users(api: Api, request: web.Request) -> tuple[int, Json]:
-    _workspace_filter(api, request)
-    return 200, _paginate(list(api.store.users), request)
+    """Users who are a member of at least one of the workspaces asked for."""
+    workspaces = _workspace_filter(api, request)
+    reach = {m["organizationMembershipId"] for ws in workspaces for m in api.store.members[ws]}
+    return 200, _paginate([u for u in api.store.users if u["organizationMembershipId"] in reach], request)
 
 
 async def list_workspaces(api: Api, request: web.Request) -> tuple[int, Json]:
@@ -404,15 +312,35 @@ ROUTES: tuple[tuple[str, str, str, Handler], ...] = (
 
 
 ROUTE_NAMES: Final = tuple(route for _, _, route, _ in ROUTES)
+# An id is any one path segment: aiohttp's default ``{id}`` also refuses ``{`` and ``}``, which would leave such an
+# id to aiohttp's plain-text 404, outside the API's error body and rate-limit headers.
+_SEGMENT: Final = "[^/]+"
+_PATTERNS: Final = tuple((method, re.compile(path.replace("{id}", _SEGMENT) + "$")) for method, path, _, _ in ROUTES)
+
+
+async def unmatched(api: Api, request: web.Request) -> tuple[int, Json]:
+    """A path no operation serves (404), or a method its path does not take (405, with ``Allow``)."""
+    path = request.raw_path.split("?")[0]
+    allowed = sorted({method for method, pattern in _PATTERNS if pattern.match(path)})
+    if allowed:
+        request[RESPONSE_HEADERS]["Allow"] = ", ".join(allowed)
+        raise HttpProblem(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {path}")
+    raise _not_found(f"Route {request.method} {path}")
 
 
 def build_app(api: Api) -> web.Application:
-    """The aiohttp application serving every route of ``ROUTES`` from ``api``."""
+    """The aiohttp application serving every route of ``ROUTES`` from ``api``, and the API's errors elsewhere."""
     app = web.Application()
     for method, path, route, handler in ROUTES:
 
         async def endpoint(request: web.Request, route: str = route, handler: Handler = handler) -> web.StreamResponse:
             return await api.dispatch(request, route, handler, public=route in PUBLIC_ROUTES)
 
-        app.router.add_route(method, path, endpoint)
+        app.router.add_route(method, path.replace("{id}", "{id:" + _SEGMENT + "}"), endpoint)
+
+    async def fallback(request: web.Request) -> web.StreamResponse:
+        # No operation, so no key needed (the API's router answers before its guards), but still counted.
+        return await api.dispatch(request, UNMATCHED, unmatched, public=True)
+
+    app.router.add_route("*", "/{tail:.*}", fallback)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import math
+import re
 from typing import Final, Literal
 
 import attrs
@@ -30,6 +31,34 @@ class Plan:
 
 
 PLANS: Final = {"starter": Plan(limit=100), "intermediaire": Plan(limit=100), "expert": Plan(limit=1000)}
+DEFAULT_THROTTLER: Final = "default"  # @nestjs/throttler sends this one's headers without a suffix
+_TOKEN = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")  # what an HTTP header name may hold
+
+
+@attrs.frozen(kw_only=True)
+class NamedThrottler:
+    """One more @nestjs/throttler throttler beside the plan's own (``nestjs-throttler`` rule only).
+
+    Its answers carry ``X-RateLimit-Limit-<name>``, ``-Remaining-<name>``, ``-Reset-<name>``, and a refusal by it
+    ``Retry-After-<name>``. The guard runs every throttler in order of their windows, shortest first: each
+    counts the request; the first to refuse it ends the run, so the longer ones do not count it, while the
+    shorter ones already did (their headers are on the 429).
+
+    Attributes:
+        name: The suffix (a header token, not ``default``).
+        plan: Its requests per window, before time scaling.
+        block_duration: As `RateLimitRule.block_duration`, for this throttler.
+    """
+
+    name: str
+    plan: Plan
+    block_duration: float = 0.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.name == DEFAULT_THROTTLER or not _TOKEN.match(self.name):
+            raise ValueError(f"a named throttler needs a header-token name other than 'default', got {self.name!r}")
+        if self.block_duration < 0:
+            raise ValueError(f"block_duration must not be negative, got {self.block_duration}")
 
 
 @attrs.frozen(kw_only=True)
@@ -56,10 +85,11 @@ class RateLimitRule:
             `delta`. None: the rule's own.
         block_duration: `nestjs-throttler` only: once the limit is exceeded, refuse every request for this many
             seconds (the library's own default equals the window). Default 0: no block.
+        throttlers: `nestjs-throttler` only: named throttlers enforced beside the plan (see `NamedThrottler`).
 
     Raises:
-        ValueError: A negative `block_duration`, or `block_duration` or `reset_format` with a rule that does not
-            take it.
+        ValueError: A negative `block_duration`, or `block_duration`, `reset_format` or `throttlers` with a rule
+            that does not take it, or two throttlers of one name.
     """
 
     plan: Plan = PLANS["starter"]
@@ -69,8 +99,14 @@ class RateLimitRule:
     retry_after: bool = False
     reset_format: ResetFormat | None = None
     block_duration: float = 0.0
+    throttlers: tuple[NamedThrottler, ...] = ()
 
     def __attrs_post_init__(self) -> None:
+        if self.throttlers and self.rule != "nestjs-throttler":
+            raise ValueError(f"throttlers apply only to the nestjs-throttler rule, not {self.rule}")
+        names = [throttler.name for throttler in self.throttlers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"each named throttler needs a name of its own, got {names}")
         if self.block_duration < 0:
             raise ValueError(f"block_duration must not be negative, got {self.block_duration}")
         if self.block_duration and self.rule != "nestjs-throttler":
@@ -103,6 +139,10 @@ class Decision:
     remaining: int
     reset_at: float  # server epoch seconds
     retry_at: float | None = None  # nestjs-throttler, when refused: the moment Retry-After counts down to
+    # nestjs-throttler: whether the plan's own throttler counted the request (a shorter one may refuse first),
+    # and the headers the named throttlers set (rate headers of those that ran, Retry-After-<name> of a refusal)
+    counted: bool = True
+    named: tuple[tuple[str, str], ...] = ()
 
 
 class KeyLimiter:
@@ -113,8 +153,16 @@ class KeyLimiter:
         self._window_start: float | None = None
         self._count = 0
         self._log: collections.deque[float] = collections.deque()
-        # Used by the nestjs-throttler rule only; the other rules keep the window and the log above.
-        self._tracker = ThrottlerRecord(ttl=rule.window, limit=rule.plan.limit, block_duration=rule.block)
+        # Used by the nestjs-throttler rule only; the other rules keep the window and the log above. The guard
+        # runs its throttlers shortest window first (a stable sort: the plan's own first among equals).
+        scale = rule.time_scale
+        throttlers = [(DEFAULT_THROTTLER, ThrottlerRecord(ttl=rule.window, limit=rule.plan.limit,
+                                                          block_duration=rule.block))]  # fmt: skip
+        for named in rule.throttlers:
+            record = ThrottlerRecord(ttl=named.plan.window / scale, limit=named.plan.limit,
+                                     block_duration=named.block_duration / scale)  # fmt: skip
+            throttlers.append((named.name, record))
+        self._throttlers = sorted(throttlers, key=lambda pair: pair[1].ttl)
 
     def check(self, server_now: float) -> Decision:
         """Count a request at ``server_now`` (epoch seconds on the server clock)."""
@@ -152,10 +200,31 @@ class KeyLimiter:
         return Decision(allowed, limit, limit - self._count, start + window)
 
     def _throttled(self, server_now: float) -> Decision:
-        """The throttler's verdict; its tracker window end is what the reset counts down to."""
-        hit = self._tracker.increment(server_now)
-        limit = self._tracker.limit
-        return Decision(not hit.blocked, limit, limit - hit.total_hits, hit.expires_at, hit.retry_at)
+        """The guard's verdict: each throttler in turn counts the request, until one refuses it.
+
+        The plan's throttler gives the decision's own figures; its tracker window end is what its reset counts
+        down to.
+        """
+        named: list[tuple[str, str]] = []
+        own: Decision | None = None
+        for name, record in self._throttlers:
+            hit = record.increment(server_now)
+            if name == DEFAULT_THROTTLER:
+                own = Decision(not hit.blocked, record.limit, record.limit - hit.total_hits, hit.expires_at,
+                               hit.retry_at)  # fmt: skip
+            elif hit.blocked:
+                named.append((f"Retry-After-{name}", str(whole_seconds((hit.retry_at or server_now) - server_now))))
+            else:
+                named += [(f"X-RateLimit-Limit-{name}", str(record.limit)),
+                          (f"X-RateLimit-Remaining-{name}", str(max(0, record.limit - hit.total_hits))),
+                          (f"X-RateLimit-Reset-{name}", str(whole_seconds(hit.expires_at - server_now)))]  # fmt: skip
+            if hit.blocked:
+                break
+        refused = bool(named) and named[-1][0].startswith("Retry-After-")
+        if own is None:  # refused by a shorter throttler before the plan's own ran
+            limit = self.rule.plan.limit
+            return Decision(False, limit, limit, server_now, None, counted=False, named=tuple(named))
+        return attrs.evolve(own, allowed=own.allowed and not refused, named=tuple(named))
 
     def headers(self, decision: Decision, server_now: float) -> dict[str, str]:
         """The X-RateLimit-* headers for ``decision`` in the rule's reset format."""
@@ -175,6 +244,11 @@ class KeyLimiter:
 
     def retry_headers(self, decision: Decision, server_now: float) -> dict[str, str]:
         """``Retry-After`` for a refused request, if the rule sends one."""
+        if self.rule.rule == "nestjs-throttler":
+            headers = {name: value for name, value in decision.named if name.startswith("Retry-After-")}
+            if decision.retry_at is not None:
+                headers["Retry-After"] = str(whole_seconds(decision.retry_at - server_now))
+            return headers
         if decision.retry_at is not None:
             return {"Retry-After": str(whole_seconds(decision.retry_at - server_now))}
         if self.rule.retry_after:
@@ -183,11 +257,16 @@ class KeyLimiter:
 
 
 def _throttler_headers(decision: Decision, server_now: float) -> dict[str, str]:
-    """Admitted: limit, remaining, whole seconds until the tracker window ends. Refused: none (the guard throws)."""
-    if not decision.allowed:
-        return {}
-    return {
-        "X-RateLimit-Limit": str(decision.limit),
-        "X-RateLimit-Remaining": str(max(0, decision.remaining)),
-        "X-RateLimit-Reset": str(whole_seconds(decision.reset_at - server_now)),
-    }
+    """Each throttler that admitted the request: limit, remaining, whole seconds until its tracker window ends.
+
+    One that refuses it sets none (the guard throws), and the longer ones do not run: a 429 carries only the
+    headers of the shorter throttlers that admitted it.
+    """
+    headers = {name: value for name, value in decision.named if name.startswith("X-RateLimit-")}
+    if decision.counted and decision.retry_at is None:  # the plan's own throttler admitted it
+        headers.update({
+            "X-RateLimit-Limit": str(decision.limit),
+            "X-RateLimit-Remaining": str(max(0, decision.remaining)),
+            "X-RateLimit-Reset": str(whole_seconds(decision.reset_at - server_now)),
+        })  # fmt: skip
+    return headers

@@ -161,8 +161,8 @@ class Store:
             "endedAt": iso(started + timedelta(seconds=duration)) if answered else None,
             "createdAt": iso(started - timedelta(seconds=5)),
             "updatedAt": iso(started + timedelta(seconds=duration)),
-            "sequenceRunId": None,
-            "sequenceId": None,
+            "sequenceRunId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"skipcall-fake:sequence-run:{call_id}")),
+            "sequenceId": f"seq-{contact['teamId'][3:]}",  # the workspace's seeded sequence
             "syncedWithCrmDate": None,
             "deletedAt": None,
             "organizationId": "org-1",
@@ -181,6 +181,10 @@ class Store:
             "caller": None if i % 25 == 0 else {"firstName": user["firstName"], "lastName": user["lastName"]},
             "callerPhoneNumber": None if i % 12 == 0 else {"value": "+33100000000"},
         }
+        if self.calls[call_id]["callType"] == "DIRECT_CALL":
+            # Not made in a sequence: the reference types both ids as strings, never null, and does not require
+            # them, so a direct call has neither.
+            del self.calls[call_id]["sequenceRunId"], self.calls[call_id]["sequenceId"]
         self.call_workspace[call_id] = contact["teamId"]
         if answered:
             status = "COMPLETED" if i == 0 else rng.choice(("COMPLETED", "COMPLETED", "PENDING", "FAILED"))
@@ -253,8 +257,9 @@ class Store:
 
     # -- scope -------------------------------------------------------------------------------------------------
 
-    def visible(self, workspace: str | None) -> bool:
-        return workspace in self.scope
+    def visible(self, workspace: object) -> bool:
+        """Whether ``workspace`` names a workspace of the key's scope; any other value, of any type, does not."""
+        return isinstance(workspace, str) and workspace in self.scope
 
     def in_scope(self, kind: ScopedKind, within: Collection[str] | None = None) -> list[dict[str, Any]]:
         """The stored ``kind`` in the key's scope, narrowed to the workspaces ``within``, in stored order.

@@ -1,0 +1,272 @@
+-- The quota rules of skipcall_async._quota (read that module's docstring) for every process on one key.
+-- This file is the prelude of reserve.lua, record.lua and release.lua: each runs atomically, timed by Redis
+-- TIME. KEYS: the state hash; the leases (a sorted set of lease ids scored by expiry); the stamps (a hash of
+-- lease id -> the answered count when it was granted); the ends (a sorted set of end numbers scored by when
+-- that request ended, kept for the plan's window). Times travel as seconds relative to the script's TIME.
+
+local SPOILT = -1  -- an epoch in which some request ended without this limit's headers
+local ENDS_KEPT_BEYOND = 2.0  -- see _quota.ENDS_KEPT_BEYOND
+
+local function now_s()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+
+local function num(v)
+  if v == false or v == nil or v == '' then return nil end
+  return tonumber(v)
+end
+
+local function f(x)
+  if x == nil then return '' end
+  return string.format('%.6f', x)
+end
+
+local WINDOW = {'limit', 'bound', 'reset_at', 'window_id', 'span', 'assumed', 'least', 'earlier', 'earlier_until'}
+
+-- The state: shared counters and flags, and a window per named limit (field "names" lists them).
+local function load(keys)
+  local raw = redis.call('HGETALL', keys[1])
+  local h = {}
+  for i = 1, #raw, 2 do h[raw[i]] = raw[i + 1] end
+  local s = {granted = num(h.granted) or 0, answered = num(h.answered) or 0, gate_until = num(h.gate_until),
+    headerless = h.headerless == '1', rate_limited = num(h.rate_limited) or 0, streak = num(h.streak) or 0,
+    names = {}, windows = {}, dropped = {}}
+  for name in string.gmatch(h.names or '', '%S+') do
+    local p = 'w.' .. name .. '.'
+    s.names[#s.names + 1] = name
+    s.windows[name] = {limit = num(h[p .. 'limit']), bound = num(h[p .. 'bound']) or 0,
+      reset_at = num(h[p .. 'reset_at']) or 0, window_id = num(h[p .. 'window_id']) or 0,
+      span = num(h[p .. 'span']) or 0, assumed = h[p .. 'assumed'] == '1', least = num(h[p .. 'least']),
+      earlier = num(h[p .. 'earlier']) or 0, earlier_until = num(h[p .. 'earlier_until']) or 0}
+  end
+  return s
+end
+
+local function save(keys, s, now, grace)
+  local args = {'granted', f(s.granted), 'answered', f(s.answered), 'gate_until', f(s.gate_until),
+    'headerless', s.headerless and '1' or '0', 'rate_limited', f(s.rate_limited), 'streak', f(s.streak),
+    'names', table.concat(s.names, ' ')}
+  local last = now
+  if s.gate_until and s.gate_until > last then last = s.gate_until end
+  for _, name in ipairs(s.names) do
+    local w, p = s.windows[name], 'w.' .. name .. '.'
+    for _, v in ipairs({p .. 'limit', f(w.limit), p .. 'bound', f(w.bound), p .. 'reset_at', f(w.reset_at),
+        p .. 'window_id', f(w.window_id), p .. 'span', f(w.span), p .. 'assumed', w.assumed and '1' or '0',
+        p .. 'least', f(w.least), p .. 'earlier', f(w.earlier), p .. 'earlier_until', f(w.earlier_until)}) do
+      args[#args + 1] = v
+    end
+    if w.reset_at > last then last = w.reset_at end
+  end
+  redis.call('HSET', keys[1], unpack(args))
+  for _, name in ipairs(s.dropped) do  -- windows forgotten since the load
+    if not s.windows[name] then
+      local p = 'w.' .. name .. '.'
+      for _, field in ipairs(WINDOW) do redis.call('HDEL', keys[1], p .. field) end
+    end
+  end
+  local lease = redis.call('ZRANGE', keys[2], -1, -1, 'WITHSCORES')
+  if lease[2] and tonumber(lease[2]) > last then last = tonumber(lease[2]) end
+  local ttl = math.ceil((last - now + grace) * 1000)
+  for i = 1, #keys do redis.call('PEXPIRE', keys[i], ttl) end
+end
+
+local function spoil(s)
+  for _, name in ipairs(s.names) do s.windows[name].least = SPOILT end
+end
+
+-- With nothing in flight, the next request starts a new epoch.
+local function end_epoch(s)
+  if s.granted == s.answered then
+    for _, name in ipairs(s.names) do s.windows[name].least = nil end
+  end
+end
+
+-- One request ended now (answered, released or its lease expired).
+local function add_end(keys, s, now, window)
+  s.answered = s.answered + 1
+  redis.call('ZADD', keys[4], now, s.answered)
+  redis.call('ZREMRANGEBYSCORE', keys[4], '-inf', '(' .. (now - window - ENDS_KEPT_BEYOND))
+end
+
+-- Leases past their expiry end as if answered: a dead worker's request was counted, if ever, before it died.
+local function expire(keys, s, now, window)
+  local expired = redis.call('ZRANGEBYSCORE', keys[2], '-inf', now)
+  if #expired > 0 then
+    redis.call('ZREMRANGEBYSCORE', keys[2], '-inf', now)
+    redis.call('HDEL', keys[3], unpack(expired))
+    for _ = 1, #expired do add_end(keys, s, now, window) end
+    spoil(s)
+    end_epoch(s)
+  end
+  return #expired
+end
+
+local function forget(s)
+  for _, name in ipairs(s.names) do s.dropped[#s.dropped + 1] = name end
+  s.names, s.windows = {}, {}
+end
+
+-- The ageing bound of a window at now (0 when its limit is unknown).
+local function aged(keys, s, w, now)
+  if not w.limit or w.assumed then return 0 end
+  local later = redis.call('ZCOUNT', keys[4], '(' .. (now - w.span), '+inf')
+  local earlier = 0
+  if now < w.earlier_until then earlier = w.earlier end
+  return w.limit + s.answered - later - earlier
+end
+
+local function best(keys, s, w, now)
+  return math.max(w.bound, aged(keys, s, w, now))
+end
+
+local function aged_at(keys, number, span)
+  local ended = redis.call('ZSCORE', keys[4], number)
+  if not ended then return math.huge end
+  return tonumber(ended) + span
+end
+
+-- When the ageing bound next admits a request (math.huge: only after more requests end).
+local function next_ageing(keys, s, w, now)
+  if not w.limit or w.assumed then return math.huge end
+  local needed = s.granted - w.limit + 1  -- the end that must be a span old
+  if now < w.earlier_until then
+    local sooner = aged_at(keys, needed + w.earlier, w.span)
+    if sooner < w.earlier_until then return sooner end
+    return math.max(w.earlier_until, aged_at(keys, needed, w.span))
+  end
+  return aged_at(keys, needed, w.span)
+end
+
+-- The earlier hits, from the first answer that describes a window: all live ones but its own request.
+local function first_described(w, now, seen)
+  if seen.limit then
+    w.earlier = math.max(0, seen.limit - seen.remaining - 1)
+    w.earlier_until = now + seen.span
+  end
+end
+
+-- One token, as QuotaState.reserve: nil when granted, else the earliest time worth asking again (math.huge:
+-- after a response).
+local function reserve_one(keys, s, now, probe, assumed, window, margin)
+  if s.gate_until and now < s.gate_until then return s.gate_until end
+  if #s.names == 0 and assumed > 0 and s.rate_limited == 0 then
+    s.names[1] = 'default'
+    s.windows.default = {limit = assumed, bound = assumed + s.granted, reset_at = now + window,
+      window_id = now + window, span = window, assumed = true, least = SPOILT, earlier = 0, earlier_until = 0}
+  end
+  if not s.headerless then
+    local probing, wait_until = #s.names == 0, nil
+    for _, name in ipairs(s.names) do
+      local w = s.windows[name]
+      if best(keys, s, w, now) <= s.granted then
+        local e = w.reset_at + margin
+        if now < e then
+          e = math.min(e, next_ageing(keys, s, w, now))
+          if not wait_until or e > wait_until then wait_until = e end
+        else
+          probing = true
+        end
+      end
+    end
+    if wait_until then return wait_until end
+    if probing and s.granted - s.answered >= probe then return math.huge end
+  end
+  s.granted = s.granted + 1
+  return nil
+end
+
+-- How many tokens reserve_one would grant now (for deciding whether to wake the fleet).
+local function room(keys, s, now, probe, margin)
+  if s.gate_until and now < s.gate_until then return 0 end
+  if s.headerless then return 1000000000 end
+  local least, probing = nil, #s.names == 0
+  for _, name in ipairs(s.names) do
+    local w = s.windows[name]
+    local free = best(keys, s, w, now) - s.granted
+    if free > 0 then
+      if not least or free < least then least = free end
+    elseif now < w.reset_at + margin then
+      return 0
+    else
+      probing = true
+    end
+  end
+  if probing then
+    local probes = math.max(0, probe - (s.granted - s.answered))
+    if not least or probes < least then least = probes end
+  end
+  return least or 0
+end
+
+-- One named limit of one held response, as QuotaState._merge (the stamp is the answered token's).
+local function merge(s, now, seen, stamp, tolerance)
+  local bound = seen.remaining + 1 + stamp
+  local window_id, reset_at = now + seen.window_id_in, now + seen.reset_in
+  local w = s.windows[seen.name]
+  if not w then  -- (the interpreter reads a bounded number of named limits)
+    s.names[#s.names + 1] = seen.name
+    w = {limit = seen.limit, bound = bound, reset_at = reset_at, window_id = window_id, span = seen.span,
+      assumed = false, least = SPOILT, earlier = 0, earlier_until = 0}
+    s.windows[seen.name] = w
+    first_described(w, now, seen)
+    return
+  end
+  if w.assumed then first_described(w, now, seen) end
+  if seen.limit then w.limit = seen.limit end
+  w.span = seen.span
+  if w.least ~= SPOILT then
+    if not w.least or seen.remaining < w.least then w.least = seen.remaining end
+    bound = math.max(bound, s.answered + w.least)
+  end
+  if w.assumed or bound > w.bound then w.bound = bound end
+  if w.assumed or now >= w.reset_at or window_id > w.window_id + tolerance then
+    w.window_id, w.reset_at = window_id, reset_at
+  elseif window_id >= w.window_id - tolerance then
+    if window_id < w.window_id then w.window_id = window_id end
+    if reset_at < w.reset_at then w.reset_at = reset_at end
+  end
+  w.assumed = false
+end
+
+-- The quota as client.rate_limit shows it: limit, remaining, reset in, in flight, gate closed for, 429s.
+local function view(keys, s, now)
+  local binding, free = nil, nil
+  for _, name in ipairs(s.names) do
+    local w = s.windows[name]
+    if now < w.reset_at then
+      local room_w = best(keys, s, w, now) - s.granted
+      if not binding or room_w < free then binding, free = w, room_w end
+    end
+  end
+  local limit, remaining, reset_in = nil, '', ''
+  if binding then
+    limit = binding.limit
+    remaining = f(math.max(0, free))
+    reset_in = f(binding.reset_at - now)
+  elseif s.windows.default then
+    limit = s.windows.default.limit
+  elseif #s.names > 0 then
+    limit = s.windows[s.names[1]].limit
+  end
+  local gate = 0
+  if s.gate_until and s.gate_until > now then gate = s.gate_until - now end
+  return {f(limit), remaining, reset_in, tostring(s.granted - s.answered), f(gate), tostring(s.rate_limited)}
+end
+
+-- The ends of every window, to tell whether a wake-up is due (a waiter's timer may now be wrong).
+local function ends(s)
+  local out = {}
+  for _, name in ipairs(s.names) do out[name] = s.windows[name].reset_at end
+  return out
+end
+
+local function ends_moved(before, s)
+  local count = 0
+  for name, at in pairs(before) do
+    count = count + 1
+    local w = s.windows[name]
+    if not w or math.abs(w.reset_at - at) > 0.01 then return true end
+  end
+  return count ~= #s.names
+end
