@@ -4,6 +4,7 @@ Every public name is re-exported here; modules whose name starts with ``_`` are 
 """
 
 from ._client import SkipcallClient
+from ._docstrings import plain_docstrings as _plain_docstrings
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -135,3 +136,5 @@ __all__ = [
     "WorkspaceMember",
     "__version__",
 ]
+
+_plain_docstrings(globals()[name] for name in __all__)  # help() shows names where the site shows links

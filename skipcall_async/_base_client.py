@@ -19,7 +19,14 @@ from typing import Any, Self, TypeVar
 import aiohttp
 
 from ._decode import ApiResponse, api_error, decode_json, model_decoder, page_decoder
-from ._errors import APIConnectionError, ClientClosedError, ConfigurationError, SkipcallError, TooManyRequestsError
+from ._errors import (
+    APIConnectionError,
+    ClientClosedError,
+    ConfigurationError,
+    SkipcallError,
+    TooManyRequestsError,
+    locate,
+)
 from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, emit
 from ._headers import RateLimitHeaders, retry_after
 from ._limiter import RateLimiter, RateLimitSnapshot, Ticket
@@ -214,8 +221,12 @@ class BaseClient:
         params: Mapping[str, QueryValue] | None = None,
         body: Any = None,
         idempotent: bool | None = None,
+        resource_id: str | None = None,
     ) -> T:
-        """Send one API call through the rate limiter, the concurrency cap and the retry policy; ``decode`` it."""
+        """Send one API call through the rate limiter, the concurrency cap and the retry policy; ``decode`` it.
+
+        Every error it raises names the request (``method``, ``path``, the operation's ``resource_id``).
+        """
         if self._closed or (self._parent is not None and self._parent.closed):
             raise ClientClosedError("the client is closed; create a new SkipcallClient")
         request = self._build(method, path, params, body)
@@ -226,12 +237,17 @@ class BaseClient:
         try:  # the first attempt is awaited directly: no retry machinery on the path most calls take
             response = await self._attempt(limiter, request, path, 1, at_head=False, deadline=deadline)
         except SkipcallError as error:
+            locate(error, method, path, resource_id)
 
             async def again(previous: BaseException) -> ApiResponse:
                 nonlocal attempts
                 attempts += 1
                 rejected = isinstance(previous, TooManyRequestsError)  # rejected by the server: back at the head
-                return await self._attempt(limiter, request, path, attempts, at_head=rejected, deadline=deadline)
+                try:
+                    return await self._attempt(limiter, request, path, attempts, at_head=rejected, deadline=deadline)
+                except SkipcallError as failed:
+                    locate(failed, method, path, resource_id)
+                    raise
 
             response = await run_with_retries(
                 again,
@@ -251,9 +267,14 @@ class BaseClient:
                 url=request.url,
                 attempts=attempts,
                 elapsed=limiter.clock() - started,
+                located=(path, resource_id),
             )
             return raw  # type: ignore[return-value]  # WithRawResponse types the raw view's operations
-        return decode(response)
+        try:
+            return decode(response)
+        except SkipcallError as error:
+            locate(error, method, path, resource_id)
+            raise
 
     def _build(self, method: str, path: str, params: Mapping[str, QueryValue] | None, body: Any) -> HttpRequest:
         """The HTTP request of one call: the only place the key is revealed."""
@@ -353,10 +374,10 @@ class BaseClient:
         return self._request(method, path, model_decoder(model, empty_ok=empty_ok), **kwargs)
 
     def _request_page(
-        self, path: str, item_model: type[T], params: Mapping[str, QueryValue]
+        self, path: str, item_model: type[T], params: Mapping[str, QueryValue], *, resource_id: str | None = None
     ) -> Coroutine[Any, Any, Page[T]]:
-        """One page of ``item_model`` (a GET)."""
-        return self._request("GET", path, page_decoder(item_model), params=params)
+        """One page of ``item_model`` (a GET); ``resource_id`` names the parent (a sequence, a workspace)."""
+        return self._request("GET", path, page_decoder(item_model), params=params, resource_id=resource_id)
 
 
 def _checked_timeout(timeout: float | None) -> float | None:

@@ -1,6 +1,15 @@
-"""``SkipcallClient``: the configuration and funnel of ``BaseClient`` plus one mixin per resource."""
+"""``SkipcallClient``: the configuration and funnel of ``BaseClient`` plus one mixin per resource, as one class.
+
+The code is split by resource for its readers; users see one class. ``one_class`` defines every member of the
+bases on the class itself and drops the bases, so ``help(SkipcallClient)`` lists the operations, not seven
+private mixins in a method resolution order. Type checkers read the class statement as written, with the same
+members; only ``isinstance`` checks against the private bases differ, and nothing makes them.
+"""
 
 from __future__ import annotations
+
+import inspect
+from typing import TypeVar
 
 from ._base_client import BaseClient
 from ._resources.calls import CallsMixin
@@ -10,7 +19,22 @@ from ._resources.sequences import SequencesMixin
 from ._resources.stats import StatsMixin
 from ._resources.tags import TagsMixin
 
+C = TypeVar("C", bound=type)
 
+
+def one_class(cls: C) -> C:
+    """``cls`` rebuilt on ``object`` alone, with the members of its bases (resolved as its MRO does) its own."""
+    namespace: dict[str, object] = {}
+    for klass in reversed(cls.__mro__[:-1]):  # the most derived last, so its members win as in the MRO
+        namespace.update((k, v) for k, v in vars(klass).items() if k not in ("__dict__", "__weakref__"))
+    for name, member in namespace.items():
+        function = member.fget if isinstance(member, property) else member
+        if inspect.isfunction(function) and "__class__" in function.__code__.co_freevars:
+            raise TypeError(f"{cls.__name__}.{name} uses super() or __class__, which would not survive the move")
+    return type(cls)(cls.__name__, (object,), namespace)
+
+
+@one_class
 class SkipcallClient(CallsMixin, ContactsMixin, SequencesMixin, TagsMixin, StatsMixin, OrganizationMixin, BaseClient):
     """Async client for the Skipcall Public API.
 

@@ -169,7 +169,8 @@ class DemoRedis:
 @contextlib.contextmanager
 def demo_redis() -> Iterator[DemoRedis]:
     """``SKIPCALL_REDIS_URL`` if set, else a private ``redis-server`` on a free port, stopped on exit."""
-    from ._redis._store import INSTALL, redact_url
+    from ._redis._store import INSTALL
+    from ._secret import SecretUrl
 
     try:
         import redis
@@ -178,12 +179,14 @@ def demo_redis() -> Iterator[DemoRedis]:
         return
     url = os.environ.get(REDIS_URL_ENV, "").strip()
     if url:
-        shown = redact_url(url)
+        secret = SecretUrl(url)
+        shown = secret.shown
         try:
             with redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0) as conn:
                 conn.ping()
-        except (redis.RedisError, OSError) as error:
-            yield DemoRedis(None, f"{REDIS_URL_ENV}={shown} (see below)", f"{shown} does not answer ({error})")
+        except (redis.RedisError, OSError, ValueError) as error:
+            reason = secret.redact(str(error))
+            yield DemoRedis(None, f"{REDIS_URL_ENV}={shown} (see below)", f"{shown} does not answer ({reason})")
             return
         yield DemoRedis(url, f"{REDIS_URL_ENV}={shown}")
         return

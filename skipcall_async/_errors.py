@@ -20,12 +20,16 @@
         └── ServerError                5xx
 
 Low-level transport exceptions are translated once, in the transport, and never reach users. Every error
-carries ``attempts``: how many times the request was sent before giving up (0 when it never left).
+carries ``attempts``: how many times the request was sent before giving up (0 when it never left). An error
+raised by a call also names its request: ``method``, ``path`` (no query string, so no filter values) and the
+operation's ``resource_id``, set once by the funnel (``locate``) and shown in the message, so that one failure
+among many concurrent calls can be traced.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
 from multidict import CIMultiDict
 
@@ -42,11 +46,25 @@ def snippet(body: bytes | str, limit: int = _SNIPPET_CHARS) -> str:
 class SkipcallError(Exception):
     """Base class of every error raised by skipcall-async: catch it to catch them all.
 
+    An error raised by a call names the request in its message (`GET /v1/calls/123...: ...`) and in the
+    attributes below; they are None on errors that no request raised, such as a bad client setting.
+
     Attributes:
         attempts: How many times the request was sent before this error was raised (0 when it never left).
+        method: The request's HTTP method (`"GET"`, ...).
+        path: The request's path as sent, ids percent-encoded, without the query string (`/v1/calls/123...`).
+        resource_id: The id the operation was called with (the call's, the contact's, ...), None for an
+            operation on no single resource, such as a list.
     """
 
     attempts: int = 0
+    method: str | None = None
+    path: str | None = None
+    resource_id: str | None = None
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{self.method} {self.path}: {text}" if self.method is not None else text
 
 
 class ConfigurationError(SkipcallError, ValueError):
@@ -125,6 +143,12 @@ class APIError(SkipcallError):
         label = f"{status} {code}" if code else str(status)
         super().__init__(f"HTTP {label}: {message}")
 
+    def __str__(self) -> str:
+        if self.method is None:
+            return Exception.__str__(self)
+        code = f" ({self.code})" if self.code else ""
+        return f"{self.status} {self.method} {self.path}: {self.message}{code}"
+
 
 class BadRequestError(APIError):
     """400: the server rejected the parameters or body."""
@@ -194,3 +218,12 @@ class RateLimitWaitError(RateLimitError):
 
 class ServerError(APIError):
     """5xx: the server failed. 500, 502, 503 and 504 are retried for requests that are safe to repeat."""
+
+
+E = TypeVar("E", bound=SkipcallError)
+
+
+def locate(error: E, method: str, path: str, resource_id: str | None) -> E:
+    """``error``, naming the request it was raised for; the funnel calls this for every failed attempt."""
+    error.method, error.path, error.resource_id = method, path, resource_id
+    return error

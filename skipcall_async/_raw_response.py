@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._decode import ApiResponse
+from ._errors import SkipcallError, locate
 from ._headers import RateLimitHeaders
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class RawResponse(Generic[T]):
 
     __slots__ = (
         "_decode",
+        "_located",
         "_parsed",
         "_response",
         "attempts",
@@ -58,9 +60,11 @@ class RawResponse(Generic[T]):
         url: str,
         attempts: int,
         elapsed: float,
+        located: tuple[str, str | None],
     ) -> None:
         self._response = response
         self._decode = decode
+        self._located = located  # (path, resource id), named by a DecodeError from parse()
         self._parsed: T = _UNPARSED
         self.method = method
         self.url = url
@@ -83,7 +87,11 @@ class RawResponse(Generic[T]):
             DecodeError: The body is not the JSON, or the shape, the operation promises.
         """
         if self._parsed is _UNPARSED:
-            self._parsed = self._decode(self._response)
+            try:
+                self._parsed = self._decode(self._response)
+            except SkipcallError as error:
+                locate(error, self.method, *self._located)
+                raise
         return self._parsed
 
     def json(self) -> Any:

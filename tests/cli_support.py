@@ -19,9 +19,14 @@ from skipcall_async.testing import FakeSkipcall
 SCRIPT = Path(sys.executable).parent / "skipcall"  # the console script, installed beside this Python
 
 
-def invoke(server: FakeSkipcall | None, *args: str, key: str | None = None, stdin: str | None = None) -> Result:
-    """Run ``skipcall ARGS`` in-process against ``server``; stdout and stderr are kept apart."""
-    env: dict[str, str | None] = {"SKIPCALL_REDIS_URL": None, "COLUMNS": "200"}  # a wide terminal for tables
+def invoke(
+    server: FakeSkipcall | None, *args: str, key: str | None = None, stdin: str | None = None, columns: int = 200
+) -> Result:
+    """Run ``skipcall ARGS`` in-process against ``server``; stdout and stderr are kept apart.
+
+    Tables are drawn for a terminal ``columns`` wide (wide by default).
+    """
+    env: dict[str, str | None] = {"SKIPCALL_REDIS_URL": None, "COLUMNS": str(columns)}
     if server is not None:
         env |= {"SKIPCALL_API_KEY": server.api_key, "SKIPCALL_BASE_URL": server.url}
     if key is not None:

@@ -13,6 +13,7 @@ import pytest
 import skipcall_async as sc
 from skipcall_async.cli._columns import cell, model_columns, row
 from skipcall_async.cli._errors import describe
+from skipcall_async.cli._lock import OutputLocked
 from skipcall_async.cli._settings import Settings
 from skipcall_async.cli._sink import FileSink, ResumeError, encode_csv
 from skipcall_async.cli._stats import ExportStats, IntervalUnion, clock_text, status_line
@@ -83,6 +84,34 @@ def test_a_damaged_record_before_the_end_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ResumeError, match="line 2 is not a record"):
         FileSink(path, "jsonl")
     assert path.read_text() == '{"id":"a"}\n{"id":"b",\n{"id":"c"}\n'
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_file_another_export_writes_is_refused_before_it_is_read(tmp_path: Path, fmt: str) -> None:
+    """While one sink holds the file, a second refuses it at once, without cutting off the first one's half-written
+    record; once the first closes, the file opens again."""
+    path = tmp_path / f"x.{fmt}"
+    first = FileSink(path, fmt, columns=COLUMNS)
+    first.write(RECORDS[0])
+    with path.open("ab") as raw:  # the first export is in the middle of writing its next record
+        raw.write(b'{"id":"b","no')
+    during = path.read_bytes()
+    with pytest.raises(OutputLocked, match=rf"{path} is being written by another export .* choose another --out"):
+        FileSink(path, fmt, columns=COLUMNS)
+    assert path.read_bytes() == during  # not repaired, not truncated, not appended to
+    first.close()
+    again = FileSink(path, fmt, columns=COLUMNS)
+    assert again.ids == ["a"]
+    again.close()
+
+
+def test_a_refused_file_lets_its_lock_go(tmp_path: Path) -> None:
+    """A file refused for resuming is not left locked: the next attempt is refused for the same reason."""
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"id":"a"}\nnot a record\n')
+    for _ in range(2):
+        with pytest.raises(ResumeError):
+            FileSink(path, "jsonl")
 
 
 def test_interval_union_counts_overlapping_waits_once() -> None:

@@ -1,4 +1,4 @@
-"""``skipcall export`` as a real process against the fake server run as a process: kill, interrupt, resume.
+"""``skipcall export`` as a real process against the fake server run as a process: kill, interrupt, resume, overlap.
 
 Every server here is ``python -m skipcall_async.testing`` with the same seed, so they hold the same calls. An
 unthrottled one gives the reference export and serves the runs that resume. A throttled one admits 100 requests
@@ -21,6 +21,10 @@ from cli_support import SCRIPT, command_env, server_process, skipcall
 
 INCLUDE = ("--include", "recording,transcription")
 THROTTLED = ("--plan", "starter", "--limit", "100", "--rule", "fixed-first")  # 100 requests, then a 60 s wait
+# 600 of the export's 682 requests at once, then a wait until the 5 s window ends: long enough for another
+# command to start beside it, short enough to wait for the export to complete.
+ONE_PAUSE = ("--plan", "starter", "--limit", "600", "--rule", "fixed-first", "--time-scale", "12")
+EXIT_BUSY = 75
 TIMEOUT = 120  # seconds a run may take on a loaded machine; a run here takes one or two
 
 
@@ -128,6 +132,31 @@ def test_ctrl_c_or_sigterm_finishes_the_writes_says_how_to_resume_and_exits(
     assert "Traceback" not in stderr
     stderr = resume(out, reference, api)
     assert f"skipcall: resuming: {written} calls already in {out}" in stderr
+
+
+def test_a_second_export_to_the_same_file_exits_at_once_and_the_first_completes(
+    reference: bytes, tmp_path: Path
+) -> None:
+    """Two exports to one file (a cron overlap): the second exits 75 with one line while the first still runs, and
+    the first's file ends equal to an uninterrupted export: nothing appended beside it, nothing cut off."""
+    out = tmp_path / "calls.jsonl"
+    with server_process(*ONE_PAUSE) as url:
+        first = skipcall("export", "calls", "--out", str(out), *INCLUDE, env=command_env(url))
+        wait_for_lines(out, 20, first)
+        second = skipcall("export", "calls", "--out", str(out), *INCLUDE, env=command_env(url))
+        stdout, stderr = second.communicate(timeout=TIMEOUT)
+        first_still_running = first.poll() is None
+        _, first_stderr = first.communicate(timeout=TIMEOUT)
+    assert second.returncode == EXIT_BUSY, stderr
+    assert stderr == (
+        f"skipcall: error: {out} is being written by another export (it holds the file's lock): "
+        "wait for that one to end, or choose another --out\n"
+    )
+    assert stdout == ""
+    assert first_still_running  # the second did not wait for the lock: it gave up while the first held it
+    assert first.returncode == 0, first_stderr
+    assert f"skipcall: export complete: {len(reference.splitlines())} calls in {out}" in first_stderr
+    assert out.read_bytes() == reference
 
 
 def test_csv_export_as_a_process_has_the_documented_header(api: str, reference: bytes, tmp_path: Path) -> None:

@@ -91,9 +91,10 @@ def test_the_fleet_demo_names_the_redis_package_when_it_is_missing(monkeypatch: 
         assert 'pip install "skipcall-async[redis]"' in redis.problem
 
 
-def test_the_fleet_demo_reports_a_redis_url_that_does_not_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("form", ["redis://:hunter2@127.0.0.1:{port}/0", "redis://127.0.0.1:{port}/0?password=hunter2"])
+def test_the_fleet_demo_reports_a_redis_url_that_does_not_answer(monkeypatch: pytest.MonkeyPatch, form: str) -> None:
     """SKIPCALL_REDIS_URL pointing at a closed port: no Redis half, and the URL without its password in the reason."""
-    monkeypatch.setenv("SKIPCALL_REDIS_URL", f"redis://:hunter2@127.0.0.1:{free_port()}/0")
+    monkeypatch.setenv("SKIPCALL_REDIS_URL", form.format(port=free_port()))
     with demo_redis() as redis:
         assert redis.url is None
         assert "does not answer" in redis.problem

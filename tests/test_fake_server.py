@@ -189,6 +189,43 @@ async def test_invalid_bodies_get_a_readable_400() -> None:
             assert resp.status == 400
 
 
+def expected_tag_counts(store: Store, sequences: list[str]) -> dict[str, int]:
+    """Tag id -> sequence contacts carrying it, over ``sequences``, removed contacts left out: read off the store."""
+    counts: dict[str, int] = {}
+    for seq_id in sequences:
+        for row in store.sequence_contacts[seq_id].values():
+            for tag in [] if row.get("_deleted") else row["tags"]:
+                counts[tag["id"]] = counts.get(tag["id"], 0) + 1
+    return counts
+
+
+async def test_tag_distribution_counts_only_the_workspace_and_sequence_asked_for() -> None:
+    """workspace_id narrows the tag distribution to that workspace's sequences (sequence_id to one sequence); no
+    filter covers the key's scope only, never a workspace outside it; a removed contact no longer counts."""
+    async with FakeSkipcall() as server, SkipcallClient(server.api_key, base_url=server.url) as client:
+        store = server.store
+        by_workspace = {ws: [s for s, w in store.sequence_workspace.items() if w == ws] for ws in ("ws-1", "ws-2")}
+        first = by_workspace["ws-1"][0]
+        expected = {
+            "ws-1": expected_tag_counts(store, by_workspace["ws-1"]),
+            "ws-2": expected_tag_counts(store, by_workspace["ws-2"]),
+            None: expected_tag_counts(store, by_workspace["ws-1"] + by_workspace["ws-2"]),
+        }
+        answers = await asyncio.gather(*(client.get_tag_distribution(workspace_id=ws) for ws in expected))
+        await client.remove_sequence_contacts(first, [next(iter(store.sequence_contacts[first]))])
+        after = await client.get_tag_distribution(sequence_id=first)
+        sent = [dict(r.query) for r in server.requests if r.path == "/v1/stats/tag-repartition"]
+    counted = [{item.tag_id: item.count for item in answer.data} for answer in answers]
+    assert counted == list(expected.values())
+    assert set(counted[0]).isdisjoint(counted[1])  # each workspace has its own tags
+    assert {store.tag_workspace[t] for t in counted[2]} == {"ws-1", "ws-2"}  # ws-3 is outside the key's scope
+    remaining = expected_tag_counts(store, [first])
+    assert {item.tag_id: item.count for item in after.data} == remaining
+    assert sum(remaining.values()) == len(store.sequence_contacts[first]) - 1
+    assert sorted(q.get("workspaceId", "") for q in sent[:3]) == ["", "ws-1", "ws-2"]
+    assert sent[3] == {"sequenceId": first}
+
+
 def test_the_last_success_tag_cannot_be_deleted() -> None:
     """Deleting the only success tag of a workspace is refused with 400."""
 
@@ -454,12 +491,55 @@ def test_the_server_runs_as_a_process_and_prints_its_url() -> None:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         url = line.split(" on ")[1].split(" ")[0]
+        pacing = [proc.stdout.readline().rstrip("\n") for _ in range(3)]
         request = urllib.request.Request(url + "/v1/health", headers={"Authorization": "Bearer sk_test_fake_skipcall"})
         with urllib.request.urlopen(request, timeout=5) as resp:
             assert json.load(resp) == {"status": "ok"}
     finally:
         proc.terminate()
         proc.communicate(timeout=5)
+    assert pacing == [
+        "rate limit: 100 requests per 60 s window for the key (plan starter, rule fixed-clock, real time)",
+        "more in one window get 429; a SkipcallClient waits for the next window instead (up to 60 s)",
+        "change it with --plan {expert,intermediaire,starter}, --limit N, --rule RULE (see --help) or "
+        "--time-scale N (--time-scale 10 makes the window 6 s)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "first", "change"),
+    [
+        (
+            ["--plan", "expert", "--time-scale", "10"],
+            "rate limit: 1000 requests per 6 s window for the key (plan expert, rule fixed-clock, the plan's 60 s "
+            "at --time-scale 10)",
+            "(--time-scale 20 makes the window 3 s)",
+        ),
+        (
+            ["--limit", "600", "--rule", "fixed-first", "--any-key", "--faults", "flaky"],
+            "rate limit: 600 requests per 60 s window for each key (--limit 600, rule fixed-first, real time); "
+            "faults: flaky",
+            "(--time-scale 10 makes the window 6 s)",
+        ),
+        (
+            ["--rule", "nestjs-throttler", "--block-duration", "30", "--time-scale", "2"],
+            "rate limit: 100 requests per 30 s window for the key (plan starter, rule nestjs-throttler, the plan's "
+            "60 s at --time-scale 2); once over the limit, every request is refused for 15 s",
+            "(--time-scale 4 makes the window 15 s)",
+        ),
+    ],
+    ids=["scaled", "limit-any-key-faults", "block"],
+)
+def test_the_process_says_how_it_paces_and_how_to_change_it(argv: list[str], first: str, change: str) -> None:
+    """The start message states the limit, the window in real seconds, what sets them, and the options."""
+    from skipcall_async.testing.__main__ import pacing, parse
+
+    args, rule, _ = parse(argv)
+    lines = pacing(args, rule)
+    assert lines[0] == first
+    assert f"(up to {rule.window:g} s)" in lines[1]
+    assert lines[2].startswith("change it with --plan")
+    assert lines[2].endswith(change)
 
 
 def test_the_lying_header_flags_reach_the_process() -> None:

@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from urllib.parse import urlsplit, urlunsplit
 
 from .._errors import ConfigurationError
 from .._limiter import RateLimiter
 from .._rate_policy import RateLimitPolicy
-from .._secret import ApiKey
+from .._secret import ApiKey, SecretUrl
 from .._stores import RateLimitStore
 from ._fleet import Fleet, Scope
 from ._limiter import FleetLimiter
 
 INSTALL = 'pip install "skipcall-async[redis]"'
 DEFAULT_LEASE = 60.0  # how long a client without a timeout may hold a token
-
-
-def redact_url(url: str) -> str:
-    """The URL with its password (if any) replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 class RedisRateLimitStore(RateLimitStore):
@@ -38,8 +25,9 @@ class RedisRateLimitStore(RateLimitStore):
     `SKIPCALL_REDIS_URL` makes every client use one of these by default.
 
     Args:
-        url: `redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS, or `unix://`. The password never
-            appears in a repr, log line or error.
+        url: `redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS, or `unix:///path`; the password
+            may also be a query field (`?password=...`). The password, in whichever form, never appears in a
+            repr, log line or error.
         command_timeout: Seconds any Redis command may take. Two in a row that take longer, or a refused
             connection, count Redis as unreachable until it answers again.
         strict: While Redis is unreachable, hold requests (within `max_rate_limit_wait`) instead of pacing
@@ -50,8 +38,8 @@ class RedisRateLimitStore(RateLimitStore):
             them back when they expire: its client's timeout plus this (60 s plus this without a timeout).
 
     Raises:
-        ConfigurationError: The URL's scheme is not `redis`, `rediss` or `unix`, a number is out of range, or
-            redis-py is not installed.
+        ConfigurationError: The URL's scheme is not `redis`, `rediss` or `unix`, redis-py cannot read the URL, a
+            number is out of range, or redis-py is not installed.
     """
 
     def __init__(
@@ -64,9 +52,13 @@ class RedisRateLimitStore(RateLimitStore):
         max_connections: int = 16,
         lease_slack: float = 10.0,
     ) -> None:
-        if not isinstance(url, str) or urlsplit(url).scheme not in ("redis", "rediss", "unix"):
-            shown = redact_url(url) if isinstance(url, str) else type(url).__name__
-            raise ConfigurationError(f"the Redis URL must start with redis://, rediss:// or unix://, got {shown!r}")
+        if not isinstance(url, str):
+            raise ConfigurationError(f"the Redis URL must be a str, not {type(url).__name__}")
+        secret = SecretUrl(url)
+        if url.partition("://")[0] not in ("redis", "rediss", "unix"):
+            raise ConfigurationError(
+                f"the Redis URL must start with redis://, rediss:// or unix://, got {secret.shown!r}"
+            )
         if not command_timeout > 0:
             raise ConfigurationError(f"command_timeout must be positive seconds, got {command_timeout!r}")
         if not poll_interval > 0:
@@ -77,10 +69,15 @@ class RedisRateLimitStore(RateLimitStore):
             raise ConfigurationError(f"lease_slack must not be negative, got {lease_slack!r}")
         try:
             import redis.asyncio  # noqa: F401 - fail now, with what to install, not at the first request
+            from redis.connection import parse_url
         except ImportError as exc:
             raise ConfigurationError(f"the Redis rate-limit store needs the redis package: {INSTALL}") from exc
-        self.url_secret = url
-        self.url = redact_url(url)
+        try:  # read now as the connection pool will, so that a bad URL fails here and not at the first request
+            parse_url(url)  # type: ignore[no-untyped-call,unused-ignore]
+        except (ValueError, TypeError) as exc:
+            reason = secret.redact(str(exc))
+            raise ConfigurationError(f"redis-py cannot read the Redis URL {secret.shown!r}: {reason}") from None
+        self._url = secret
         self.command_timeout = command_timeout
         self.strict = strict
         self.poll_interval = poll_interval
@@ -88,13 +85,33 @@ class RedisRateLimitStore(RateLimitStore):
         self.lease_slack = lease_slack
         self._fleets: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Fleet] = weakref.WeakKeyDictionary()
 
+    @property
+    def url(self) -> str:
+        """The URL with its password masked (`redis://:***@cache:6379/0`), for display."""
+        return self._url.shown
+
+    @property
+    def degraded_behaviour(self) -> str:
+        """What this store does while Redis is unreachable, as its WARNING says it: a strict store holds requests."""
+        if self.strict:
+            return "holding requests until it is back (strict)"
+        return "pacing in-process until it is back"
+
+    def _connection_url(self) -> str:
+        """The URL with its password: only for building the connection pool."""
+        return self._url.reveal()
+
+    # Not public API, never shown: the connection pool in ``_fleet.py`` reads this until it calls
+    # ``_connection_url()`` instead; then this alias goes.
+    url_secret = property(_connection_url)
+
     def __repr__(self) -> str:
         fleet = self._fleets.get(asyncio.get_running_loop()) if _has_loop() else None
         state = "not connected" if fleet is None else ("connected" if fleet.healthy else "unreachable")
         return f"RedisRateLimitStore({self.url!r}, {state}{', strict' if self.strict else ''})"
 
     def redact(self, text: str) -> str:
-        """`text` with the URL's password replaced by `***`, for logs and errors.
+        """`text` with the URL's password, in every spelling, replaced by `***`, for logs and errors.
 
         Args:
             text: Any text that may contain the password.
@@ -102,8 +119,7 @@ class RedisRateLimitStore(RateLimitStore):
         Returns:
             The text without the password.
         """
-        password = urlsplit(self.url_secret).password
-        return text.replace(password, "***") if password else text
+        return self._url.redact(text)
 
     def _limiter_for(
         self, base_url: str, key: ApiKey, policy: RateLimitPolicy, *, timeout: float | None = None

@@ -69,7 +69,7 @@ class CallsMixin(BaseClient):
             ValueError: `call_id` is blank.
             TypeError: `call_id` is not a string.
         """
-        return await self._request_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}", Call)
+        return await self._request_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}", Call, resource_id=call_id)
 
     async def get_call_recording(self, call_id: str) -> CallRecording:
         """Recording metadata of a call: duration, start and transcription state (the API gives no audio URL).
@@ -85,7 +85,8 @@ class CallsMixin(BaseClient):
             ValueError: `call_id` is blank.
             TypeError: `call_id` is not a string.
         """
-        return await self._request_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}/recording", CallRecording)
+        path = f"/v1/calls/{segment(call_id, 'call_id')}/recording"
+        return await self._request_model("GET", path, CallRecording, resource_id=call_id)
 
     async def get_call_transcription(self, call_id: str) -> CallTranscription:
         """The transcript of a call, utterance by utterance, and its AI summary.
@@ -102,5 +103,5 @@ class CallsMixin(BaseClient):
             TypeError: `call_id` is not a string.
         """
         return await self._request_model(
-            "GET", f"/v1/calls/{segment(call_id, 'call_id')}/transcription", CallTranscription
+            "GET", f"/v1/calls/{segment(call_id, 'call_id')}/transcription", CallTranscription, resource_id=call_id
         )

@@ -116,7 +116,8 @@ class ContactsMixin(BaseClient):
             ValueError: `contact_id` is blank.
             TypeError: `contact_id` is not a string.
         """
-        return await self._request_model("GET", f"/v1/contacts/{segment(contact_id, 'contact_id')}", Contact)
+        path = f"/v1/contacts/{segment(contact_id, 'contact_id')}"
+        return await self._request_model("GET", path, Contact, resource_id=contact_id)
 
     async def update_contact(
         self,
@@ -189,5 +190,5 @@ class ContactsMixin(BaseClient):
         if not payload:
             raise ValueError("update_contact needs at least one field to change")
         return await self._request_model(
-            "PATCH", f"/v1/contacts/{segment(contact_id, 'contact_id')}", Contact, body=payload
+            "PATCH", f"/v1/contacts/{segment(contact_id, 'contact_id')}", Contact, body=payload, resource_id=contact_id
         )

@@ -96,6 +96,7 @@ class OrganizationMixin(BaseClient):
             f"/v1/workspaces/{segment(workspace_id, 'workspace_id')}/members",
             WorkspaceMember,
             dict(page_params(page, size)),
+            resource_id=workspace_id,
         )
 
     def iter_workspace_members(

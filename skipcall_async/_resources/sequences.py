@@ -107,7 +107,10 @@ class SequencesMixin(BaseClient):
             **page_params(page, size),
         }
         return await self._request_page(
-            f"/v1/sequences/{segment(sequence_id, 'sequence_id')}/contacts", SequenceContact, params
+            f"/v1/sequences/{segment(sequence_id, 'sequence_id')}/contacts",
+            SequenceContact,
+            params,
+            resource_id=sequence_id,
         )
 
     def iter_sequence_contacts(
@@ -167,6 +170,7 @@ class SequencesMixin(BaseClient):
             body=payload,
             idempotent=True,
             empty_ok=True,
+            resource_id=sequence_id,
         )
 
     async def remove_sequence_contacts(self, sequence_id: str, contact_ids: Iterable[str]) -> SequenceContactsResult:
@@ -194,4 +198,5 @@ class SequencesMixin(BaseClient):
             body={REMOVE_CONTACTS_KEY: ids},
             idempotent=True,
             empty_ok=True,
+            resource_id=sequence_id,
         )

@@ -42,4 +42,4 @@ class TagsMixin(BaseClient):
             ValueError: `tag_id` is blank.
             TypeError: `tag_id` is not a string.
         """
-        return await self._request("DELETE", f"/v1/tags/{segment(tag_id, 'tag_id')}", no_result)
+        return await self._request("DELETE", f"/v1/tags/{segment(tag_id, 'tag_id')}", no_result, resource_id=tag_id)

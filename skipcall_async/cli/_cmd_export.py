@@ -11,8 +11,9 @@ import click
 
 from .._client import SkipcallClient
 from .._errors import AuthenticationError, PermissionDeniedError
-from ._errors import EXIT_CLOSED_OUTPUT, EXIT_USAGE, fail
+from ._errors import EXIT_BUSY, EXIT_CLOSED_OUTPUT, EXIT_USAGE, fail
 from ._jobs import PARTS, call_columns, calls_job, contact_columns, contacts_job
+from ._lock import OutputLocked
 from ._options import connection_options
 from ._pipeline import Job, Outcome, run_export
 from ._progress import make_display
@@ -129,11 +130,16 @@ def export_contacts(
 
 
 def open_sink(out: str, fmt: str, columns: tuple[str, ...], parts: Collection[str], optional: Collection[str]) -> Sink:
-    """The output, read back and repaired when it is a file; a usage error when it cannot be resumed."""
+    """The output, locked, read back and repaired when it is a file; an error exit when it cannot be resumed now.
+
+    Stdout needs no lock: each export has its own.
+    """
     if out == "-":
         return StdoutSink(fmt, columns)
     try:
         return FileSink(Path(out), fmt, columns=columns, parts=tuple(parts), optional=tuple(optional))
+    except OutputLocked as error:
+        fail(str(error), EXIT_BUSY)
     except ResumeError as error:
         fail(str(error), EXIT_USAGE)
     except OSError as error:

@@ -29,6 +29,7 @@ from ._settings import Settings, SettingsError
 EXIT_OK: Final = 0
 EXIT_ERROR: Final = 1  # the API or the network failed
 EXIT_USAGE: Final = 2  # the command line or the settings are wrong; nothing was sent
+EXIT_BUSY: Final = 75  # another export is writing to the output file (sysexits' EX_TEMPFAIL: try again later)
 EXIT_INTERRUPTED: Final = 130  # Ctrl-C (SIGINT)
 EXIT_CLOSED_OUTPUT: Final = 141  # stdout's reader went away (``| head``), as a process killed by SIGPIPE
 EXIT_TERMINATED: Final = 143  # SIGTERM

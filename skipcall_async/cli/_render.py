@@ -89,14 +89,22 @@ class ListWriter:
         self.out.flush()
 
 
+def unbreakable(header: str) -> bool:
+    """Whether a column holds ids or timestamps: values to read, copy and paste whole, never split over lines."""
+    name = header.rsplit(".", 1)[-1]
+    return name in ("id", "date") or name.endswith(("Id", "At", "Date"))
+
+
 def print_table(headers: Iterable[str], rows: Iterable[list[str]], caption: str | None = None) -> None:
-    """A rich table on stdout."""
+    """A rich table on stdout. Ids and timestamps keep their whole width; the other columns wrap to fit."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(caption=caption, caption_justify="left")
     for header in headers:
-        table.add_column(header, overflow="fold")
+        # Folded only on a terminal too narrow for the unbreakable columns themselves (the tables' column sets
+        # fit 120 columns with UUIDs for ids).
+        table.add_column(header, overflow="fold", no_wrap=unbreakable(header))
     for cells in rows:
         table.add_row(*cells)
     Console(file=sys.stdout).print(table)

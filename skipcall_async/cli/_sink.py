@@ -4,7 +4,7 @@ The file is its own resume state. On opening, its complete records are read back
 half-written last record is cut off (the file is truncated to the end of the last complete one); new records are
 then appended, each written whole and flushed before the next. Nothing already written is ever rewritten. A file
 that does not look like an export of the same kind (another format, other ``--include`` parts) is refused before
-anything in it changes.
+anything in it changes, and so is a file another export is writing: its lock is taken before it is read.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from ._columns import row
+from ._lock import lock_exclusively
 from ._render import compact
 
 JSON_START = b'{"id":'  # every exported record is an object whose first key is its id
@@ -70,6 +71,10 @@ class FileSink:
     Attributes:
         ids: The ids of the records already in the file, in file order.
         repaired: How many bytes of a half-written last record were cut off.
+
+    Raises:
+        OutputLocked: Another export holds the file's lock; nothing in the file was read or changed.
+        ResumeError: The file is not an export made with these options.
     """
 
     resumable = True
@@ -89,14 +94,20 @@ class FileSink:
         self.columns = columns
         self.ids: list[str] = []
         self.repaired = 0
-        with open(path, "a+b") as probe:  # creates it; reading and repair work on a file that exists
-            probe.seek(0)
-            end = self._read_back(probe, parts, optional)
-            size = probe.seek(0, os.SEEK_END)
-        if size > end:
-            os.truncate(path, end)
-            self.repaired = size - end
-        self._file: BinaryIO = open(path, "ab")  # noqa: SIM115  # closed by close()
+        # Opened first (creating the file) and held until close(): its lock keeps every other export out.
+        self._held: BinaryIO = open(path, "a+b")  # noqa: SIM115  # closed by close()
+        try:
+            lock_exclusively(self._held, self.name)
+            self._held.seek(0)
+            end = self._read_back(self._held, parts, optional)
+            size = self._held.seek(0, os.SEEK_END)
+            if size > end:
+                os.truncate(path, end)
+                self.repaired = size - end
+            self._file: BinaryIO = open(path, "ab")  # noqa: SIM115  # closed by close()
+        except BaseException:
+            self._held.close()
+            raise
         if fmt == "csv" and end == 0:
             self._append(encode_csv(list(columns)))
 
@@ -128,11 +139,14 @@ class FileSink:
             self._append((compact(record) + "\n").encode("utf-8"))
 
     def close(self) -> None:
-        """Flush, sync to disk and close."""
-        if not self._file.closed:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+        """Flush, sync to disk and close; then let the lock go."""
+        try:
+            if not self._file.closed:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
+        finally:
+            self._held.close()
 
 
 def _jsonl_records(file: BinaryIO) -> Iterator[tuple[dict[str, Any] | None, int]]:

@@ -8,6 +8,7 @@ async with FakeSkipcall() as server:
 from pathlib import Path as _Path
 from typing import Final as _Final
 
+from .._docstrings import plain_docstrings as _plain_docstrings
 from ._app import RecordedRequest
 from ._faults import PROFILES as FAULT_PROFILES
 from ._faults import Faults
@@ -33,3 +34,5 @@ __all__ = [
     "RecordedRequest",
     "Store",
 ]
+
+_plain_docstrings(globals()[name] for name in __all__)  # help() shows names where the site shows links

@@ -14,6 +14,12 @@ from ._server import DEFAULT_KEY, FakeSkipcall
 
 
 def main(argv: list[str] | None = None) -> None:
+    args, rule, faults = parse(argv)
+    asyncio.run(_serve(args, rule, faults))
+
+
+def parse(argv: list[str] | None) -> tuple[argparse.Namespace, RateLimitRule, Faults]:
+    """The command line as the server's settings; a bad value exits with argparse's usage message."""
     parser = argparse.ArgumentParser(prog="python -m skipcall_async.testing", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -73,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         faults = _faults(args)
     except ValueError as exc:
         parser.error(str(exc))
-    asyncio.run(_serve(args, rule, faults))
+    return args, rule, faults
 
 
 def _named_throttler(text: str) -> NamedThrottler:
@@ -100,6 +106,28 @@ def _faults(args: argparse.Namespace) -> Faults:
     )
 
 
+def pacing(args: argparse.Namespace, rule: RateLimitRule) -> list[str]:
+    """What the server admits and how to change it: printed on start, since a gather that exceeds the limit
+    otherwise waits for the next window in silence (a minute, unless the time is scaled)."""
+    budget = "each key" if args.any_key else "the key"
+    source = f"--limit {args.limit}" if args.limit is not None else f"plan {args.plan}"
+    clock = (
+        "real time"
+        if rule.time_scale == 1
+        else f"the plan's {rule.plan.window:g} s at --time-scale {rule.time_scale:g}"
+    )
+    block = f"; once over the limit, every request is refused for {rule.block:g} s" if rule.block else ""
+    faults = "" if args.faults == "none" else f"; faults: {args.faults}"
+    example = 10.0 if rule.time_scale == 1 else rule.time_scale * 2
+    return [
+        f"rate limit: {rule.plan.limit} requests per {rule.window:g} s window for {budget} ({source}, rule "
+        f"{rule.rule}, {clock}){block}{faults}",
+        f"more in one window get 429; a SkipcallClient waits for the next window instead (up to {rule.window:g} s)",
+        f"change it with --plan {{{','.join(sorted(PLANS))}}}, --limit N, --rule RULE (see --help) or "
+        f"--time-scale N (--time-scale {example:g} makes the window {rule.plan.window / example:g} s)",
+    ]
+
+
 async def _serve(args: argparse.Namespace, rule: RateLimitRule, faults: Faults) -> None:
     keys: tuple[str, ...] = (args.key,) if args.key else (DEFAULT_KEY,)
     server = FakeSkipcall(
@@ -107,6 +135,7 @@ async def _serve(args: argparse.Namespace, rule: RateLimitRule, faults: Faults) 
     )
     async with server:
         print(f"fake Skipcall API on {server.url} (key {server.api_key}); Ctrl-C to stop", flush=True)
+        print("\n".join(pacing(args, rule)), flush=True)
         await asyncio.Event().wait()
 
 

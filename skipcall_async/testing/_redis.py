@@ -55,7 +55,7 @@ def ping(port: int, timeout: float = 0.2) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
             conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
+            return conn.recv(16).startswith((b"+PONG", b"-NOAUTH"))  # up, with or without a password
     except OSError:
         return False
 
@@ -63,22 +63,28 @@ def ping(port: int, timeout: float = 0.2) -> bool:
 class RedisServer:
     """A ``redis-server`` process started and stopped by the caller (``with RedisServer() as redis: redis.url``)."""
 
-    def __init__(self, executable: str | None = None, *, port: int | None = None) -> None:
+    def __init__(self, executable: str | None = None, *, port: int | None = None, password: str | None = None) -> None:
         found = executable or find_redis_server()
         if found is None:
             raise RuntimeError(INSTALL_HINT)
         self.executable = found
         self.port = port or free_port()
+        self.password = password  # required of every client (requirepass) when set
         self._process: subprocess.Popen[bytes] | None = None
         self._directory = tempfile.mkdtemp(prefix="skipcall-redis-")
 
+    @property
+    def socket(self) -> str:
+        """The path of the server's Unix socket, beside its TCP port."""
+        return os.path.join(self._directory, "redis.sock")
+
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return f"RedisServer({self.url!r}, {state})"
+        return f"RedisServer({self.url!r}, {state}{', password set' if self.password else ''})"
 
     @property
     def url(self) -> str:
-        """``redis://127.0.0.1:<port>/0``."""
+        """``redis://127.0.0.1:<port>/0`` (without the password, if one is set)."""
         return f"redis://127.0.0.1:{self.port}/0"
 
     @property
@@ -97,7 +103,11 @@ class RedisServer:
             "--appendonly", "no",
             "--dir", self._directory,
             "--protected-mode", "no",
+            "--unixsocket", self.socket,
+            "--unixsocketperm", "700",
         ]  # fmt: skip
+        if self.password is not None:
+            command += ["--requirepass", self.password]
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         while not ping(self.port):

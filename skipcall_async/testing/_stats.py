@@ -28,11 +28,12 @@ _WINDOW: Final[dict[str, Callable[[datetime], datetime]]] = {
 }
 
 
-def _calls(api: Api, request: web.Request, *, call_type: bool) -> list[dict[str, Any]]:
-    """The calls a stats request covers, after checking its filters.
+def _filters(api: Api, request: web.Request, *, call_type: bool) -> tuple[set[str], str | None]:
+    """(the workspaces a stats request covers, its call type), after checking its filters.
 
-    ``teamId`` is the deprecated name of ``workspaceId``: it still filters, and the answer says
-    ``Deprecation: true``, as documented. ``callType`` is checked only where the operation documents it.
+    The workspaces are the one named, else the key's scope. ``teamId`` is the deprecated name of
+    ``workspaceId``: it still filters, and the answer says ``Deprecation: true``, as documented. ``callType`` is
+    checked only where the operation documents it.
     """
     query = request.query
     if "teamId" in query:
@@ -43,7 +44,13 @@ def _calls(api: Api, request: web.Request, *, call_type: bool) -> list[dict[str,
         raise bad_request(f"{name} is outside the API key scope")
     check.one_of("granularity", query.get("granularity"), GRANULARITIES)
     kind = check.one_of("callType", query.get("callType"), CALL_TYPES) if call_type else None
-    calls = api.store.in_scope("calls", within={workspace} if workspace else None)
+    return ({workspace} if workspace else set(api.store.scope)), kind
+
+
+def _calls(api: Api, request: web.Request, *, call_type: bool) -> list[dict[str, Any]]:
+    """The calls a stats request covers, after checking its filters."""
+    workspaces, kind = _filters(api, request, call_type=call_type)
+    calls = api.store.in_scope("calls", within=workspaces)
     if kind in ("inbound", "outbound"):
         calls = [c for c in calls if c["type"] == kind]
     elif kind in ("sequence", "direct"):
@@ -68,10 +75,17 @@ def _dated(item: dict[str, Any], start: str | None) -> dict[str, Any]:
 
 
 async def tag_distribution(api: Api, request: web.Request) -> tuple[int, Json]:
-    _calls(api, request, call_type=True)
+    """Tags of the sequence contacts in the workspaces covered (and of ``sequenceId`` when given); removed
+    contacts are not counted."""
+    workspaces, _ = _filters(api, request, call_type=True)
+    sequence = request.query.get("sequenceId")
     counts: dict[str, int] = {}
-    for rows in api.store.sequence_contacts.values():
+    for seq_id, rows in api.store.sequence_contacts.items():
+        if api.store.sequence_workspace[seq_id] not in workspaces or sequence not in (None, seq_id):
+            continue
         for row in rows.values():
+            if row.get("_deleted"):
+                continue
             for tag in row["tags"]:
                 counts[tag["id"]] = counts.get(tag["id"], 0) + 1
     data = [
