@@ -197,13 +197,18 @@ async def test_redis_stopped_mid_run_then_back(redis_server: RedisServer, redis_
     assert len([m for m in messages if "reachable again" in m]) == 1
 
 
-async def test_a_strict_store_holds_requests_while_redis_is_unreachable() -> None:
-    """strict=True: no in-process fallback; the call waits, then gives up with RateLimitWaitError."""
+async def test_a_strict_store_holds_requests_while_redis_is_unreachable(caplog: pytest.LogCaptureFixture) -> None:
+    """strict=True: no in-process fallback; the call waits, then gives up; the WARNING says it holds requests."""
     store = RedisRateLimitStore(f"redis://127.0.0.1:{free_port()}/0", command_timeout=0.1, strict=True)
+    caplog.set_level(logging.WARNING, logger="skipcall_async")
     async with FakeSkipcall() as server, client(server, store, max_rate_limit_wait=0.5) as sdk:
         with pytest.raises(RateLimitWaitError):
             await sdk.get_call(in_scope(server, 1)[0])
         assert server.requests == []
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].endswith("holding requests until it is back (strict)")
+    assert "pacing in-process" not in warnings[0]
 
 
 async def test_a_waiter_is_woken_by_another_process_s_response(redis_url: str) -> None:

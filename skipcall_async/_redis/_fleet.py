@@ -77,7 +77,7 @@ class Fleet:
         self._timeout_errors: tuple[type[BaseException], ...] = (TimeoutError, aioredis.TimeoutError)
         self._timeouts = 0  # in a row
         pool = aioredis.BlockingConnectionPool.from_url(
-            store.url_secret,
+            store._connection_url(),
             max_connections=store.max_connections,
             timeout=store.command_timeout,
             socket_timeout=store.command_timeout,
@@ -169,9 +169,10 @@ class Fleet:
             return
         self.healthy = False
         logger.warning(
-            "the shared rate-limit state at %s is unreachable (%s); pacing in-process until it is back",
+            "the shared rate-limit state at %s is unreachable (%s); %s",
             self.store.url,
             self.store.redact(f"{type(error).__name__}: {error}"),
+            self.store.degraded_behaviour,
         )
         self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
         self._poke_all()  # waiters queued for Redis go on in-process (or, strict, keep waiting)

@@ -101,10 +101,6 @@ class RedisRateLimitStore(RateLimitStore):
         """The URL with its password: only for building the connection pool."""
         return self._url.reveal()
 
-    # Not public API, never shown: the connection pool in ``_fleet.py`` reads this until it calls
-    # ``_connection_url()`` instead; then this alias goes.
-    url_secret = property(_connection_url)
-
     def __repr__(self) -> str:
         fleet = self._fleets.get(asyncio.get_running_loop()) if _has_loop() else None
         state = "not connected" if fleet is None else ("connected" if fleet.healthy else "unreachable")
