@@ -12,12 +12,14 @@ Utilization is judged on the server's side: the ideal (the earliest the throttle
 clock. ``--hog N`` runs N CPU-bound processes beside the whole benchmark (a loaded machine) and reports the event
 loop lag a probe process measured meanwhile.
 
-The workers run the SDK installed for the interpreter that runs this script, so an older release is measured
-with its own interpreter (``/path/to/old-venv/bin/python benchmarks/nestjs_throttler.py``), against the same app.
+The workers run the SDK installed for the interpreter that runs this script. ``--baseline PYTHON`` first runs the
+same table with another interpreter (an older release installed in its own venv), against the same app, so one
+command prints before and after.
 
     python benchmarks/nestjs_throttler.py                    # the whole table: about 40 minutes
     python benchmarks/nestjs_throttler.py --ttl 10 --processes 1,4 --blocks default
     python benchmarks/nestjs_throttler.py --hog 2 --ttl 10 --blocks default,none
+    python benchmarks/nestjs_throttler.py --baseline /tmp/venv-before/bin/python --ttl 10
 
 Needs Node.js 20+ (``SKIPCALL_NODE`` to name it), ``pip install -e '.[redis]'`` and a ``redis-server``.
 """
@@ -192,7 +194,14 @@ def main() -> None:
     parser.add_argument("--no-alone", action="store_true", help="skip the runs of processes each pacing alone")
     parser.add_argument("--hog", type=int, default=0, metavar="N", help="N CPU-bound processes beside every run")
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds a run may take before it is killed")
+    parser.add_argument("--baseline", metavar="PYTHON", help="first run the same table with this interpreter's SDK")
     args = parser.parse_args()
+    if args.baseline:
+        argv = sys.argv[1:]
+        at = argv.index("--baseline")
+        print("before:", flush=True)
+        subprocess.run([args.baseline, os.path.abspath(__file__), *argv[:at], *argv[at + 2 :]], check=True)
+        print("\nafter:", flush=True)
     for block in args.blocks:
         if block not in BLOCKS:
             float(block)
