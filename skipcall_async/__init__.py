@@ -58,6 +58,7 @@ from ._models import (
     Workspace,
     WorkspaceMember,
 )
+from ._priority import Priority, priority
 from ._rate_policy import RateLimitPolicy
 from ._raw_response import RawResponse, WithRawResponse
 from ._redis import RedisRateLimitStore
@@ -98,6 +99,7 @@ __all__ = [
     "Page",
     "PermissionDeniedError",
     "PhoneNumber",
+    "Priority",
     "RateLimitError",
     "RateLimitHeaders",
     "RateLimitPolicy",
@@ -135,6 +137,7 @@ __all__ = [
     "Workspace",
     "WorkspaceMember",
     "__version__",
+    "priority",
 ]
 
 _plain_docstrings(globals()[name] for name in __all__)  # help() shows names where the site shows links

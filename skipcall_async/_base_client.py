@@ -31,6 +31,8 @@ from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, Retr
 from ._headers import RateLimitHeaders, retry_after
 from ._limiter import RateLimiter, RateLimitSnapshot, Ticket
 from ._models import Page
+from ._priority import Priority, checked_priority, lane_of
+from ._quota import Lane
 from ._rate_policy import RateLimitPolicy
 from ._raw_response import RawResponse, WithRawResponse
 from ._retry import IDEMPOTENT_METHODS, RetryPolicy, run_with_retries
@@ -81,6 +83,7 @@ class BaseClient:
         self._rate_policy = rate_limiting or RateLimitPolicy()
         self._store = resolve_store(self._rate_policy.store)
         self._max_rate_limit_wait = _checked_wait(max_rate_limit_wait)
+        self._priority: Lane | None = None  # a view's own lane; None: the enclosing `priority` block's
         self._extra_headers: Mapping[str, str] = {}
         self._parent: BaseClient | None = None  # set on views (with_options, the raw view): the client they share
         self._raw = False  # a raw view's funnel returns a RawResponse instead of the decoded result
@@ -134,6 +137,7 @@ class BaseClient:
         retry: RetryPolicy | NotGiven = NOT_GIVEN,
         max_rate_limit_wait: float | NotGiven = NOT_GIVEN,
         headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        priority: Priority | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A view of this client for some calls with other settings; it shares everything else.
 
@@ -147,6 +151,9 @@ class BaseClient:
             max_rate_limit_wait: Longest wait for a rate-limit token before `RateLimitWaitError`.
             headers: Extra headers sent with every request of the view (added to, or replacing, the view's own
                 extra headers). `Authorization` is refused: the key is the client's.
+            priority: The rate-limit lane of the view's calls: `"interactive"` (someone waits for them: granted
+                first) or `"bulk"` (exports, syncs: they may not take the window's interactive reserve). It wins
+                over an enclosing [`priority`][skipcall_async.priority] block.
 
         Returns:
             The view: a client of the same class.
@@ -163,6 +170,8 @@ class BaseClient:
             view._max_rate_limit_wait = _checked_wait(max_rate_limit_wait)
         if not isinstance(headers, NotGiven):
             view._extra_headers = {**self._extra_headers, **_checked_headers(headers)}
+        if not isinstance(priority, NotGiven):
+            view._priority = checked_priority(priority)
         return view
 
     @property
@@ -231,11 +240,12 @@ class BaseClient:
             raise ClientClosedError("the client is closed; create a new SkipcallClient")
         request = self._build(method, path, params, body)
         limiter = self._get_limiter()
+        lane = lane_of(self._priority)
         started = limiter.clock()
         deadline = math.inf if self._retry.deadline is None else started + self._retry.deadline
         attempts = 1
         try:  # the first attempt is awaited directly: no retry machinery on the path most calls take
-            response = await self._attempt(limiter, request, path, 1, at_head=False, deadline=deadline)
+            response = await self._attempt(limiter, request, path, 1, lane=lane, at_head=False, deadline=deadline)
         except SkipcallError as error:
             locate(error, method, path, resource_id)
 
@@ -244,7 +254,9 @@ class BaseClient:
                 attempts += 1
                 rejected = isinstance(previous, TooManyRequestsError)  # rejected by the server: back at the head
                 try:
-                    return await self._attempt(limiter, request, path, attempts, at_head=rejected, deadline=deadline)
+                    return await self._attempt(
+                        limiter, request, path, attempts, lane=lane, at_head=rejected, deadline=deadline
+                    )
                 except SkipcallError as failed:
                     locate(failed, method, path, resource_id)
                     raise
@@ -294,7 +306,15 @@ class BaseClient:
         return HttpRequest(method, url, headers, payload)
 
     async def _attempt(
-        self, limiter: RateLimiter, request: HttpRequest, path: str, number: int, *, at_head: bool, deadline: float
+        self,
+        limiter: RateLimiter,
+        request: HttpRequest,
+        path: str,
+        number: int,
+        *,
+        lane: Lane,
+        at_head: bool,
+        deadline: float,
     ) -> ApiResponse:
         """One attempt, in four steps: a rate-limit token, a connection slot, the exchange, the response read.
 
@@ -302,9 +322,9 @@ class BaseClient:
         this function runs for every request, and each coroutine layer costs as much as a step.
         """
         # 1. A rate-limit token, taken at once if free.
-        ticket = None if at_head else limiter.try_acquire()
+        ticket = None if at_head else limiter.try_acquire(lane)
         if ticket is None:
-            ticket = await self._admit(limiter, request, path, at_head=at_head, deadline=deadline)
+            ticket = await self._admit(limiter, request, path, lane=lane, at_head=at_head, deadline=deadline)
         sent = False
         try:
             # 2. A connection slot, after on_request: a slow hook must not hold a connection.
@@ -348,17 +368,17 @@ class BaseClient:
         return ApiResponse(status, headers, decode_json(status, response.body, headers))
 
     async def _admit(
-        self, limiter: RateLimiter, request: HttpRequest, path: str, *, at_head: bool, deadline: float
+        self, limiter: RateLimiter, request: HttpRequest, path: str, *, lane: Lane, at_head: bool, deadline: float
     ) -> Ticket:
-        """A rate-limit token, queued for (a request the server rejected goes back at the head)."""
+        """A rate-limit token, queued for in its lane (a request the server rejected goes back at the head)."""
         started = limiter.clock()
         give_up_at = min(started + self._max_rate_limit_wait, deadline)
-        ticket = await limiter.acquire(at_head=at_head, give_up_at=give_up_at)
+        ticket = await limiter.acquire(lane, at_head=at_head, give_up_at=give_up_at)
         waited = limiter.clock() - started
         if waited > 0:
             logger.debug("%s %s waited %.3f s for the rate limit", request.method, path, waited)
             if self._on_rate_limit_wait is not None:
-                event = RateLimitWaitEvent(method=request.method, path=path, waited=waited)
+                event = RateLimitWaitEvent(method=request.method, path=path, waited=waited, lane=lane)
                 await emit(self._on_rate_limit_wait, event)
         return ticket
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 import attrs
 
@@ -82,11 +82,13 @@ class RateLimitWaitEvent:
         method: The HTTP method.
         path: The request path (no query string).
         waited: Seconds the request waited.
+        lane: The lane it waited in: `"interactive"` or `"bulk"` (see [`priority`][skipcall_async.priority]).
     """
 
     method: str
     path: str
     waited: float
+    lane: Literal["interactive", "bulk"] = "interactive"
 
 
 async def emit(hook: Hook[E] | None, event: E) -> None:

@@ -45,6 +45,7 @@ class WorkerReport:
     degraded: bool
     warnings: list[str]  # every WARNING the SDK logged
     rejoined: int  # times the shared state was reachable again after an outage
+    latencies: list[float] = attrs.field(factory=list)  # seconds from each call's start to its result
 
     @property
     def wall(self) -> float:
@@ -72,8 +73,9 @@ async def run_worker(job: Mapping[str, Any], *, ready: Callable[[], Awaitable[fl
     Optional: ``window`` (the policy's), ``timeout``, ``max_attempts``, ``max_rate_limit_wait``, ``store``
     (settings of a Redis store built on ``SKIPCALL_REDIS_URL``, such as ``lease_slack``), ``warmup`` (ids fetched
     one by one before the start, left out of the report: the key's quota is then known when the run starts)
-    and ``concurrency`` (at most this many calls at once; default: all of them). ``ready``, when given, is awaited
-    once the client is set up and warmed up, and returns the start time instead of ``start_at``.
+    ``concurrency`` (at most this many calls at once; default: all of them), ``priority`` (the lane of its calls)
+    and ``every`` (seconds between the starts of its calls, instead of all at once). ``ready``, when given, is
+    awaited once the client is set up and warmed up, and returns the start time instead of ``start_at``.
     """
     health = _Health()
     sdk_logger = logging.getLogger("skipcall_async")
@@ -111,16 +113,24 @@ async def run_worker(job: Mapping[str, Any], *, ready: Callable[[], Awaitable[fl
         waits.clear()
         start_at = float(job.get("start_at", 0.0)) if ready is None else await ready()
         await asyncio.sleep(max(0.0, start_at - time.time()))
-        fetch = client.get_call
-        if job.get("concurrency"):
-            gate = asyncio.Semaphore(int(job["concurrency"]))
+        view = client.with_options(priority=job["priority"]) if "priority" in job else client
+        gate = asyncio.Semaphore(int(job["concurrency"])) if job.get("concurrency") else None
+        every = float(job.get("every", 0.0))
+        latencies: list[float] = []
 
-            async def fetch(call_id: str) -> Call:
+        async def fetch(index: int, call_id: str) -> Call:
+            await asyncio.sleep(index * every)
+            begun = time.monotonic()
+            try:
+                if gate is None:
+                    return await view.get_call(call_id)
                 async with gate:
-                    return await client.get_call(call_id)
+                    return await view.get_call(call_id)
+            finally:
+                latencies.append(time.monotonic() - begun)
 
         started = time.time()
-        results = await asyncio.gather(*(fetch(i) for i in job["ids"]), return_exceptions=True)
+        results = await asyncio.gather(*(fetch(n, i) for n, i in enumerate(job["ids"])), return_exceptions=True)
         ended = time.time()
         snapshot = client.rate_limit
     fetched = [r.id for r in results if not isinstance(r, BaseException)]
@@ -140,6 +150,7 @@ async def run_worker(job: Mapping[str, Any], *, ready: Callable[[], Awaitable[fl
         degraded=snapshot.degraded,
         warnings=health.warnings,
         rejoined=health.rejoined,
+        latencies=latencies,
     )
 
 

@@ -1,8 +1,9 @@
-"""The async side of pacing: a FIFO of waiting tasks and one timer per key, and what ``client.rate_limit`` shows.
+"""The async side of pacing: a FIFO of waiting tasks per lane and one timer per key, and ``client.rate_limit``.
 
 No lock is held across an ``await``: state is only touched from the event loop's thread between awaits. Waiters
-are released one by one in order (a request the server rejected re-enters at the head), each only when the store
-grants a token, so a reset wakes exactly as many tasks as it has tokens, not a herd.
+are released one by one, in order within their lane (a request the server rejected re-enters at its lane's head),
+each only when the store grants a token to that lane, so a reset wakes exactly as many tasks as it has tokens,
+not a herd. Which lane is served next is the store's rule (``_quota.QuotaState.grant``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import attrs
 from ._errors import RateLimitWaitError
 from ._headers import RateLimitHeaders
 from ._interpret import HeaderInterpreter
-from ._quota import QuotaState, QuotaView
+from ._quota import LANES, Lane, QuotaState, QuotaView, Waiting
 from ._rate_policy import RateLimitPolicy
 
 
@@ -46,7 +47,7 @@ class RateLimitSnapshot:
         remaining: What may still be sent in the current window: the server's count minus requests in flight
             (None when no window is current).
         reset_at: The current window's end, as a Unix time on the local clock (None when unknown).
-        waiting: Tasks of this process queued for a token.
+        waiting: Tasks of this process queued for a token (both lanes).
         in_flight: Requests sent and not yet answered (every process's, with a shared store).
         rate_limited: 429 responses seen on the key (by every process, with a shared store).
         gate_closed_for: Seconds before the pause after a 429 ends (0 when open).
@@ -54,6 +55,8 @@ class RateLimitSnapshot:
         window: The window length that bounds reset estimates: stated, learned, or the documented minute.
         store: Where the state lives: ``"in-process"`` or ``"redis"``.
         degraded: True while a shared store cannot be reached and this process paces on its own.
+        waiting_interactive: Of ``waiting``, the tasks of the interactive lane (the default).
+        waiting_bulk: Of ``waiting``, the tasks of the bulk lane.
     """
 
     limit: int | None
@@ -67,72 +70,86 @@ class RateLimitSnapshot:
     window: float
     store: Literal["in-process", "redis"] = "in-process"
     degraded: bool = False
+    waiting_interactive: int = 0
+    waiting_bulk: int = 0
 
 
 class WaitQueue:
-    """Tasks waiting for a token, first come first served, with give-up times and a single wake-up timer.
+    """Tasks waiting for a token, first come first served within each lane, with give-up times and one timer.
 
-    The owner decides how many waiters to grant (`grant`) and calls `settle` with the earliest time a
-    token may come, which fails the waiters that would give up before it and moves the one timer.
+    The owner decides how many waiters of which lane to grant (`grant_head`) and calls `settle` with the earliest
+    time a token may come, which fails the waiters that would give up before it and moves the one timer.
     """
 
-    __slots__ = ("_give_ups", "_loop", "_sequence", "_timer", "_timer_at", "clock", "waiters", "wake")
+    __slots__ = ("_give_ups", "_loop", "_sequence", "_timer", "_timer_at", "clock", "lanes", "wake")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, clock: Callable[[], float], wake: Callable[[], None]) -> None:
         self._loop = loop
         self.clock = clock
         self.wake = wake
-        # FIFO of waiters, granted by result; read directly on the hot path (empty: nobody waits).
-        self.waiters: collections.deque[asyncio.Future[Ticket]] = collections.deque()
+        # A FIFO of waiters per lane, granted by result; read directly on the hot path (empty: nobody waits).
+        self.lanes: dict[Lane, collections.deque[asyncio.Future[Ticket]]] = {
+            lane: collections.deque() for lane in LANES
+        }
         self._give_ups: list[tuple[float, int, asyncio.Future[Ticket]]] = []  # heap of finite give-up times
         self._sequence = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
 
     def __bool__(self) -> bool:
-        return bool(self.waiters)
+        return any(self.lanes.values())
 
-    @property
-    def live(self) -> int:
-        """Waiters still waiting (cancelled ones stay queued until they reach the head)."""
-        return sum(1 for w in self.waiters if not w.done())
+    def live(self, lane: Lane | None = None) -> int:
+        """Waiters still waiting, in one lane or both (cancelled ones stay queued until they reach the head)."""
+        queues = self.lanes.values() if lane is None else (self.lanes[lane],)
+        return sum(1 for queue in queues for w in queue if not w.done())
 
     @property
     def timer_at(self) -> float:
         """When the timer fires next (``inf``: no timer)."""
         return self._timer_at
 
-    def push(self, *, at_head: bool, give_up_at: float) -> tuple[asyncio.Future[Ticket], bool]:
+    def push(self, lane: Lane, *, at_head: bool, give_up_at: float) -> tuple[asyncio.Future[Ticket], bool]:
         """Queue a waiter; also says whether the queue must be woken (it changes what a wake would decide)."""
         waiter: asyncio.Future[Ticket] = self._loop.create_future()
-        needs_wake = at_head or not self.waiters  # queued behind others, a waiter changes nothing ...
+        queue = self.lanes[lane]
+        needs_wake = at_head or not queue  # queued behind others of its lane, a waiter changes nothing ...
         if at_head:
-            self.waiters.appendleft(waiter)
+            queue.appendleft(waiter)
         else:
-            self.waiters.append(waiter)
+            queue.append(waiter)
         if math.isfinite(give_up_at):
             heapq.heappush(self._give_ups, (give_up_at, next(self._sequence), waiter))
             needs_wake = needs_wake or self._give_ups[0][2] is waiter  # ... unless it gives up soonest
         return waiter, needs_wake
 
-    def has_head(self) -> bool:
-        """Whether a live waiter is queued; done ones at the head are dropped on the way."""
-        while self.waiters:
-            if not self.waiters[0].done():
-                return True
-            self.waiters.popleft()
+    def has_head(self, lane: Lane | None = None) -> bool:
+        """Whether a live waiter is queued (in ``lane``, or any); done ones at a head are dropped on the way."""
+        for name in LANES if lane is None else (lane,):
+            queue = self.lanes[name]
+            while queue:
+                if not queue[0].done():
+                    return True
+                queue.popleft()
         return False
 
-    def grant(self, ticket: Ticket) -> bool:
-        """Hand a token to the oldest live waiter; False when nobody waits."""
-        if not self.has_head():
+    def waiting(self) -> Waiting:
+        """How many wait in each lane, as the store's rules see it (cancelled waiters not yet dropped included)."""
+        return Waiting(
+            len(self.lanes["interactive"]) if self.has_head("interactive") else 0,
+            len(self.lanes["bulk"]) if self.has_head("bulk") else 0,
+        )
+
+    def grant(self, lane: Lane, ticket: Ticket) -> bool:
+        """Hand a token to the oldest live waiter of ``lane``; False when nobody waits there."""
+        if not self.has_head(lane):
             return False
-        self.grant_head(ticket)
+        self.grant_head(lane, ticket)
         return True
 
-    def grant_head(self, ticket: Ticket) -> None:
-        """Hand a token to the waiter at the head, which :meth:`has_head` just said is live."""
-        self.waiters.popleft().set_result(ticket)
+    def grant_head(self, lane: Lane, ticket: Ticket) -> None:
+        """Hand a token to the waiter at the head of ``lane``, which :meth:`has_head` just said is live."""
+        self.lanes[lane].popleft().set_result(ticket)
 
     def settle(self, now: float, retry_at: float, *, poll: float = math.inf) -> None:
         """Fail the waiters who would give up before ``retry_at``; set the timer for the next event.
@@ -179,7 +196,12 @@ class RateLimiter:
         self._loop = asyncio.get_running_loop()
         self.clock = clock or self._loop.time  # monotonic seconds: the loop's clock unless a test injects one
         self.wall_clock = wall_clock
-        self.quota = QuotaState(probe=policy.probe, assumed_limit=policy.limit, window=policy.plan_window)
+        self.quota = QuotaState(
+            probe=policy.probe,
+            assumed_limit=policy.limit,
+            window=policy.plan_window,
+            reserve_share=policy.interactive_reserve,
+        )
         self.reader = HeaderInterpreter(window=policy.window, probe=policy.probe)
         self.queue = WaitQueue(self._loop, self.clock, self._wake)
 
@@ -187,24 +209,26 @@ class RateLimiter:
         view = self.quota.view(self.clock())
         return (
             f"{type(self).__name__}(store={self.store_kind!r}, limit={view.limit}, remaining={view.remaining}, "
-            f"in_flight={view.in_flight}, waiting={self.queue.live}, next_wake_in={self._next_wake_in()})"
+            f"in_flight={view.in_flight}, waiting={self.queue.live()}, next_wake_in={self._next_wake_in()})"
         )
 
-    def try_acquire(self) -> Ticket | None:
-        """Take a token now if one is free and nobody is queued ahead; None means `acquire` must wait."""
-        if self.queue.waiters:
+    def try_acquire(self, lane: Lane = "interactive") -> Ticket | None:
+        """Take a token now if one is free and nobody is queued; None means `acquire` must wait."""
+        if self.queue:
             return None
         quota, now = self.quota, self.clock()
         stamp = quota.stamp
-        return Ticket(stamp, now) if quota.reserve(now) is None else None
+        return Ticket(stamp, now) if quota.reserve_token(now, lane) is None else None
 
-    async def acquire(self, *, at_head: bool = False, give_up_at: float = math.inf) -> Ticket:
-        """Wait for a token and return its ticket.
+    async def acquire(
+        self, lane: Lane = "interactive", *, at_head: bool = False, give_up_at: float = math.inf
+    ) -> Ticket:
+        """Wait for a token of ``lane`` and return its ticket.
 
-        ``at_head`` puts the caller at the head of the queue (a request the server just rejected with 429).
+        ``at_head`` puts the caller at the head of its lane (a request the server just rejected with 429).
         Raises `RateLimitWaitError` as soon as the earliest possible admission is after ``give_up_at``.
         """
-        waiter, needs_wake = self.queue.push(at_head=at_head, give_up_at=give_up_at)
+        waiter, needs_wake = self.queue.push(lane, at_head=at_head, give_up_at=give_up_at)
         if needs_wake:
             self._wake()
         try:
@@ -228,7 +252,7 @@ class RateLimiter:
             now, self.wall_clock(), headers, status=status, retry_after=retry_after, sent_ago=now - ticket.granted_at
         )
         self.quota.record(now, seen, ticket.stamp)
-        if self.queue.waiters:
+        if self.queue:
             self._wake()
 
     def release(self, ticket: Ticket, *, sent: bool = True) -> None:
@@ -255,7 +279,7 @@ class RateLimiter:
             limit=view.limit,
             remaining=view.remaining,
             reset_at=None if view.reset_in is None else self.wall_clock() + view.reset_in,
-            waiting=self.queue.live,
+            waiting=self.queue.live(),
             in_flight=view.in_flight,
             rate_limited=view.rate_limited,
             gate_closed_for=view.gate_closed_for,
@@ -263,6 +287,8 @@ class RateLimiter:
             window=self.reader.bound_window,
             store=self.store_kind,
             degraded=degraded,
+            waiting_interactive=self.queue.live("interactive"),
+            waiting_bulk=self.queue.live("bulk"),
         )
 
     def _next_wake_in(self) -> float | None:
@@ -282,10 +308,10 @@ class RateLimiter:
         queue, quota = self.queue, self.quota
         while queue.has_head():
             stamp = quota.stamp
-            retry_at = quota.reserve(now)
-            if retry_at is not None:
+            lane, retry_at = quota.grant(now, queue.waiting())
+            if lane is None:
                 return retry_at
-            queue.grant_head(Ticket(stamp, now))
+            queue.grant_head(lane, Ticket(stamp, now))
         return math.inf
 
 

@@ -32,6 +32,14 @@ our own counts, never from when a response was read, so a busy event loop cannot
 The rules assume the key's requests are the ones the store counts: other consumers of the key (processes not
 sharing the store) are noticed by their 429s.
 
+**Lanes.** Every request is ``interactive`` (someone waits for it) or ``bulk``. `grant` picks whom to serve:
+
+* a waiting interactive request goes before any waiting bulk one, except that while both lanes wait, every
+  `BULK_EVERY`-th request granted goes to bulk, so bulk is never starved;
+* bulk may not take a window's *reserve*: a share (``reserve_share``, default a tenth) of its limit, held back for
+  interactive requests arriving later in the window and shrinking with the time left in it (the reserve at
+  ``t`` is ``ceil(share * limit * time left / window length)``), so that bulk has spent it by the window's end.
+
 Rules, in the order they apply:
 
 * While the gate is closed (after a 429) nothing is admitted.
@@ -60,12 +68,16 @@ import collections
 import math
 import random
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Literal, NamedTuple, TypeAlias
 
 import attrs
 
 from ._rate_policy import PLAN_WINDOW
 
+Lane: TypeAlias = Literal["interactive", "bulk"]
+"""A rate-limit lane: `"interactive"` (someone waits for the call) or `"bulk"` (exports, syncs, backfills)."""
+LANES: tuple[Lane, ...] = ("interactive", "bulk")
+BULK_EVERY = 10  # while both lanes wait, one grant in this many goes to bulk
 DEFAULT_LIMIT = "default"  # the unsuffixed family's name (the headers' own)
 SPOILT = -1  # an epoch in which some request ended without this limit's headers
 ENDS_KEPT_BEYOND = 2.0  # ends are kept this much longer than the plan's window (a learned span is never longer)
@@ -114,11 +126,21 @@ class QuotaView:
     rate_limited: int
 
 
+class Waiting(NamedTuple):
+    """Requests waiting for a token, per lane (in this process, or fleet-wide)."""
+
+    interactive: int = 0
+    bulk: int = 0
+
+    def of(self, lane: Lane) -> int:
+        return self.interactive if lane == "interactive" else self.bulk
+
+
 class Window:
     """What is known of one named limit: its bounds (see the module docstring) and its end."""
 
-    __slots__ = ("assumed", "bound", "earlier", "earlier_until", "epoch_least", "limit", "reset_at", "span",
-                 "window_id")  # fmt: skip
+    __slots__ = ("assumed", "bound", "earlier", "earlier_until", "epoch_least", "limit", "opened_at", "reset_at",
+                 "span", "window_id")  # fmt: skip
 
     def __init__(
         self, limit: int | None, bound: int, reset_at: float, window_id: float, span: float, *, assumed: bool
@@ -133,6 +155,7 @@ class Window:
         self.epoch_least: int | None = SPOILT
         self.earlier = 0  # hits that may not be ours, live when the window was first described ...
         self.earlier_until = -math.inf  # ... and counted no later than one span before this
+        self.opened_at = reset_at - span  # when the current window began, as far as is known (for the reserve)
 
     def __repr__(self) -> str:
         return f"Window(limit={self.limit}, bound={self.bound}, reset_at={self.reset_at}, span={self.span})"
@@ -172,6 +195,7 @@ class QuotaState:
         "_gate_until",
         "_granted",
         "_headerless",
+        "_interactive_run",
         "_rate_limited",
         "_streak",
         "_windows",
@@ -180,6 +204,7 @@ class QuotaState:
         "margin",
         "probe",
         "random",
+        "reserve_share",
         "tolerance",
         "window",
     )
@@ -193,9 +218,11 @@ class QuotaState:
         margin: float = 0.05,
         tolerance: float = 1.0,
         backoff_base: float = 1.0,
+        reserve_share: float = 0.1,
         random: Callable[[], float] = random.random,
     ) -> None:
         self.probe = probe
+        self.reserve_share = reserve_share  # the share of each limit bulk may not take (the module docstring)
         self.assumed_limit = assumed_limit
         self.window = window  # the plan's window: an assumed window's length and the cap of the 429 backoff
         self.margin = margin
@@ -209,6 +236,7 @@ class QuotaState:
         self._headerless = False
         self._rate_limited = 0
         self._streak = 0  # consecutive 429s
+        self._interactive_run = 0  # interactive grants in a row while bulk waited
 
     def __repr__(self) -> str:
         return (
@@ -227,11 +255,50 @@ class QuotaState:
 
     # -- the request path -------------------------------------------------------------------------------------
 
-    def reserve(self, now: float) -> float | None:
-        """Take a token: None when granted, else the earliest time worth asking again (``inf``: after a response).
+    def grant(self, now: float, waiting: Waiting) -> tuple[Lane | None, float]:
+        """Take a token for one of the waiting requests: the lane served, or None and when to ask again.
 
         A granted token's stamp is `stamp` as read right before this call.
         """
+        lane, retry_at = self.pick(now, waiting)
+        if lane is not None:
+            self.commit(lane, waiting)
+        return lane, retry_at
+
+    def pick(self, now: float, waiting: Waiting) -> tuple[Lane | None, float]:
+        """Which lane the next token goes to (None: neither, and when to ask again); nothing is taken yet."""
+        bulk_turn = waiting.bulk > 0 and (waiting.interactive == 0 or self._interactive_run >= BULK_EVERY - 1)
+        order: tuple[Lane, ...] = ("bulk", "interactive") if bulk_turn else LANES
+        retry_at = math.inf
+        for lane in order:
+            if waiting.of(lane) <= 0:
+                continue
+            blocked = self.admissible(now, lane)
+            if blocked is None:
+                return lane, math.inf
+            retry_at = min(retry_at, blocked)
+        return None, retry_at
+
+    def commit(self, lane: Lane, waiting: Waiting) -> None:
+        """Take the token `pick` chose for ``lane`` (``waiting``: who waited when it was picked)."""
+        self._granted += 1
+        if lane == "bulk":
+            self._interactive_run = 0
+        elif waiting.bulk > 0:
+            self._interactive_run += 1
+
+    def reserve_token(self, now: float, lane: Lane = "interactive") -> float | None:
+        """Take a token for a request of ``lane``: None when granted, else the earliest time worth asking again
+        (``inf``: after a response). A granted token's stamp is `stamp` as read right before this call.
+        """
+        blocked = self.admissible(now, lane)
+        if blocked is None:
+            self._granted += 1
+        return blocked
+
+    def admissible(self, now: float, lane: Lane) -> float | None:
+        """None if a request of ``lane`` may go now, else the earliest time worth asking again (``inf``: after
+        a response). Nothing is taken; a stated plan opens its assumed window here."""
         if now < self._gate_until:
             return self._gate_until
         windows = self._windows
@@ -240,21 +307,24 @@ class QuotaState:
             windows[DEFAULT_LIMIT] = Window(
                 self.assumed_limit, self.assumed_limit + self._granted, end, end, self.window, assumed=True
             )
-        if not self._headerless:
-            granted, probing, wait_until = self._granted, not windows, -math.inf
-            for window in windows.values():
-                if window.bound > granted or self._aged(window, now) > granted:
-                    continue
-                end = window.reset_at + self.margin
-                if now < end:
-                    wait_until = max(wait_until, min(end, self._next_ageing(window, now)))
-                else:
-                    probing = True
-            if wait_until > -math.inf:
-                return wait_until
-            if probing and self.in_flight >= self.probe:
-                return math.inf
-        self._granted += 1
+        if self._headerless:
+            return None
+        granted, probing, wait_until = self._granted, not windows, -math.inf
+        for window in windows.values():
+            free = self._best(window, now) - granted
+            held = self._reserved(window, now) if lane == "bulk" else 0
+            if free > held:
+                continue
+            end = window.reset_at + self.margin
+            if now < end:
+                freed = self._next_ageing(window, now) if free <= 0 else math.inf
+                wait_until = max(wait_until, min(end, freed, self._reserve_shrinks(window, free)))
+            else:
+                probing = True
+        if wait_until > -math.inf:
+            return wait_until
+        if probing and self.in_flight >= self.probe:
+            return math.inf
         return None
 
     def release(self, now: float, *, sent: bool = True) -> None:
@@ -328,6 +398,22 @@ class QuotaState:
 
     # -- internals ---------------------------------------------------------------------------------------------
 
+    def _reserved(self, window: Window, now: float) -> int:
+        """The window's reserve at ``now``: held back from bulk for interactive requests to come."""
+        if window.limit is None or self.reserve_share <= 0 or now >= window.reset_at:
+            return 0
+        length = max(window.reset_at - window.opened_at, self.margin)
+        left = min(1.0, (window.reset_at - now) / length)
+        return math.ceil(math.ceil(self.reserve_share * window.limit) * left - 1e-9)
+
+    def _reserve_shrinks(self, window: Window, free: int) -> float:
+        """When the reserve falls below ``free`` (a bulk request may then go); ``inf`` if ``free`` is none."""
+        if free <= 0 or window.limit is None:
+            return math.inf
+        share = math.ceil(self.reserve_share * window.limit)
+        length = max(window.reset_at - window.opened_at, self.margin)
+        return window.reset_at - length * (free - 1) / share if share > 0 else -math.inf
+
     def _aged(self, window: Window, now: float) -> int:
         """The ageing bound at ``now`` (0 when the limit is unknown)."""
         if window.limit is None or window.assumed:
@@ -385,6 +471,7 @@ class QuotaState:
         if window is None:  # (the interpreter reads a bounded number of named limits)
             window = self._windows[seen.name] = Window(seen.limit, bound, reset_at, window_id, seen.span,
                                                        assumed=False)  # fmt: skip
+            window.opened_at = now
             self._first_described(window, now, seen, stamp)
             return
         if window.assumed:
@@ -399,6 +486,7 @@ class QuotaState:
         window.bound = bound if window.assumed or stamp is None else max(window.bound, bound)
         if window.assumed or now >= window.reset_at or window_id > window.window_id + self.tolerance:
             window.window_id, window.reset_at = window_id, reset_at  # a new window (or the first real answer)
+            window.opened_at = now
         elif window_id >= window.window_id - self.tolerance:  # the same window: keep the tightest figures
             window.window_id = min(window.window_id, window_id)
             window.reset_at = min(window.reset_at, reset_at)

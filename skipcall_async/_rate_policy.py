@@ -19,6 +19,11 @@ def _positive_or_none(_: object, attribute: attrs.Attribute[float | None], value
         raise ConfigurationError(f"RateLimitPolicy.{attribute.name} must be positive seconds or None, got {value!r}")
 
 
+def _a_share(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        raise ConfigurationError(f"RateLimitPolicy.{attribute.name} must be a share from 0 to below 1, got {value!r}")
+
+
 def _at_least_one_or_none(_: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise ConfigurationError(f"RateLimitPolicy.{attribute.name} must be an int of at least 1, got {value!r}")
@@ -37,18 +42,26 @@ class RateLimitPolicy:
         window: The plan's window in seconds, trusted as stated. None (the default): the documented minute is the
             longest window believed on a successful response, and a shorter one is learned from the headers.
         probe: Requests sent while the key's quota is unknown (at start, after a reset, after a 429). Default 1.
+        interactive_reserve: The share of each window held back for interactive calls: bulk calls (see
+            [`priority`][skipcall_async.priority]) may not take it, except as the window runs out (the reserve
+            shrinks with the time left in the window, so bulk has spent it by the window's end). Default 0.1:
+            an interactive call arriving mid-window finds room while bulk work saturates the key. Its cost: bulk
+            runs up to that share behind early in each window (never over a whole window), and a window whose
+            end is known only roughly may leave a token of it unused. 0: no reserve.
         store: Where the pacing state lives: an [`InProcessRateLimitStore`][skipcall_async.InProcessRateLimitStore]
             (this process only) or a [`RedisRateLimitStore`][skipcall_async.RedisRateLimitStore] (every process of
             a fleet). None (the default): Redis if the environment variable `SKIPCALL_REDIS_URL` is set, else
             in-process.
 
     Raises:
-        ConfigurationError: `limit` or `probe` is not an int of at least 1, or `window` is not positive.
+        ConfigurationError: `limit` or `probe` is not an int of at least 1, `window` is not positive, or
+            `interactive_reserve` is not a share from 0 to below 1.
     """
 
     limit: int | None = attrs.field(default=None, validator=_at_least_one_or_none)
     window: float | None = attrs.field(default=None, validator=_positive_or_none)
     probe: int = attrs.field(default=1, validator=_at_least_one_or_none)
+    interactive_reserve: float = attrs.field(default=0.1, validator=_a_share)
     store: RateLimitStore | None = None
 
     @property

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from skipcall_async._fleet_run import WorkerReport, collect, split, start_workers
-from skipcall_async.testing import PLANS, FakeSkipcall, Faults, RateLimitRule
+from skipcall_async.testing import PLANS, FakeSkipcall, Faults, Plan, RateLimitRule
 from skipcall_async.testing._redis import RedisServer
 
 SCALE = 30.0  # the one-minute window lasts 2 s
@@ -145,3 +145,24 @@ async def test_redis_stopped_mid_run_loses_nothing_and_rejoins(redis_server: Red
     ]
     assert all(r.rejoined <= 1 for r in done)
     assert not any(r.degraded for r in done if r.ended > restarted_at + 3.0)
+
+
+async def test_interactive_calls_in_one_process_go_before_bulk_work_in_another(redis_url: str) -> None:
+    """A worker gathers 120 bulk calls, another makes 6 interactive ones 0.3 s apart, 20 per 2 s through Redis.
+
+    Judged on the server's order: the interactive calls, made in the first window, are all admitted among its
+    first 40 requests (the first two windows), not behind the bulk backlog; every id comes back, no 429.
+    """
+    rule = RateLimitRule(plan=Plan(limit=20), rule="fixed-first", time_scale=SCALE)
+    async with FakeSkipcall(rate_limit=rule, calls=1000) as server:
+        ids = in_scope(server, 126)
+        bulk, interactive = ids[:120], ids[120:]
+        start_at = time.time() + 2.0
+        base = {"base_url": server.url, "api_key": server.api_key, "start_at": start_at, "window": rule.window}
+        jobs = [{**base, "ids": bulk, "priority": "bulk"}, {**base, "ids": interactive, "every": 0.3}]
+        reports = await run(jobs, redis_url)
+        order = [r.path.rsplit("/", 1)[1] for r in server.requests if r.status == 200]
+    assert all(r is not None for r in reports)
+    assert sorted(i for r in reports if r for i in r.fetched) == sorted(ids)
+    assert server.rate_limited == 0
+    assert max(order.index(i) for i in interactive) < 40

@@ -53,7 +53,7 @@ class Governor:
 
     def reserve(self, now: float) -> float | None:
         stamp = self.quota.stamp
-        retry_at = self.quota.reserve(now)
+        retry_at = self.quota.reserve_token(now)
         if retry_at is None:
             self.held.append((stamp, now))
         return retry_at

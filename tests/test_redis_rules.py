@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from skipcall_async._quota import Observation, QuotaState, QuotaView, WindowSeen
+from skipcall_async._quota import Observation, QuotaState, QuotaView, Waiting, WindowSeen
 from skipcall_async._redis._fleet import Scope
 from skipcall_async._redis._scripts import (
     KEY_GRACE,
@@ -53,6 +53,7 @@ def rejected(gate_in: float | None) -> Observation:
 
 class Driver(Protocol):
     async def reserve(self, count: int) -> tuple[int, float]: ...
+    async def reserve_lanes(self, interactive: int, bulk: int) -> tuple[int, int, float]: ...
     async def record(self, observation: Observation, token: int = 0) -> None: ...
     async def release(self, *, sent: bool = True) -> None: ...
     async def view(self) -> QuotaView: ...
@@ -62,9 +63,11 @@ class Driver(Protocol):
 class LocalDriver:
     """QuotaState on a fake clock; tokens are the stamps it granted, in order."""
 
-    def __init__(self, **settings: Any) -> None:
+    def __init__(self, *, reserve_share: float = 0.0, **settings: Any) -> None:
         self.now = 1000.0
-        self.quota = QuotaState(margin=MARGIN, window=WINDOW, random=lambda: 1.0, **settings)
+        self.quota = QuotaState(
+            margin=MARGIN, window=WINDOW, random=lambda: 1.0, reserve_share=reserve_share, **settings
+        )
         self.held: list[int] = []
 
     async def reserve(self, count: int) -> tuple[int, float]:
@@ -72,11 +75,28 @@ class LocalDriver:
         retry_at: float | None = None
         while granted < count:
             stamp = self.quota.stamp
-            if (retry_at := self.quota.reserve(self.now)) is not None:
+            if (retry_at := self.quota.reserve_token(self.now)) is not None:
                 break
             self.held.append(stamp)
             granted += 1
         return granted, (math.inf if retry_at is None or granted == count else retry_at - self.now)
+
+    async def reserve_lanes(self, interactive: int, bulk: int) -> tuple[int, int, float]:
+        """Tokens for waiters of both lanes: interactive ones are held first, then bulk ones."""
+        granted = {"interactive": 0, "bulk": 0}
+        grants: list[tuple[str, int]] = []
+        while True:
+            stamp = self.quota.stamp
+            waiting = Waiting(interactive - granted["interactive"], bulk - granted["bulk"])
+            lane, retry_at = self.quota.grant(self.now, waiting)
+            if lane is None:
+                break
+            granted[lane] += 1
+            grants.append((lane, stamp))
+        self.held += [stamp for lane, stamp in grants if lane == "interactive"]
+        self.held += [stamp for lane, stamp in grants if lane == "bulk"]
+        done = granted["interactive"] == interactive and granted["bulk"] == bulk
+        return granted["interactive"], granted["bulk"], (math.inf if done else retry_at - self.now)
 
     async def record(self, observation: Observation, token: int = 0) -> None:
         self.quota.record(self.now, observation, self.held.pop(token))
@@ -96,23 +116,40 @@ class RedisDriver:
     """The Lua scripts on a real Redis; tokens are leases (id and stamp) this driver keeps in order."""
 
     def __init__(
-        self, client: Any, *, probe: int = 1, assumed_limit: int | None = None, backoff_base: float = 1.0
+        self,
+        client: Any,
+        *,
+        probe: int = 1,
+        assumed_limit: int | None = None,
+        backoff_base: float = 1.0,
+        reserve_share: float = 0.0,
+        member: str = "process-a",
     ) -> None:
         self.client = client
         self.scope = Scope("0123456789abcdef01234567")
         self.probe, self.assumed_limit, self.backoff_base = probe, assumed_limit, backoff_base
+        self.reserve_share, self.member = reserve_share, member
         self.held: list[tuple[str, int]] = []
         self.serial = 0
         self.scripts = {name: client.register_script(src) for name, src in
                         (("reserve", RESERVE), ("record", RECORD), ("release", RELEASE))}  # fmt: skip
 
     async def reserve(self, count: int, *, lease: float = LEASE, prefix: str = "t") -> tuple[int, float]:
-        ids = [f"{prefix}-{self.serial + i}" for i in range(count)]
-        self.serial += count
-        args = [self.probe, self.assumed_limit or 0, WINDOW, MARGIN, lease, KEY_GRACE, *ids]
+        granted, _, retry_in = await self.reserve_lanes(count, 0, lease=lease, prefix=prefix)
+        return granted, retry_in
+
+    async def reserve_lanes(
+        self, interactive: int, bulk: int, *, lease: float = LEASE, prefix: str = "t"
+    ) -> tuple[int, int, float]:
+        ids = [f"{prefix}-{self.member}-{self.serial + i}" for i in range(interactive + bulk)]
+        self.serial += interactive + bulk
+        args = [self.probe, self.assumed_limit or 0, WINDOW, MARGIN, lease, KEY_GRACE, self.reserve_share,
+                self.member, 3.0, self.scope.channel, interactive, *ids]  # fmt: skip
         grant = parse_grant(await self.scripts["reserve"](keys=self.scope.keys, args=args))
-        self.held += list(zip(ids, grant.stamps, strict=False))
-        return grant.granted, (math.inf if grant.granted == count else grant.retry_in)
+        self.held += list(zip(ids[:interactive], grant.interactive, strict=False))
+        self.held += list(zip(ids[interactive:], grant.bulk, strict=False))
+        done = grant.granted == interactive + bulk
+        return len(grant.interactive), len(grant.bulk), (math.inf if done else grant.retry_in)
 
     async def record(self, observation: Observation, token: int = 0) -> None:
         lease, stamp = self.held.pop(token)
@@ -385,11 +422,11 @@ async def test_asking_again_for_the_same_lease_takes_one_token(redis_client: Any
     driver = RedisDriver(redis_client, probe=1)
     await driver.reserve(1)
     await driver.record(seen(10, 60.0))
-    args = [1, 0, WINDOW, MARGIN, LEASE, KEY_GRACE]
-    first = parse_grant(await driver.scripts["reserve"](keys=driver.scope.keys, args=[*args, "a", "b"]))
-    again = parse_grant(await driver.scripts["reserve"](keys=driver.scope.keys, args=[*args, "a", "b", "c"]))
+    args = [1, 0, WINDOW, MARGIN, LEASE, KEY_GRACE, 0.0, "process-a", 3.0, driver.scope.channel]
+    first = parse_grant(await driver.scripts["reserve"](keys=driver.scope.keys, args=[*args, 2, "a", "b"]))
+    again = parse_grant(await driver.scripts["reserve"](keys=driver.scope.keys, args=[*args, 3, "a", "b", "c"]))
     assert (first.granted, again.granted) == (2, 3)
-    assert again.stamps[:2] == first.stamps  # the leases granted before keep their stamps
+    assert again.interactive[:2] == first.interactive  # the leases granted before keep their stamps
     assert again.view.in_flight == 3
     assert again.view.remaining == 7
 
@@ -453,3 +490,84 @@ async def test_a_straggler_of_the_last_window_is_counted_as_maybe_in_this_one(ma
     assert (await driver.view()).remaining == 29
     await driver.record(seen(0, 2.0))  # that one: the last window's straggler
     assert (await driver.view()).remaining == 29
+
+
+# -- lanes ---------------------------------------------------------------------------------------------------------
+
+
+async def test_waiting_interactive_requests_go_before_bulk_ones(make: Any) -> None:
+    """Five tokens, three interactive and five bulk waiting: the three interactive ones, then two bulk ones."""
+    driver = make()
+    await driver.reserve(1)
+    await driver.record(seen(5, 60.0))
+    interactive, bulk, retry_in = await driver.reserve_lanes(3, 5)
+    assert (interactive, bulk) == (3, 2)
+    assert retry_in == pytest.approx(60.0, abs=0.05)
+
+
+async def test_bulk_gets_one_grant_in_ten_while_both_lanes_wait(make: Any) -> None:
+    """Twenty tokens and thirty waiting in each lane: bulk is never starved, it gets every tenth (2 of 20)."""
+    driver = make()
+    await driver.reserve(1)
+    await driver.record(seen(20, 60.0))
+    interactive, bulk, _ = await driver.reserve_lanes(30, 30)
+    assert (interactive, bulk) == (18, 2)
+
+
+async def test_bulk_may_not_take_the_interactive_reserve(make: Any) -> None:
+    """A tenth of a 100 window is held back from bulk, and shrinks as the window runs out: bulk takes it by then."""
+    driver = make(reserve_share=0.1)
+    await driver.reserve(1)
+    await driver.record(seen(99, 1.0))  # a 1 s window, 99 left: bulk may take 89 now
+    interactive, bulk, retry_in = await driver.reserve_lanes(0, 120)
+    assert (interactive, bulk) == (0, 89)
+    assert retry_in == pytest.approx(0.1, abs=0.05)  # when the reserve of 10 falls to 9
+    assert (await driver.reserve_lanes(2, 0))[0] == 2  # an interactive call finds room at once
+    await driver.sleep(0.5)  # half the window left: a reserve of 5, of the 8 still free
+    assert (await driver.reserve_lanes(0, 120))[1] == 3
+    await driver.sleep(0.55)  # the window is over: the reserve is gone with it
+    view = await driver.view()
+    assert view.remaining is None
+
+
+async def test_without_bulk_the_reserve_changes_nothing(make: Any) -> None:
+    """Interactive requests alone (everybody's default) take the whole window, reserve or not."""
+    driver = make(reserve_share=0.1)
+    await driver.reserve(1)
+    await driver.record(seen(99, 10.0))
+    assert (await driver.reserve_lanes(150, 0))[:2] == (99, 0)
+
+
+async def test_processes_of_one_lane_end_the_window_with_even_shares(redis_client: Any) -> None:
+    """Two processes each waiting for 100 bulk calls, 60 left: 30 each, whichever asks first."""
+    a = RedisDriver(redis_client, member="process-a")
+    b = RedisDriver(redis_client, member="process-b")
+    assert await a.reserve_lanes(0, 1) == (0, 1, math.inf)  # the probe
+    assert (await b.reserve_lanes(0, 100))[:2] == (0, 0)  # b waits for the probe's answer: registered
+    await a.record(seen(60, 60.0))
+    assert (await a.reserve_lanes(0, 100))[:2] == (0, 30)
+    assert (await b.reserve_lanes(0, 100))[:2] == (0, 30)
+    assert (await a.reserve_lanes(0, 70))[:2] == (0, 0)  # nothing left for anybody
+
+
+async def test_an_interactive_call_in_one_process_goes_before_bulk_in_another(redis_client: Any) -> None:
+    """Process a waits with an interactive call; process b's bulk calls do not take the token it is owed."""
+    a = RedisDriver(redis_client, member="process-a")
+    b = RedisDriver(redis_client, member="process-b")
+    assert (await a.reserve_lanes(1, 0))[0] == 1  # the probe
+    assert (await a.reserve_lanes(1, 0))[0] == 0  # a second interactive call waits for the probe: registered
+    await a.record(seen(1, 60.0))  # one token left
+    assert (await b.reserve_lanes(0, 10))[:2] == (0, 0)  # b's bulk leaves it to a
+    assert (await a.reserve_lanes(1, 0))[0] == 1
+
+
+async def test_a_process_that_stopped_asking_stops_counting(redis_client: Any) -> None:
+    """A waiting entry lapses unless renewed (three polls): a dead process's demand does not hold others back."""
+    a = RedisDriver(redis_client, member="process-a")
+    b = RedisDriver(redis_client, member="process-b")
+    assert (await a.reserve_lanes(1, 0))[0] == 1
+    assert (await b.reserve_lanes(5, 0))[0] == 0  # b registers 5 interactive waiting, then dies
+    await a.record(seen(10, 60.0))
+    assert (await a.reserve_lanes(0, 10))[1] == 0  # b's interactive calls go first ... while its entry lasts
+    await a.sleep(3.1)
+    assert (await a.reserve_lanes(0, 10))[1] == 10

@@ -45,7 +45,7 @@ class Scope:
     @property
     def keys(self) -> list[str]:
         # v2: the bound-based state of this release; an older release's keys (no version) are left alone
-        return [f"{PREFIX}:{{{self.digest}}}:v2:{name}" for name in ("state", "leases", "stamps", "ends")]
+        return [f"{PREFIX}:{{{self.digest}}}:v2:{name}" for name in ("state", "leases", "stamps", "ends", "waiting")]
 
     @property
     def channel(self) -> str:
@@ -62,6 +62,7 @@ class Settings:
     margin: float = 0.05
     tolerance: float = 1.0
     backoff_base: float = 1.0
+    reserve_share: float = 0.1
 
 
 class Fleet:
@@ -109,8 +110,14 @@ class Fleet:
 
     # -- the three steps -------------------------------------------------------------------------------------
 
-    async def reserve(self, scope: Scope, ids: list[str], settings: Settings, lease: float) -> Grant | None:
-        """Ask for a lease per id; None when Redis cannot be reached (the link is then marked down)."""
+    async def reserve(
+        self, scope: Scope, member: str, interactive: list[str], bulk: list[str], settings: Settings, lease: float
+    ) -> Grant | None:
+        """Ask for a lease per id, per lane, as ``member`` of the fleet; None when Redis cannot be reached.
+
+        ``member``'s requests still waiting afterwards stay registered for a few polls, so that the fleet serves
+        interactive requests first and splits a lane's room evenly among the processes waiting in it.
+        """
         args: list[str | int | float] = [
             settings.probe,
             settings.assumed_limit or 0,
@@ -118,7 +125,13 @@ class Fleet:
             settings.margin,
             lease,
             KEY_GRACE,
-            *ids,
+            settings.reserve_share,
+            member,
+            3 * self.store.poll_interval,
+            scope.channel,
+            len(interactive),
+            *interactive,
+            *bulk,
         ]
         reply = await self._run("reserve", scope, args)
         return None if reply is None else parse_grant(reply)

@@ -19,7 +19,7 @@ from typing import Literal
 
 from .._headers import RateLimitHeaders
 from .._limiter import RateLimiter, RateLimitSnapshot, Ticket
-from .._quota import QuotaView
+from .._quota import LANES, Lane, QuotaView
 from .._rate_policy import RateLimitPolicy
 from ._fleet import Fleet, Scope, Settings
 
@@ -35,10 +35,12 @@ class FleetLimiter(RateLimiter):
         self.fleet = fleet
         self.scope = scope
         self.lease = lease
-        self.settings = Settings(probe=policy.probe, assumed_limit=policy.limit, window=policy.plan_window)
+        self.settings = Settings(probe=policy.probe, assumed_limit=policy.limit, window=policy.plan_window,
+                                 reserve_share=policy.interactive_reserve)  # fmt: skip
         self._prefix = uuid.uuid4().hex[:16]
         self._ids = itertools.count()
-        self._unanswered: list[str] = []  # ids of a reservation that got no answer: asked again, never twice
+        # ids of a reservation that got no answer, per lane: asked again, never granted twice
+        self._unanswered: dict[Lane, list[str]] = {lane: [] for lane in LANES}
         self._reserving: asyncio.Task[None] | None = None
         self._poked = False
         self._retry_at = -math.inf  # when asking Redis again is worth it (local clock)
@@ -47,9 +49,9 @@ class FleetLimiter(RateLimiter):
 
     # -- the request path ------------------------------------------------------------------------------------
 
-    def try_acquire(self) -> Ticket | None:
+    def try_acquire(self, lane: Lane = "interactive") -> Ticket | None:
         """Only the in-process fallback grants without waiting: a fleet token always costs a round trip."""
-        return super().try_acquire() if self._local else None
+        return super().try_acquire(lane) if self._local else None
 
     async def observe(
         self, ticket: Ticket, headers: RateLimitHeaders, *, status: int, retry_after: float | None
@@ -130,30 +132,39 @@ class FleetLimiter(RateLimiter):
         self.queue.settle(now, retry_at, poll=now + self.fleet.store.poll_interval)
 
     async def _reserve(self) -> None:
-        """Ask for one lease per live waiter, hand out what was granted in order, until a round falls short."""
+        """Ask for one lease per live waiter of each lane, hand them out in order, until a round falls short."""
         try:
             while self.queue.has_head() and self.fleet.healthy:
                 self._poked = False
-                wanted = self.queue.live
-                ids = self._unanswered[:wanted]  # asked for before and maybe granted then: asking again is idempotent
-                ids += [f"{self._prefix}-{next(self._ids)}" for _ in range(wanted - len(ids))]
-                grant = await self.fleet.reserve(self.scope, ids, self.settings, self.lease)
+                ids = {lane: self._lease_ids(lane) for lane in LANES}
+                grant = await self.fleet.reserve(
+                    self.scope, self._prefix, ids["interactive"], ids["bulk"], self.settings, self.lease
+                )
                 if grant is None:  # no answer: asked again by the finally's wake, or the fallback takes over
                     self._unanswered = ids
                     return
-                self._unanswered = []
+                self._unanswered = {lane: [] for lane in LANES}
                 self._remember(grant.view)
                 granted_at = self.clock()
-                for lease, stamp in zip(ids, grant.stamps, strict=False):
-                    if not self.queue.grant(Ticket(stamp, granted_at, lease)):  # the waiter left: give it back
-                        self.fleet.release_later(self.scope, lease, self.settings, sent=False)
-                if grant.granted < len(ids):  # ask again then, or at the poll if only a response can tell
+                for lane in LANES:
+                    stamps = grant.interactive if lane == "interactive" else grant.bulk
+                    for lease, stamp in zip(ids[lane], stamps, strict=False):
+                        if not self.queue.grant(lane, Ticket(stamp, granted_at, lease)):  # the waiter left
+                            self.fleet.release_later(self.scope, lease, self.settings, sent=False)
+                if grant.granted < len(ids["interactive"]) + len(ids["bulk"]):  # ask again then, or at the poll
                     self._retry_at = self.clock() + min(grant.retry_in, self.fleet.store.poll_interval)
                     if not self._poked:
                         return
         finally:
             self._reserving = None
             self._wake()
+
+    def _lease_ids(self, lane: Lane) -> list[str]:
+        """An id per live waiter of ``lane``: those asked for before (maybe granted then: asking again is
+        idempotent), then new ones."""
+        wanted = self.queue.live(lane)
+        ids = self._unanswered[lane][:wanted]
+        return ids + [f"{self._prefix}-{next(self._ids)}" for _ in range(wanted - len(ids))]
 
     def _remember(self, view: QuotaView) -> None:
         self._view, self._view_at = view, self.clock()

@@ -43,15 +43,16 @@ RELEASE: Final = _RULES + _lua("release.lua")
 
 @attrs.frozen(kw_only=True)
 class Grant:
-    """A reservation's outcome: the stamps of the ids granted (in order), and when to ask again."""
+    """A reservation's outcome: the stamps of the ids granted per lane (in order), and when to ask again."""
 
-    stamps: tuple[int, ...]
-    retry_in: float  # seconds; inf when only a response (or a lease expiry, for dead workers) frees a token
+    interactive: tuple[int, ...]
+    bulk: tuple[int, ...]
+    retry_in: float  # seconds; inf when only a response, a wake-up (or a lease expiry) can free a token
     view: QuotaView  # the fleet's, times relative to the script's run
 
     @property
     def granted(self) -> int:
-        return len(self.stamps)
+        return len(self.interactive) + len(self.bulk)
 
 
 def _optional(raw: str) -> float | None:
@@ -72,10 +73,15 @@ def parse_view(reply: list[str]) -> QuotaView:
 
 
 def parse_grant(reply: list[str]) -> Grant:
-    """The reserve script's reply: granted, retry in (-1: after a response), a view, then the stamps."""
-    granted, retry_in = int(reply[0]), float(reply[1])
-    stamps = tuple(int(float(stamp)) for stamp in reply[8 : 8 + granted])
-    return Grant(stamps=stamps, retry_in=math.inf if retry_in < 0 else retry_in, view=parse_view(reply[2:8]))
+    """The reserve script's reply: granted per lane, retry in (-1: after a response), a view, then the stamps."""
+    interactive, bulk, retry_in = int(reply[0]), int(reply[1]), float(reply[2])
+    stamps = [int(float(stamp)) for stamp in reply[9 : 9 + interactive + bulk]]
+    return Grant(
+        interactive=tuple(stamps[:interactive]),
+        bulk=tuple(stamps[interactive:]),
+        retry_in=math.inf if retry_in < 0 else retry_in,
+        view=parse_view(reply[3:9]),
+    )
 
 
 def _number(value: float | None) -> str:

@@ -11,6 +11,7 @@ import click
 
 from .._client import SkipcallClient
 from .._errors import AuthenticationError, PermissionDeniedError
+from .._priority import priority
 from ._errors import EXIT_BUSY, EXIT_CLOSED_OUTPUT, EXIT_USAGE, fail
 from ._jobs import PARTS, call_columns, calls_job, contact_columns, contacts_job
 from ._lock import OutputLocked
@@ -187,7 +188,8 @@ def execute(
             display.start()
             ticker = asyncio.ensure_future(tick(client))
             try:
-                outcome = await run_export(make_job(client, stats), sink, stats, display, stop.event)
+                with priority("bulk"):  # an export is bulk work: interactive calls on the key go first
+                    outcome = await run_export(make_job(client, stats), sink, stats, display, stop.event)
             except (AuthenticationError, PermissionDeniedError):
                 refused.append(True)
                 raise

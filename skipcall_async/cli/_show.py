@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from .._models import Model, Page
 from .._pagination import is_last_page
+from .._priority import priority
 from ._columns import model_columns, table_columns
 from ._render import ListWriter, write_one
 
@@ -27,11 +28,15 @@ async def print_pages(
     page: int,
     size: int,
 ) -> None:
-    """Print page ``page`` of a list, or with ``every_page`` every page from the first, as each one arrives."""
+    """Print page ``page`` of a list, or with ``every_page`` every page from the first, as each one arrives.
+
+    ``every_page`` is bulk work: its requests wait in the bulk lane, behind the key's interactive calls.
+    """
     writer = ListWriter(fmt, model_columns(model), table_columns=table_columns(model))
     index, seen = (0 if every_page else page), 0
     while True:
-        result = await fetch(index, size)
+        with priority("bulk" if every_page else "interactive"):
+            result = await fetch(index, size)
         writer.extend(item.to_dict() for item in result)
         seen += len(result)
         if not every_page or is_last_page(result, requested_size=size, seen=seen):

@@ -2,9 +2,11 @@
 -- This file is the prelude of reserve.lua, record.lua and release.lua: each runs atomically, timed by Redis
 -- TIME. KEYS: the state hash; the leases (a sorted set of lease ids scored by expiry); the stamps (a hash of
 -- lease id -> the answered count when it was granted); the ends (a sorted set of end numbers scored by when
--- that request ended, kept for the plan's window). Times travel as seconds relative to the script's TIME.
+-- that request ended, kept for the plan's window); the waiting (a hash of process -> its requests waiting per
+-- lane and when that entry lapses). Times travel as seconds relative to the script's TIME.
 
 local SPOILT = -1  -- an epoch in which some request ended without this limit's headers
+local BULK_EVERY = 10  -- see _quota.BULK_EVERY
 local ENDS_KEPT_BEYOND = 2.0  -- see _quota.ENDS_KEPT_BEYOND
 
 local function now_s()
@@ -22,7 +24,8 @@ local function f(x)
   return string.format('%.6f', x)
 end
 
-local WINDOW = {'limit', 'bound', 'reset_at', 'window_id', 'span', 'assumed', 'least', 'earlier', 'earlier_until'}
+local WINDOW = {'limit', 'bound', 'reset_at', 'window_id', 'span', 'assumed', 'least', 'earlier', 'earlier_until',
+  'opened_at'}
 
 -- The state: shared counters and flags, and a window per named limit (field "names" lists them).
 local function load(keys)
@@ -31,14 +34,15 @@ local function load(keys)
   for i = 1, #raw, 2 do h[raw[i]] = raw[i + 1] end
   local s = {granted = num(h.granted) or 0, answered = num(h.answered) or 0, gate_until = num(h.gate_until),
     headerless = h.headerless == '1', rate_limited = num(h.rate_limited) or 0, streak = num(h.streak) or 0,
-    names = {}, windows = {}, dropped = {}}
+    interactive_run = num(h.interactive_run) or 0, names = {}, windows = {}, dropped = {}}
   for name in string.gmatch(h.names or '', '%S+') do
     local p = 'w.' .. name .. '.'
     s.names[#s.names + 1] = name
     s.windows[name] = {limit = num(h[p .. 'limit']), bound = num(h[p .. 'bound']) or 0,
       reset_at = num(h[p .. 'reset_at']) or 0, window_id = num(h[p .. 'window_id']) or 0,
       span = num(h[p .. 'span']) or 0, assumed = h[p .. 'assumed'] == '1', least = num(h[p .. 'least']),
-      earlier = num(h[p .. 'earlier']) or 0, earlier_until = num(h[p .. 'earlier_until']) or 0}
+      earlier = num(h[p .. 'earlier']) or 0, earlier_until = num(h[p .. 'earlier_until']) or 0,
+      opened_at = num(h[p .. 'opened_at']) or 0}
   end
   return s
 end
@@ -46,14 +50,15 @@ end
 local function save(keys, s, now, grace)
   local args = {'granted', f(s.granted), 'answered', f(s.answered), 'gate_until', f(s.gate_until),
     'headerless', s.headerless and '1' or '0', 'rate_limited', f(s.rate_limited), 'streak', f(s.streak),
-    'names', table.concat(s.names, ' ')}
+    'interactive_run', f(s.interactive_run), 'names', table.concat(s.names, ' ')}
   local last = now
   if s.gate_until and s.gate_until > last then last = s.gate_until end
   for _, name in ipairs(s.names) do
     local w, p = s.windows[name], 'w.' .. name .. '.'
     for _, v in ipairs({p .. 'limit', f(w.limit), p .. 'bound', f(w.bound), p .. 'reset_at', f(w.reset_at),
         p .. 'window_id', f(w.window_id), p .. 'span', f(w.span), p .. 'assumed', w.assumed and '1' or '0',
-        p .. 'least', f(w.least), p .. 'earlier', f(w.earlier), p .. 'earlier_until', f(w.earlier_until)}) do
+        p .. 'least', f(w.least), p .. 'earlier', f(w.earlier), p .. 'earlier_until', f(w.earlier_until),
+        p .. 'opened_at', f(w.opened_at)}) do
       args[#args + 1] = v
     end
     if w.reset_at > last then last = w.reset_at end
@@ -146,57 +151,141 @@ local function first_described(w, now, seen)
   end
 end
 
--- One token, as QuotaState.reserve: nil when granted, else the earliest time worth asking again (math.huge:
--- after a response).
-local function reserve_one(keys, s, now, probe, assumed, window, margin)
-  if s.gate_until and now < s.gate_until then return s.gate_until end
-  if #s.names == 0 and assumed > 0 and s.rate_limited == 0 then
+-- The window's reserve at now: held back from bulk for interactive requests to come (QuotaState._reserved).
+local function reserved(w, now, share, margin)
+  if not w.limit or share <= 0 or now >= w.reset_at then return 0 end
+  local length = math.max(w.reset_at - w.opened_at, margin)
+  local left = math.min(1.0, (w.reset_at - now) / length)
+  return math.ceil(math.ceil(share * w.limit) * left - 1e-9)
+end
+
+-- When the reserve falls below free (a bulk request may then go); math.huge if free is none.
+local function reserve_shrinks(w, free, share, margin)
+  if free <= 0 or not w.limit then return math.huge end
+  local held = math.ceil(share * w.limit)
+  if held <= 0 then return -math.huge end
+  local length = math.max(w.reset_at - w.opened_at, margin)
+  return w.reset_at - length * (free - 1) / held
+end
+
+-- As QuotaState.admissible: nil if a request of lane may go now, else the earliest time worth asking again
+-- (math.huge: after a response). Nothing is taken; a stated plan opens its assumed window here.
+local function assume(s, now, q)
+  if #s.names == 0 and q.assumed and q.assumed > 0 and s.rate_limited == 0 then
     s.names[1] = 'default'
-    s.windows.default = {limit = assumed, bound = assumed + s.granted, reset_at = now + window,
-      window_id = now + window, span = window, assumed = true, least = SPOILT, earlier = 0, earlier_until = 0}
+    s.windows.default = {limit = q.assumed, bound = q.assumed + s.granted, reset_at = now + q.window,
+      window_id = now + q.window, span = q.window, assumed = true, least = SPOILT, earlier = 0, earlier_until = 0,
+      opened_at = now}
   end
-  if not s.headerless then
-    local probing, wait_until = #s.names == 0, nil
-    for _, name in ipairs(s.names) do
-      local w = s.windows[name]
-      if best(keys, s, w, now) <= s.granted then
-        local e = w.reset_at + margin
-        if now < e then
-          e = math.min(e, next_ageing(keys, s, w, now))
-          if not wait_until or e > wait_until then wait_until = e end
-        else
-          probing = true
-        end
+end
+
+local function admissible(keys, s, now, lane, q)
+  if s.gate_until and now < s.gate_until then return s.gate_until end
+  assume(s, now, q)
+  if s.headerless then return nil end
+  local probing, wait_until = #s.names == 0, nil
+  for _, name in ipairs(s.names) do
+    local w = s.windows[name]
+    local free = best(keys, s, w, now) - s.granted
+    local held = 0
+    if lane == 'bulk' then held = reserved(w, now, q.share, q.margin) end
+    if free <= held then
+      local e = w.reset_at + q.margin
+      if now < e then
+        local freed = math.huge
+        if free <= 0 then freed = next_ageing(keys, s, w, now) end
+        e = math.min(e, freed, reserve_shrinks(w, free, q.share, q.margin))
+        if not wait_until or e > wait_until then wait_until = e end
+      else
+        probing = true
       end
     end
-    if wait_until then return wait_until end
-    if probing and s.granted - s.answered >= probe then return math.huge end
   end
-  s.granted = s.granted + 1
+  if wait_until then return wait_until end
+  if probing and s.granted - s.answered >= q.probe then return math.huge end
   return nil
 end
 
--- How many tokens reserve_one would grant now (for deciding whether to wake the fleet).
-local function room(keys, s, now, probe, margin)
+-- As QuotaState.pick: the lane the next token goes to, given who waits (fleet-wide), or nil and when to ask again.
+local function pick(keys, s, now, wi, wb, q)
+  local order = {'interactive', 'bulk'}
+  if wb > 0 and (wi == 0 or s.interactive_run >= BULK_EVERY - 1) then order = {'bulk', 'interactive'} end
+  local retry_at = math.huge
+  for _, lane in ipairs(order) do
+    local waiting = wi
+    if lane == 'bulk' then waiting = wb end
+    if waiting > 0 then
+      local blocked = admissible(keys, s, now, lane, q)
+      if not blocked then return lane, nil end
+      if blocked < retry_at then retry_at = blocked end
+    end
+  end
+  return nil, retry_at
+end
+
+-- As QuotaState.commit: take the token pick chose (wb: bulk requests waiting when it was picked).
+local function commit(s, lane, wb)
+  s.granted = s.granted + 1
+  if lane == 'bulk' then
+    s.interactive_run = 0
+  elseif wb > 0 then
+    s.interactive_run = s.interactive_run + 1
+  end
+end
+
+-- How many tokens a lane could take now (for fair shares, and for deciding whether to wake the fleet).
+local function room(keys, s, now, lane, q)
   if s.gate_until and now < s.gate_until then return 0 end
+  assume(s, now, q)
   if s.headerless then return 1000000000 end
   local least, probing = nil, #s.names == 0
   for _, name in ipairs(s.names) do
     local w = s.windows[name]
     local free = best(keys, s, w, now) - s.granted
-    if free > 0 then
-      if not least or free < least then least = free end
-    elseif now < w.reset_at + margin then
+    local held = 0
+    if lane == 'bulk' then held = reserved(w, now, q.share, q.margin) end
+    if free > held then
+      if not least or free - held < least then least = free - held end
+    elseif now < w.reset_at + q.margin then
       return 0
     else
       probing = true
     end
   end
   if probing then
-    local probes = math.max(0, probe - (s.granted - s.answered))
+    local probes = math.max(0, q.probe - (s.granted - s.answered))
     if not least or probes < least then least = probes end
   end
   return least or 0
+end
+
+-- This process's share of a lane's room: the processes waiting in the lane end the window with even counts
+-- (each taken so far in this window plus its share), a process never given more than it waits for and what a
+-- capped one leaves going to the others (water-filling). members: {taken, waiting} of each waiting process;
+-- mine: this process's. The level is found by bisection: there are never many processes.
+local function fair_share(room_now, members, mine)
+  if mine.waiting <= 0 or room_now <= 0 then return 0 end
+  local function given(level)
+    local sum = 0
+    for _, m in ipairs(members) do
+      sum = sum + math.max(0, math.min(m.taken + m.waiting, level) - m.taken)
+    end
+    return sum
+  end
+  local low, high = 0, 0
+  for _, m in ipairs(members) do high = math.max(high, m.taken + m.waiting) end
+  if given(high) <= room_now then return mine.waiting end
+  for _ = 1, 40 do
+    local mid = (low + high) / 2
+    if given(mid) <= room_now then low = mid else high = mid end
+  end
+  return math.min(mine.waiting, math.ceil(math.max(0, math.min(mine.taken + mine.waiting, low) - mine.taken) - 1e-9))
+end
+
+-- What marks the current window for the shares' counts: when the first named limit's window opened.
+local function window_mark(s)
+  if #s.names == 0 then return '-' end
+  return f(s.windows[s.names[1]].opened_at)
 end
 
 -- One named limit of one held response, as QuotaState._merge (the stamp is the answered token's).
@@ -207,7 +296,7 @@ local function merge(s, now, seen, stamp, tolerance)
   if not w then  -- (the interpreter reads a bounded number of named limits)
     s.names[#s.names + 1] = seen.name
     w = {limit = seen.limit, bound = bound, reset_at = reset_at, window_id = window_id, span = seen.span,
-      assumed = false, least = SPOILT, earlier = 0, earlier_until = 0}
+      assumed = false, least = SPOILT, earlier = 0, earlier_until = 0, opened_at = now}
     s.windows[seen.name] = w
     first_described(w, now, seen)
     return
@@ -221,7 +310,7 @@ local function merge(s, now, seen, stamp, tolerance)
   end
   if w.assumed or bound > w.bound then w.bound = bound end
   if w.assumed or now >= w.reset_at or window_id > w.window_id + tolerance then
-    w.window_id, w.reset_at = window_id, reset_at
+    w.window_id, w.reset_at, w.opened_at = window_id, reset_at, now
   elseif window_id >= w.window_id - tolerance then
     if window_id < w.window_id then w.window_id = window_id end
     if reset_at < w.reset_at then w.reset_at = reset_at end

@@ -7,9 +7,10 @@ local window, tolerance, base, jitter = tonumber(ARGV[5]), tonumber(ARGV[6]), to
 local grace, channel = tonumber(ARGV[9]), ARGV[10]
 local limited, gate_in = ARGV[11] == '1', num(ARGV[12])
 local now = now_s()
+local rules = {probe = probe, margin = margin, share = 0}  -- for the interactive room: what a wake-up offers
 local s = load(KEYS)
 expire(KEYS, s, now, window)
-local before, before_ends = room(KEYS, s, now, probe, margin), ends(s)
+local before, before_ends = room(KEYS, s, now, 'interactive', rules), ends(s)
 local held = redis.call('ZREM', KEYS[2], id) == 1
 if held then
   redis.call('HDEL', KEYS[3], id)
@@ -45,7 +46,7 @@ else
   s.streak = 0
 end
 save(KEYS, s, now, grace)
-if room(KEYS, s, now, probe, margin) > before or ends_moved(before_ends, s) then
+if room(KEYS, s, now, 'interactive', rules) > before or ends_moved(before_ends, s) then
   redis.call('PUBLISH', channel, 'record')
 end
 return view(KEYS, s, now)

@@ -3,9 +3,10 @@
 local id, probe, margin, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local grace, channel, sent = tonumber(ARGV[5]), ARGV[6], ARGV[7] == '1'
 local now = now_s()
+local rules = {probe = probe, margin = margin, share = 0}  -- for the interactive room: what a wake-up offers
 local s = load(KEYS)
 local expired = expire(KEYS, s, now, window)
-local before = room(KEYS, s, now, probe, margin)
+local before = room(KEYS, s, now, 'interactive', rules)
 local ended = redis.call('ZREM', KEYS[2], id) == 1
 if ended then
   redis.call('HDEL', KEYS[3], id)
@@ -18,5 +19,5 @@ if ended then
   end_epoch(s)
 end
 if ended or expired > 0 then save(KEYS, s, now, grace) end
-if room(KEYS, s, now, probe, margin) > before then redis.call('PUBLISH', channel, 'release') end
+if room(KEYS, s, now, 'interactive', rules) > before then redis.call('PUBLISH', channel, 'release') end
 return view(KEYS, s, now)
