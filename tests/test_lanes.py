@@ -94,7 +94,7 @@ async def test_the_priority_block_applies_to_every_call_inside_and_to_its_tasks(
 @pytest.mark.parametrize("value", ["urgent", "", None, 1])
 async def test_an_unknown_priority_is_refused(value: object) -> None:
     """Neither 'interactive' nor 'bulk': ConfigurationError naming the value, from the block and from a view."""
-    with pytest.raises(ConfigurationError, match="priority must be 'interactive' or 'bulk'"):  # noqa: SIM117
+    with pytest.raises(ConfigurationError, match="priority must be 'interactive' or 'bulk'"):
         with priority(value):  # type: ignore[arg-type]
             pass
     async with SkipcallClient(API_KEY, base_url="http://127.0.0.1:9") as client:
