@@ -19,6 +19,13 @@ and ``X-RateLimit-*-<name>`` families): each family is read on its own, with its
   ``limit - probe`` or more) opened by a probe sent right at the previous window's end, the span from the
   probe's grant to the stated reset is at most the window (measured from the grant, not from when the answer
   was read, so a late reading cannot shorten it). The shortest such span is kept.
+  A sliding log is never fresh at a probe (the last window's hits age out one by one), but one that counts
+  down whole seconds from the request that opened its window (@nestjs/throttler's tracker) says the full
+  length again at each probe: a probe sent right at the last end whose answer states the longest whole-second
+  reset seen so far, followed in that window by an answer with more left than one read before its request was
+  granted (hits aged out: a sliding log, where every hit lives that long), teaches that length too. A fixed
+  window never shows more left later in a window; a sliding log that states when its oldest hit ages out says
+  the longest reset only when that hit is the youngest, whose life is the whole window.
 * **Resets that are not credible.** On a success, a reset beyond the longest believed window (plus rounding) is
   not believed: the window is taken to end after a probe interval of one second, doubled each time the probe
   after such a window finds nothing left (up to the window), and set back to a second when it finds requests
@@ -47,7 +54,8 @@ _FIRST_DOUBT = 1.0
 class WindowReader:
     """How one family's resets are read: its learned window, its doubt interval, the end it last proposed."""
 
-    __slots__ = ("_doubt", "_last_reset", "_learned", "bound_window", "ceiling", "probe", "window")
+    __slots__ = ("_candidate", "_doubt", "_last_reset", "_learned", "_least", "_longest_whole", "bound_window",
+                 "ceiling", "probe", "window")  # fmt: skip
 
     def __init__(self, *, window: float | None, probe: int) -> None:
         self.window = window  # stated by the user: trusted, nothing learned
@@ -58,6 +66,9 @@ class WindowReader:
         self._learned: float | None = None
         self._doubt = _FIRST_DOUBT
         self._last_reset: float | None = None  # the end of the window this process last proposed
+        self._longest_whole = 0.0  # the longest whole-second "seconds until reset" stated so far
+        self._candidate: tuple[float, float] | None = None  # (window id, its length) a probe found, to confirm
+        self._least: tuple[float, int] | None = None  # (when read, remaining): the least read in that window
 
     def __repr__(self) -> str:
         return f"WindowReader(window={self.bound_window}, doubt={self._doubt})"
@@ -82,11 +93,34 @@ class WindowReader:
             on_time = sent_ago is not None and last is not None and 0.0 <= now - sent_ago - last <= _ON_TIME
             if on_time and sent_ago is not None and self._fresh(headers):  # a probe right at the last end: fresh
                 self._learn(stated + (sent_ago if headers.reset_epoch is not None else 0.0))
+            self._sliding(now, headers, stated, sent_ago, on_time=on_time)
             bound = self.bound_window
             reset_in = bound if bound < stated <= bound + ROUNDING_SLACK else stated
         if after_reset or last is None or now + reset_in < last:
             self._last_reset = now + reset_in
         return reset_in
+
+    def _sliding(
+        self, now: float, headers: RateLimitHeaders, stated: float, sent_ago: float | None, *, on_time: bool
+    ) -> None:
+        """Learn a whole-second tracker's length from a probe, once its window shows hits ageing out."""
+        whole = headers.reset_after is not None and stated == int(stated)
+        remaining = headers.remaining
+        if whole and on_time and stated >= self._longest_whole and remaining is not None:
+            self._candidate, self._least = (now + stated, stated), (now, remaining)
+        elif self._candidate is not None and remaining is not None and sent_ago is not None:
+            window_id, length = self._candidate
+            if abs(now + stated - window_id) > ROUNDING_SLACK:  # another window: the probe's is over
+                self._candidate = self._least = None
+            elif self._least is not None:
+                read_at, least = self._least
+                if now - sent_ago > read_at and remaining > least:  # granted after a lower answer, more left
+                    self._learn(length)
+                    self._candidate = self._least = None
+                elif remaining < least:
+                    self._least = (now, remaining)
+        if whole:
+            self._longest_whole = max(self._longest_whole, stated)
 
     def _fresh(self, headers: RateLimitHeaders) -> bool:
         """Whether this response's request was among the first counted in its window."""

@@ -478,7 +478,8 @@ class QuotaState:
             self._first_described(window, now, seen, stamp)
         if seen.limit is not None:
             window.limit = seen.limit
-        window.span = seen.span
+        # Every reader's span is an upper bound of how long the server counts a request: the shortest holds.
+        window.span = seen.span if window.assumed else min(window.span, seen.span)
         if stamp is not None and window.epoch_least != SPOILT:
             least = seen.remaining if window.epoch_least is None else min(window.epoch_least, seen.remaining)
             window.epoch_least = least

@@ -498,3 +498,60 @@ def test_retry_after_takes_the_longest_of_its_named_forms() -> None:
     gov.reserve(0.0)
     observe(gov, 0.0, RateLimitHeaders.parse(raw), status=429, after=retry_after(raw, local_now=0.0))
     assert gov.reserve(0.0) == pytest.approx(30.0)
+
+
+def throttler_answer(remaining: int, reset: str) -> RateLimitHeaders:
+    return RateLimitHeaders.parse({"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": str(remaining),
+                                   "X-RateLimit-Reset": reset})  # fmt: skip
+
+
+def test_a_whole_second_tracker_is_learned_once_its_hits_are_seen_ageing_out() -> None:
+    """@nestjs/throttler: a probe at the tracker's end says the full 10 s again, but is not fresh (old hits live).
+
+    An answer with more left, for a request granted after the probe's answer was read, shows hits ageing out:
+    a sliding log whose every hit lives 10 s, which becomes the window hits age out by.
+    """
+    gov = Governor()
+    gov.reserve(0.0)
+    observe(gov, 0.02, throttler_answer(99, "10"))
+    assert admit(gov, 0.02) == 99
+    for i in range(99):
+        observe(gov, 0.05 + i * 0.001, throttler_answer(98 - i, "10"))
+    assert gov.reserve(10.07) is None  # the probe at the tracker's end
+    observe(gov, 10.08, throttler_answer(44, "10"))  # 55 of the last burst still live: not fresh
+    assert gov.reader.bound_window == PLAN_WINDOW
+    assert admit(gov, 10.085) == 44
+    observe(gov, 10.1, throttler_answer(46, "10"))  # granted after the 44 was read, and more is left
+    assert gov.reader.bound_window == 10.0
+
+
+def test_answers_overtaking_each_other_in_a_fixed_window_teach_nothing() -> None:
+    """The same probe, but the answer with more left is for a request granted before the lower one was read."""
+    gov = Governor()
+    gov.reserve(0.0)
+    observe(gov, 0.02, throttler_answer(99, "10"))
+    admit(gov, 0.02)
+    for _ in range(99):
+        observe(gov, 0.05, throttler_answer(0, "10"))
+    assert gov.reserve(10.07) is None
+    assert gov.reserve(10.07) == math.inf  # (probe=1)
+    gov.quota.probe = 3  # two more go with the probe, before its answer
+    assert admit(gov, 10.07) == 2
+    observe(gov, 10.09, throttler_answer(97, "10"), token=2)  # the last granted, counted first
+    observe(gov, 10.1, throttler_answer(98, "10"), token=1)  # granted before that answer was read
+    assert gov.reader.bound_window == PLAN_WINDOW
+
+
+def test_a_probe_stating_less_than_the_longest_reset_teaches_nothing() -> None:
+    """A sliding log that states when its oldest hit ages out: a probe's short reset is not a window's length."""
+    gov = Governor()
+    gov.reserve(0.0)
+    observe(gov, 0.0, throttler_answer(99, "10"))
+    admit(gov, 0.0)
+    for _ in range(99):
+        observe(gov, 0.05, throttler_answer(0, "10"))
+    assert gov.reserve(10.05) is None
+    observe(gov, 10.06, throttler_answer(3, "1"))  # the next hit to age out goes in a second
+    admit(gov, 10.06)
+    observe(gov, 10.08, throttler_answer(5, "1"))
+    assert gov.reader.bound_window == PLAN_WINDOW

@@ -303,7 +303,8 @@ local function merge(s, now, seen, stamp, tolerance)
   end
   if w.assumed then first_described(w, now, seen) end
   if seen.limit then w.limit = seen.limit end
-  w.span = seen.span
+  -- every process's span is an upper bound of how long the server counts a request: the shortest holds
+  if w.assumed or seen.span < w.span then w.span = seen.span end
   if w.least ~= SPOILT then
     if not w.least or seen.remaining < w.least then w.least = seen.remaining end
     bound = math.max(bound, s.answered + w.least)
