@@ -140,7 +140,7 @@ class Window:
     """What is known of one named limit: its bounds (see the module docstring) and its end."""
 
     __slots__ = ("assumed", "bound", "earlier", "earlier_until", "epoch_least", "limit", "opened_at", "reset_at",
-                 "span", "window_id")  # fmt: skip
+                 "probe_at", "reset_stamp", "span", "window_id")  # fmt: skip
 
     def __init__(
         self, limit: int | None, bound: int, reset_at: float, window_id: float, span: float, *, assumed: bool
@@ -156,6 +156,8 @@ class Window:
         self.earlier = 0  # hits that may not be ours, live when the window was first described ...
         self.earlier_until = -math.inf  # ... and counted no later than one span before this
         self.opened_at = reset_at - span  # when the current window began, as far as is known (for the reserve)
+        self.probe_at = reset_at  # the end as the newest answers state it: a probe goes after it (see _merge)
+        self.reset_stamp = -1  # the stamp of those newest answers
 
     def __repr__(self) -> str:
         return f"Window(limit={self.limit}, bound={self.bound}, reset_at={self.reset_at}, span={self.span})"
@@ -315,9 +317,9 @@ class QuotaState:
             held = self._reserved(window, now) if lane == "bulk" else 0
             if free > held:
                 continue
-            end = window.reset_at + self.margin
+            end = window.probe_at + self.margin  # (never before reset_at: that is the least of all the ends)
             if now < end:
-                freed = self._next_ageing(window, now) if free <= 0 else math.inf
+                freed = self._next_ageing(window, now, held)  # room may age out (bulk: beyond the reserve)
                 wait_until = max(wait_until, min(end, freed, self._reserve_shrinks(window, free)))
             else:
                 probing = True
@@ -424,11 +426,11 @@ class QuotaState:
     def _best(self, window: Window, now: float) -> int:
         return max(window.bound, self._aged(window, now))
 
-    def _next_ageing(self, window: Window, now: float) -> float:
-        """When the ageing bound next admits a request (``inf``: only after more requests end)."""
+    def _next_ageing(self, window: Window, now: float, held: int = 0) -> float:
+        """When the ageing bound next admits a request beyond ``held`` more (``inf``: only after more end)."""
         if window.limit is None or window.assumed:
             return math.inf
-        needed = self._granted - window.limit + 1  # the end that must be a span old
+        needed = self._granted - window.limit + 1 + held  # the end that must be a span old
         if now < window.earlier_until:
             sooner = self._aged_at(needed + window.earlier, window.span)
             if sooner < window.earlier_until:
@@ -472,6 +474,7 @@ class QuotaState:
             window = self._windows[seen.name] = Window(seen.limit, bound, reset_at, window_id, seen.span,
                                                        assumed=False)  # fmt: skip
             window.opened_at = now
+            window.reset_stamp = self._ends.count if stamp is None else stamp
             self._first_described(window, now, seen, stamp)
             return
         if window.assumed:
@@ -485,10 +488,19 @@ class QuotaState:
             window.epoch_least = least
             bound = max(bound, self._ends.count + least)
         window.bound = bound if window.assumed or stamp is None else max(window.bound, bound)
+        # The end a probe may go after comes from the newest answers (granted last): with nothing in flight they
+        # count every request, where an older answer's end may be a sliding log's hit that has aged out since
+        # (its room taken by a request granted later). An answer to a request this state did not grant is news
+        # of now.
+        generation = self._ends.count if stamp is None else stamp
         if window.assumed or now >= window.reset_at or window_id > window.window_id + self.tolerance:
             window.window_id, window.reset_at = window_id, reset_at  # a new window (or the first real answer)
-            window.opened_at = now
+            window.opened_at, window.probe_at, window.reset_stamp = now, reset_at, generation
         elif window_id >= window.window_id - self.tolerance:  # the same window: keep the tightest figures
             window.window_id = min(window.window_id, window_id)
             window.reset_at = min(window.reset_at, reset_at)
+            if generation > window.reset_stamp:
+                window.probe_at, window.reset_stamp = reset_at, generation
+            elif generation == window.reset_stamp:
+                window.probe_at = min(window.probe_at, reset_at)
         window.assumed = False

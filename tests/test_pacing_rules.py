@@ -392,10 +392,10 @@ def test_the_window_is_learned_from_a_fresh_window_probed_at_the_reset() -> None
     assert admit(gov, 0.1) == 99
     for _ in range(99):
         observe(gov, 0.2, headers(0, "20", limit="100"))
-    assert gov.reserve(20.16) is None  # the probe at the reset
-    observe(gov, 20.2, headers(99, "19.9", limit="100"))  # a fresh window, 19.9 s from its first response
+    assert gov.reserve(20.26) is None  # the probe at the reset the latest answers (at 0.2) give
+    observe(gov, 20.3, headers(99, "19.9", limit="100"))  # a fresh window, 19.9 s from its first response
     assert gov.reader.bound_window == pytest.approx(19.9)
-    assert gov.state(20.2).reset_in == pytest.approx(19.9)
+    assert gov.state(20.3).reset_in == pytest.approx(19.9)
 
 
 def test_a_learned_window_cuts_back_a_reset_rounded_up() -> None:
@@ -517,11 +517,11 @@ def test_a_whole_second_tracker_is_learned_once_its_hits_are_seen_ageing_out() -
     assert admit(gov, 0.02) == 99
     for i in range(99):
         observe(gov, 0.05 + i * 0.001, throttler_answer(98 - i, "10"))
-    assert gov.reserve(10.07) is None  # the probe at the tracker's end
-    observe(gov, 10.08, throttler_answer(44, "10"))  # 55 of the last burst still live: not fresh
+    assert gov.reserve(10.12) is None  # the probe at the tracker's end (as the latest answers give it)
+    observe(gov, 10.13, throttler_answer(44, "10"))  # 55 of the last burst still live: not fresh
     assert gov.reader.bound_window == PLAN_WINDOW
-    assert admit(gov, 10.085) == 44
-    observe(gov, 10.1, throttler_answer(46, "10"))  # granted after the 44 was read, and more is left
+    assert admit(gov, 10.135) == 44
+    observe(gov, 10.15, throttler_answer(46, "10"))  # granted after the 44 was read, and more is left
     assert gov.reader.bound_window == 10.0
 
 
@@ -533,12 +533,12 @@ def test_answers_overtaking_each_other_in_a_fixed_window_teach_nothing() -> None
     admit(gov, 0.02)
     for _ in range(99):
         observe(gov, 0.05, throttler_answer(0, "10"))
-    assert gov.reserve(10.07) is None
-    assert gov.reserve(10.07) == math.inf  # (probe=1)
+    assert gov.reserve(10.12) is None
+    assert gov.reserve(10.12) == math.inf  # (probe=1)
     gov.quota.probe = 3  # two more go with the probe, before its answer
-    assert admit(gov, 10.07) == 2
-    observe(gov, 10.09, throttler_answer(97, "10"), token=2)  # the last granted, counted first
-    observe(gov, 10.1, throttler_answer(98, "10"), token=1)  # granted before that answer was read
+    assert admit(gov, 10.12) == 2
+    observe(gov, 10.14, throttler_answer(97, "10"), token=2)  # the last granted, counted first
+    observe(gov, 10.15, throttler_answer(98, "10"), token=1)  # granted before that answer was read
     assert gov.reader.bound_window == PLAN_WINDOW
 
 
@@ -550,8 +550,8 @@ def test_a_probe_stating_less_than_the_longest_reset_teaches_nothing() -> None:
     admit(gov, 0.0)
     for _ in range(99):
         observe(gov, 0.05, throttler_answer(0, "10"))
-    assert gov.reserve(10.05) is None
-    observe(gov, 10.06, throttler_answer(3, "1"))  # the next hit to age out goes in a second
-    admit(gov, 10.06)
-    observe(gov, 10.08, throttler_answer(5, "1"))
+    assert gov.reserve(10.12) is None
+    observe(gov, 10.13, throttler_answer(3, "1"))  # the next hit to age out goes in a second
+    admit(gov, 10.13)
+    observe(gov, 10.15, throttler_answer(5, "1"))
     assert gov.reader.bound_window == PLAN_WINDOW

@@ -571,3 +571,19 @@ async def test_a_process_that_stopped_asking_stops_counting(redis_client: Any) -
     assert (await a.reserve_lanes(0, 10))[1] == 0  # b's interactive calls go first ... while its entry lasts
     await a.sleep(3.1)
     assert (await a.reserve_lanes(0, 10))[1] == 10
+
+
+async def test_bulk_held_back_by_the_reserve_goes_again_as_soon_as_room_ages_out(make: Any) -> None:
+    """Bulk stopped at the reserve of a long window asks again when a hit ages out, not when the reserve shrinks.
+
+    A sliding log frees its room hit by hit: the probe's hit leaves a span (0.5 s) after its answer, long before
+    the 30 s window's reserve would shrink by one (3 s).
+    """
+    driver = make(reserve_share=0.1)
+    await driver.reserve(1)
+    await driver.record(seen(99, 30.0, span=0.5))
+    interactive, bulk, retry_in = await driver.reserve_lanes(0, 200)
+    assert (interactive, bulk) == (0, 89)
+    assert retry_in == pytest.approx(0.5, abs=0.05)
+    await driver.sleep(0.55)
+    assert (await driver.reserve_lanes(0, 200))[1] == 1  # the probe's room, the reserve still held

@@ -70,24 +70,15 @@ class Fleet:
 
     def __init__(self, store: RedisRateLimitStore) -> None:
         import redis.asyncio as aioredis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
 
         self.store = store
         self._redis_errors: tuple[type[BaseException], ...] = (aioredis.RedisError, OSError, TimeoutError)
         self._timeout_errors: tuple[type[BaseException], ...] = (TimeoutError, aioredis.TimeoutError)
         self._timeouts = 0  # in a row
-        pool = aioredis.BlockingConnectionPool.from_url(
-            store._connection_url(),
-            max_connections=store.max_connections,
-            timeout=store.command_timeout,
-            socket_timeout=store.command_timeout,
-            socket_connect_timeout=store.command_timeout,
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=0,
-            decode_responses=True,
-        )
-        self._redis = aioredis.Redis(connection_pool=pool)
+        self._redis = store._client()
+        # Commands wait here for a connection, within their timeout: a Cluster's or a Sentinel's pool would refuse
+        # one past its size rather than wait for it.
+        self._commands = asyncio.Semaphore(store.max_connections)
         self._scripts = {name: self._redis.register_script(source) for name, source in
                          (("reserve", RESERVE), ("record", RECORD), ("release", RELEASE))}  # fmt: skip
         self.healthy = True
@@ -162,7 +153,7 @@ class Fleet:
         if not self.healthy:
             return None  # no command while the link is down: the reconnection loop finds out when it is back
         try:
-            async with asyncio.timeout(self.store.command_timeout):
+            async with asyncio.timeout(self.store.command_timeout), self._commands:
                 reply = await self._scripts[name](keys=scope.keys, args=list(args))
         except self._timeout_errors as error:
             self._timeouts += 1
@@ -200,9 +191,7 @@ class Fleet:
             except self._redis_errors:
                 delay = min(delay * 2, _BACKOFF_CAP)
                 continue
-            # Pooled connections from before the outage may be dead (a restarted server closed them): drop them.
-            with contextlib.suppress(*self._redis_errors):
-                await self._redis.connection_pool.disconnect()
+            await self._drop_connections()
             self.healthy = True
             self._reconnecting = None
             logger.info("the shared rate-limit state at %s is reachable again; pacing fleet-wide", self.store.url)
@@ -216,10 +205,15 @@ class Fleet:
             limiter.poke()
 
     async def _listen(self) -> None:
-        """Pattern-subscribe to every key's wake channel; resubscribe with backoff whenever the link breaks."""
-        delay = _BACKOFF_FIRST
+        """Pattern-subscribe to every key's wake channel; resubscribe with backoff whenever the link breaks.
+
+        Any failure of the subscription (the network, a node gone, a client error) only costs wake-ups, which the
+        waiters' polls make up for: it is logged at DEBUG and the subscription starts again.
+        """
+        delay, attempt = _BACKOFF_FIRST, 0
         while not self._closed:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            subscriber = self.store._subscriber(self._redis, attempt)
+            pubsub = subscriber.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(f"{PREFIX}:*:wake")
                 delay = _BACKOFF_FIRST
@@ -230,12 +224,17 @@ class Fleet:
                         limiter = self._limiters.get(str(message.get("channel", "")))
                         if limiter is not None:
                             limiter.poke()
-            except self._redis_errors:
+            except Exception as error:  # see the docstring: a lost subscription only costs wake-ups
+                logger.debug("wake-up subscription lost (%s); subscribing again", self.store.redact(repr(error)))
+                attempt += 1
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, _BACKOFF_CAP)
             finally:
-                with contextlib.suppress(*self._redis_errors):
+                with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
+                if subscriber is not self._redis:
+                    with contextlib.suppress(Exception):
+                        await subscriber.aclose()
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -250,4 +249,12 @@ class Fleet:
         await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(*self._redis_errors):
             await self._redis.aclose()
-            await self._redis.connection_pool.disconnect()
+        await self._drop_connections()
+
+    async def _drop_connections(self) -> None:
+        """Close pooled connections from before an outage: they may be dead (a restarted server closed them), or
+        lead to a master that a Sentinel failover demoted. A Cluster client finds its nodes again by itself."""
+        pool = getattr(self._redis, "connection_pool", None)
+        if pool is not None:
+            with contextlib.suppress(*self._redis_errors):
+                await pool.disconnect()

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from typing import TYPE_CHECKING
 
 from .._errors import ConfigurationError
 from .._limiter import RateLimiter
 from .._rate_policy import RateLimitPolicy
 from .._secret import ApiKey, SecretUrl
 from .._stores import RateLimitStore
+from ._connect import client_for, read_target, subscriber_for
 from ._fleet import Fleet, Scope
 from ._limiter import FleetLimiter
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 INSTALL = 'pip install "skipcall-async[redis]"'
 DEFAULT_LEASE = 60.0  # how long a client without a timeout may hold a token
@@ -25,9 +30,13 @@ class RedisRateLimitStore(RateLimitStore):
     `SKIPCALL_REDIS_URL` makes every client use one of these by default.
 
     Args:
-        url: `redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS, or `unix:///path`; the password
-            may also be a query field (`?password=...`). The password, in whichever form, never appears in a
-            repr, log line or error.
+        url: One server: `redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS, or `unix:///path`;
+            the password may also be a query field (`?password=...`). A Redis Cluster:
+            `redis+cluster://[[user]:password@]host:port[,host:port...]` (any of its nodes; `rediss+cluster://`
+            for TLS; database 0 only). Sentinel: `redis+sentinel://[[user]:password@]host:port[,host:port...]/`
+            `<master name>[/<db>]`, the Sentinels' own password as `?sentinel_password=...`; the master they
+            name is followed through a failover. No password, in whichever form, appears in a repr, log line or
+            error.
         command_timeout: Seconds any Redis command may take. Two in a row that take longer, or a refused
             connection, count Redis as unreachable until it answers again.
         strict: While Redis is unreachable, hold requests (within `max_rate_limit_wait`) instead of pacing
@@ -38,8 +47,9 @@ class RedisRateLimitStore(RateLimitStore):
             them back when they expire: its client's timeout plus this (60 s plus this without a timeout).
 
     Raises:
-        ConfigurationError: The URL's scheme is not `redis`, `rediss` or `unix`, redis-py cannot read the URL, a
-            number is out of range, or redis-py is not installed.
+        ConfigurationError: The URL's scheme is not one of those, redis-py cannot read the URL, a Cluster URL
+            names a database other than 0, a Sentinel URL names no master, a number is out of range, or
+            redis-py is not installed.
     """
 
     def __init__(
@@ -55,10 +65,7 @@ class RedisRateLimitStore(RateLimitStore):
         if not isinstance(url, str):
             raise ConfigurationError(f"the Redis URL must be a str, not {type(url).__name__}")
         secret = SecretUrl(url)
-        if url.partition("://")[0] not in ("redis", "rediss", "unix"):
-            raise ConfigurationError(
-                f"the Redis URL must start with redis://, rediss:// or unix://, got {secret.shown!r}"
-            )
+        target = read_target(url, secret.shown)
         if not command_timeout > 0:
             raise ConfigurationError(f"command_timeout must be positive seconds, got {command_timeout!r}")
         if not poll_interval > 0:
@@ -73,11 +80,13 @@ class RedisRateLimitStore(RateLimitStore):
         except ImportError as exc:
             raise ConfigurationError(f"the Redis rate-limit store needs the redis package: {INSTALL}") from exc
         try:  # read now as the connection pool will, so that a bad URL fails here and not at the first request
-            parse_url(url)  # type: ignore[no-untyped-call,unused-ignore]
+            if target.kind == "server":
+                parse_url(url)  # type: ignore[no-untyped-call,unused-ignore]
         except (ValueError, TypeError) as exc:
             reason = secret.redact(str(exc))
             raise ConfigurationError(f"redis-py cannot read the Redis URL {secret.shown!r}: {reason}") from None
         self._url = secret
+        self._target = target
         self.command_timeout = command_timeout
         self.strict = strict
         self.poll_interval = poll_interval
@@ -100,6 +109,22 @@ class RedisRateLimitStore(RateLimitStore):
     def _connection_url(self) -> str:
         """The URL with its password: only for building the connection pool."""
         return self._url.reveal()
+
+    def _client(self) -> aioredis.Redis | aioredis.RedisCluster:
+        """A redis-py client for the deployment the URL names (one per event loop: the fleet's)."""
+        return client_for(self._target, self._url.reveal(), command_timeout=self.command_timeout,
+                          max_connections=self.max_connections)  # fmt: skip
+
+    def _subscriber(
+        self, client: aioredis.Redis | aioredis.RedisCluster, attempt: int
+    ) -> aioredis.Redis | aioredis.RedisCluster:
+        """Where the fleet listens for wake-ups (for a Cluster, one of its nodes; the next on each attempt)."""
+        return subscriber_for(self._target, client, attempt, command_timeout=self.command_timeout)
+
+    @property
+    def kind(self) -> str:
+        """The deployment the URL names: `"server"`, `"cluster"` or `"sentinel"`."""
+        return self._target.kind
 
     def __repr__(self) -> str:
         fleet = self._fleets.get(asyncio.get_running_loop()) if _has_loop() else None

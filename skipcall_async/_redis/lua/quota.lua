@@ -25,7 +25,7 @@ local function f(x)
 end
 
 local WINDOW = {'limit', 'bound', 'reset_at', 'window_id', 'span', 'assumed', 'least', 'earlier', 'earlier_until',
-  'opened_at'}
+  'opened_at', 'probe_at', 'reset_stamp'}
 
 -- The state: shared counters and flags, and a window per named limit (field "names" lists them).
 local function load(keys)
@@ -42,7 +42,8 @@ local function load(keys)
       reset_at = num(h[p .. 'reset_at']) or 0, window_id = num(h[p .. 'window_id']) or 0,
       span = num(h[p .. 'span']) or 0, assumed = h[p .. 'assumed'] == '1', least = num(h[p .. 'least']),
       earlier = num(h[p .. 'earlier']) or 0, earlier_until = num(h[p .. 'earlier_until']) or 0,
-      opened_at = num(h[p .. 'opened_at']) or 0}
+      opened_at = num(h[p .. 'opened_at']) or 0, probe_at = num(h[p .. 'probe_at']) or 0,
+      reset_stamp = num(h[p .. 'reset_stamp']) or -1}
   end
   return s
 end
@@ -58,7 +59,7 @@ local function save(keys, s, now, grace)
     for _, v in ipairs({p .. 'limit', f(w.limit), p .. 'bound', f(w.bound), p .. 'reset_at', f(w.reset_at),
         p .. 'window_id', f(w.window_id), p .. 'span', f(w.span), p .. 'assumed', w.assumed and '1' or '0',
         p .. 'least', f(w.least), p .. 'earlier', f(w.earlier), p .. 'earlier_until', f(w.earlier_until),
-        p .. 'opened_at', f(w.opened_at)}) do
+        p .. 'opened_at', f(w.opened_at), p .. 'probe_at', f(w.probe_at), p .. 'reset_stamp', f(w.reset_stamp)}) do
       args[#args + 1] = v
     end
     if w.reset_at > last then last = w.reset_at end
@@ -131,10 +132,10 @@ local function aged_at(keys, number, span)
   return tonumber(ended) + span
 end
 
--- When the ageing bound next admits a request (math.huge: only after more requests end).
-local function next_ageing(keys, s, w, now)
+-- When the ageing bound next admits a request beyond held more (math.huge: only after more requests end).
+local function next_ageing(keys, s, w, now, held)
   if not w.limit or w.assumed then return math.huge end
-  local needed = s.granted - w.limit + 1  -- the end that must be a span old
+  local needed = s.granted - w.limit + 1 + held  -- the end that must be a span old
   if now < w.earlier_until then
     local sooner = aged_at(keys, needed + w.earlier, w.span)
     if sooner < w.earlier_until then return sooner end
@@ -175,7 +176,7 @@ local function assume(s, now, q)
     s.names[1] = 'default'
     s.windows.default = {limit = q.assumed, bound = q.assumed + s.granted, reset_at = now + q.window,
       window_id = now + q.window, span = q.window, assumed = true, least = SPOILT, earlier = 0, earlier_until = 0,
-      opened_at = now}
+      opened_at = now, probe_at = now + q.window, reset_stamp = -1}
   end
 end
 
@@ -190,10 +191,9 @@ local function admissible(keys, s, now, lane, q)
     local held = 0
     if lane == 'bulk' then held = reserved(w, now, q.share, q.margin) end
     if free <= held then
-      local e = w.reset_at + q.margin
+      local e = w.probe_at + q.margin  -- (never before reset_at: the least of all the ends)
       if now < e then
-        local freed = math.huge
-        if free <= 0 then freed = next_ageing(keys, s, w, now) end
+        local freed = next_ageing(keys, s, w, now, held)  -- room may age out (bulk: beyond the reserve)
         e = math.min(e, freed, reserve_shrinks(w, free, q.share, q.margin))
         if not wait_until or e > wait_until then wait_until = e end
       else
@@ -246,7 +246,7 @@ local function room(keys, s, now, lane, q)
     if lane == 'bulk' then held = reserved(w, now, q.share, q.margin) end
     if free > held then
       if not least or free - held < least then least = free - held end
-    elseif now < w.reset_at + q.margin then
+    elseif now < w.probe_at + q.margin then
       return 0
     else
       probing = true
@@ -296,7 +296,8 @@ local function merge(s, now, seen, stamp, tolerance)
   if not w then  -- (the interpreter reads a bounded number of named limits)
     s.names[#s.names + 1] = seen.name
     w = {limit = seen.limit, bound = bound, reset_at = reset_at, window_id = window_id, span = seen.span,
-      assumed = false, least = SPOILT, earlier = 0, earlier_until = 0, opened_at = now}
+      assumed = false, least = SPOILT, earlier = 0, earlier_until = 0, opened_at = now, probe_at = reset_at,
+      reset_stamp = stamp}
     s.windows[seen.name] = w
     first_described(w, now, seen)
     return
@@ -312,9 +313,16 @@ local function merge(s, now, seen, stamp, tolerance)
   if w.assumed or bound > w.bound then w.bound = bound end
   if w.assumed or now >= w.reset_at or window_id > w.window_id + tolerance then
     w.window_id, w.reset_at, w.opened_at = window_id, reset_at, now
+    w.probe_at, w.reset_stamp = reset_at, stamp
   elseif window_id >= w.window_id - tolerance then
     if window_id < w.window_id then w.window_id = window_id end
     if reset_at < w.reset_at then w.reset_at = reset_at end
+    -- a probe goes after the end the newest answers give (see QuotaState._merge)
+    if stamp > w.reset_stamp then
+      w.probe_at, w.reset_stamp = reset_at, stamp
+    elseif stamp == w.reset_stamp and reset_at < w.probe_at then
+      w.probe_at = reset_at
+    end
   end
   w.assumed = false
 end
