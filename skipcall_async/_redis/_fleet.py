@@ -250,6 +250,10 @@ class Fleet:
         with contextlib.suppress(*self._redis_errors):
             await self._redis.aclose()
         await self._drop_connections()
+        sentinels = getattr(getattr(self._redis, "connection_pool", None), "sentinel_manager", None)
+        for sentinel in getattr(sentinels, "sentinels", ()):  # the Sentinels' own connections, when there are any
+            with contextlib.suppress(*self._redis_errors):
+                await sentinel.aclose()
 
     async def _drop_connections(self) -> None:
         """Close pooled connections from before an outage: they may be dead (a restarted server closed them), or
