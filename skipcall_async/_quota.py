@@ -139,8 +139,20 @@ class Waiting(NamedTuple):
 class Window:
     """What is known of one named limit: its bounds (see the module docstring) and its end."""
 
-    __slots__ = ("assumed", "bound", "earlier", "earlier_until", "epoch_least", "limit", "opened_at", "reset_at",
-                 "probe_at", "reset_stamp", "span", "window_id")  # fmt: skip
+    __slots__ = (
+        "assumed",
+        "bound",
+        "earlier",
+        "earlier_until",
+        "epoch_least",
+        "limit",
+        "opened_at",
+        "probe_at",
+        "reset_at",
+        "reset_stamp",
+        "span",
+        "window_id",
+    )  # fmt: skip
 
     def __init__(
         self, limit: int | None, bound: int, reset_at: float, window_id: float, span: float, *, assumed: bool
