@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
@@ -103,7 +103,7 @@ class RedisServer:
         *,
         port: int | None = None,
         password: str | None = None,
-        extra: Sequence[str] = (),
+        extra: Iterable[str] = (),
         sentinel_config: str | None = None,
     ) -> None:
         found = executable or find_redis_server()
