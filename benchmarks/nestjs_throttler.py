@@ -200,7 +200,10 @@ def main() -> None:
         argv = sys.argv[1:]
         at = argv.index("--baseline")
         print("before:", flush=True)
-        subprocess.run([args.baseline, os.path.abspath(__file__), *argv[:at], *argv[at + 2 :]], check=True)
+        # From this script's folder: its workers run ``python -m skipcall_async._fleet_run``, and a checkout's
+        # working directory on sys.path would hand them this checkout's SDK instead of the baseline's.
+        here = os.path.dirname(os.path.abspath(__file__))
+        subprocess.run([args.baseline, os.path.abspath(__file__), *argv[:at], *argv[at + 2 :]], check=True, cwd=here)
         print("\nafter:", flush=True)
     for block in args.blocks:
         if block not in BLOCKS:
