@@ -9,8 +9,10 @@ Nothing is stated in the policy (the window is learned, as a new user's client d
 
 Utilization is judged on the server's side: the ideal (the earliest the throttler could admit every call:
 ``floor((calls - 1) / limit) * ttl``) over the span from the first to the last admitted request, by the app's
-clock. ``--hog N`` runs N CPU-bound processes beside the whole benchmark (a loaded machine) and reports the event
-loop lag a probe process measured meanwhile.
+clock. ``--hog N`` runs N CPU-bound processes beside the whole benchmark (a loaded machine); ``--stall`` stalls
+every worker's event loop for 50-200 ms at a time (a thread holding the GIL, ``stall/sitecustomize.py``), so
+that answers are read long after they arrive. Either way a probe process, loaded the same way, reports the event
+loop lag it measured meanwhile.
 
 The workers run the SDK installed for the interpreter that runs this script. ``--baseline PYTHON`` first runs the
 same table with another interpreter (an older release installed in its own venv), against the same app, so one
@@ -19,6 +21,7 @@ command prints before and after.
     python benchmarks/nestjs_throttler.py                    # the whole table: about 40 minutes
     python benchmarks/nestjs_throttler.py --ttl 10 --processes 1,4 --blocks default
     python benchmarks/nestjs_throttler.py --hog 2 --ttl 10 --blocks default,none
+    python benchmarks/nestjs_throttler.py --stall --ttl 10 --blocks default --no-alone
     python benchmarks/nestjs_throttler.py --baseline /tmp/venv-before/bin/python --ttl 10
 
 Needs Node.js 20+ (``SKIPCALL_NODE`` to name it), ``pip install -e '.[redis]'`` and a ``redis-server``.
@@ -33,7 +36,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +48,11 @@ from skipcall_async.testing._redis import RedisServer
 
 KEY = "sk_live_benchmark_key"
 BLOCKS = {"default": None, "none": 0.0}  # else seconds: None leaves blockDuration unset (the library: one ttl)
+STALL_ENV = {
+    "SKIPCALL_BENCH_STALL": "1",
+    "PYTHONPATH": os.pathsep.join(filter(None, [os.path.join(os.path.dirname(__file__), "stall"),
+                                                os.environ.get("PYTHONPATH")])),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -82,8 +90,9 @@ def measure(run: Run, args: argparse.Namespace, redis_url: str | None) -> Result
         job: dict[str, Any] = {"base_url": app.url, "api_key": KEY, "max_attempts": 40, "max_rate_limit_wait": 900.0}
         if args.told:
             job["window"] = run.ttl
-        jobs = [{**job, "ids": share} for share in split(ids, run.processes)]
-        processes = start_workers(jobs, redis_url=redis_url if run.redis else None, hold=True)
+        jobs: list[Mapping[str, Any]] = [{**job, "ids": share} for share in split(ids, run.processes)]
+        stall = STALL_ENV if args.stall else None
+        processes = start_workers(jobs, redis_url=redis_url if run.redis else None, extra_env=stall, hold=True)
         wait_ready(processes)
         go(processes, time.time() + 0.2)
         reports = collect(processes, timeout=args.timeout)
@@ -133,14 +142,15 @@ asyncio.run(main())
 
 
 @contextmanager
-def hogs(count: int) -> Iterator[subprocess.Popen[str] | None]:
-    """``count`` CPU-bound processes, and a probe that measures an event loop's lag beside them."""
-    if count <= 0:
+def hogs(count: int, stall: bool) -> Iterator[subprocess.Popen[str] | None]:
+    """``count`` CPU-bound processes, and a probe (stalled as the workers are) that measures an event loop's lag."""
+    if count <= 0 and not stall:
         yield None
         return
     hog_code = "while True:\n    pass\n"
-    busy = [subprocess.Popen([sys.executable, "-c", hog_code]) for _ in range(count)]
-    probe = subprocess.Popen([sys.executable, "-c", LAG_PROBE], stdout=subprocess.PIPE, text=True)
+    busy: list[subprocess.Popen[Any]] = [subprocess.Popen([sys.executable, "-c", hog_code]) for _ in range(count)]
+    env = {**os.environ, **STALL_ENV} if stall else None
+    probe = subprocess.Popen([sys.executable, "-c", LAG_PROBE], stdout=subprocess.PIPE, text=True, env=env)
     try:
         yield probe
     finally:
@@ -159,8 +169,8 @@ def lag_line(probe: subprocess.Popen[str] | None) -> str:
         latest = json.loads(line)
     if latest is None:
         return ""
-    return f"event loop lag beside the hogs: p50 {latest[0] * 1000:.0f} ms, p99 {latest[1] * 1000:.0f} ms, " \
-           f"max {latest[2] * 1000:.0f} ms"  # fmt: skip
+    p50, p99, worst = (f"{seconds * 1000:.0f} ms" for seconds in latest)
+    return f"event loop lag of a probe loaded as the workers are: p50 {p50}, p99 {p99}, max {worst}"
 
 
 # -- the table ----------------------------------------------------------------------------------------------------
@@ -193,6 +203,7 @@ def main() -> None:
     parser.add_argument("--told", action="store_true", help="state the window in the policy")
     parser.add_argument("--no-alone", action="store_true", help="skip the runs of processes each pacing alone")
     parser.add_argument("--hog", type=int, default=0, metavar="N", help="N CPU-bound processes beside every run")
+    parser.add_argument("--stall", action="store_true", help="stall every worker's loop for 50-200 ms at a time")
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds a run may take before it is killed")
     parser.add_argument("--baseline", metavar="PYTHON", help="first run the same table with this interpreter's SDK")
     args = parser.parse_args()
@@ -212,13 +223,13 @@ def main() -> None:
 
     print(f"skipcall-async {skipcall_async.__version__} at {os.path.dirname(skipcall_async.__file__)}")
     print(f"{args.limit} requests per ttl per key; calls: {args.calls} (ttl <= 10 s), {args.calls_long} (longer); "
-          f"window stated: {args.told}; CPU hogs: {args.hog}\n")  # fmt: skip
+          f"window stated: {args.told}; CPU hogs: {args.hog}; loops stalled: {args.stall}\n")  # fmt: skip
     print("  span s  first to last admitted request, by the app's clock; util: ideal / span")
     print("  store   in-proc: one process; redis: P processes sharing the quota through Redis; alone: P processes")
     print("          each pacing on its own; sent: requests the app answered (retries after 429s included)\n")
     print("  ".join(f"{name:>{w}}" if i else f"{name:<{w}}" for i, (name, w) in enumerate(HEADER)))
     print("-" * (sum(w for _, w in HEADER) + 2 * (len(HEADER) - 1)), flush=True)
-    with RedisServer() as redis, hogs(args.hog) as probe:
+    with RedisServer() as redis, hogs(args.hog, args.stall) as probe:
         for run in runs(args):
             print(row(run, measure(run, args, redis.url)), flush=True)
         line = lag_line(probe)

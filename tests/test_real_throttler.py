@@ -163,15 +163,20 @@ def test_the_real_guard_sends_the_headers_the_docs_describe(nest_installed: str)
 
 @pytest.fixture
 def lagging_loop() -> Iterator[None]:
-    """A CPU hog beside the event loop: a thread that holds the GIL in bursts of 50-200 ms (a loaded pod)."""
+    """A CPU hog beside the event loop that holds the GIL for 50-200 ms at a time (a loaded pod).
+
+    The work is one C call (``sum`` over a range), which keeps the GIL to its end: a busy loop of Python code
+    would hand it back every few milliseconds and barely delay the loop.
+    """
     stop = threading.Event()
+    started = time.perf_counter()
+    sum(range(2_000_000))
+    per_second = 2_000_000 / (time.perf_counter() - started)
 
     def hog() -> None:
         rng = random.Random(7)
         while not stop.is_set():
-            until = time.perf_counter() + rng.uniform(0.05, 0.2)
-            while time.perf_counter() < until:
-                pass
+            sum(range(int(rng.uniform(0.05, 0.2) * per_second)))
             time.sleep(rng.uniform(0.0, 0.1))
 
     thread = threading.Thread(target=hog, daemon=True)
@@ -198,12 +203,25 @@ async def test_a_gather_through_the_real_guard_never_trips_it(nest_installed: st
 
 
 async def test_a_starved_event_loop_still_never_trips_the_real_guard(nest_installed: str, lagging_loop: None) -> None:
-    """The same with a CPU-bound thread stealing the loop for up to 200 ms at a time: answers read late, no 429."""
+    """The same with the loop stalled for up to 200 ms at a time: answers are read late, and still no 429."""
+    lags: list[float] = []
+    probe = asyncio.create_task(measure_lag(lags))
     with NestApp([throttler(2, 40)]) as app:
         ids = await gather_calls(app.url, 130)
         log = app.log()
+    probe.cancel()
+    assert max(lags) >= 0.05, "the hog did not stall the loop"
     assert ids == [f"call-{i}" for i in range(130)]
     assert [status for _, status in log] == [200] * 130
+
+
+async def measure_lag(lags: list[float]) -> None:
+    """Append how late each 10 ms sleep wakes, until cancelled."""
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        await asyncio.sleep(0.01)
+        lags.append(loop.time() - started - 0.01)
 
 
 async def test_named_throttlers_are_each_paced(nest_installed: str) -> None:
