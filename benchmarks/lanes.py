@@ -169,7 +169,7 @@ def chart(path: str, series: dict[str, Outcome], title: str) -> None:
     axis.set_ylabel("interactive latency, s")
     axis.set_title(title, fontsize=10)
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=8, loc="upper left")
+    axis.legend(fontsize=8, loc="center right")
     figure.tight_layout()
     figure.savefig(path)
     print(f"\nchart written to {path}")
