@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from wakeups import wait_behind_a_probe
 
 from skipcall_async import ConfigurationError, RateLimitPolicy, RedisRateLimitStore, SkipcallClient
 from skipcall_async._fleet_run import WorkerReport, collect, split, start_workers
@@ -193,13 +194,6 @@ async def test_a_waiter_is_woken_through_the_cluster_s_pub_sub(cluster: RedisClu
         ):
             assert b.rate_limit.store == "redis"
             await asyncio.sleep(0.3)  # B's subscription is up
-            probe = asyncio.create_task(a.get_call(ids[0]))
-            while a.rate_limit.in_flight == 0:  # noqa: ASYNC110 (a snapshot to poll): A holds the probe's token
-                await asyncio.sleep(0.005)
-            loop = asyncio.get_running_loop()
-            started = loop.time()
-            await b.get_call(ids[1])
-            waited = loop.time() - started
-            await probe
+            waited = await wait_behind_a_probe(a, b, ids)
     assert [r.path.rsplit("/", 1)[1] for r in server.requests] == ids
     assert waited < 5.0  # woken by the message (the poll would be 30 s)

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 import pytest
+from wakeups import wait_behind_a_probe
 
 from skipcall_async import (
     ConfigurationError,
@@ -222,13 +223,7 @@ async def test_a_waiter_is_woken_by_another_process_s_response(redis_url: str) -
         async with client(server, a_store) as a, client(server, b_store) as b:
             assert b.rate_limit.store == "redis"  # B's link exists and subscribes
             await asyncio.sleep(0.2)
-            probe = asyncio.create_task(a.get_call(ids[0]))
-            await asyncio.sleep(0.05)  # A's probe is in flight: B must wait for its response
-            loop = asyncio.get_running_loop()
-            started = loop.time()
-            await b.get_call(ids[1])
-            waited = loop.time() - started
-            await probe
+            waited = await wait_behind_a_probe(a, b, ids)
     assert [r.path.rsplit("/", 1)[1] for r in server.requests] == ids
     assert waited < 1.0  # 0.25 s of A's probe, then B's own 0.3 s
 
