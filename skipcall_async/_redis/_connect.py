@@ -95,9 +95,9 @@ def client_for(target: Target, url: str, **settings: Any) -> aioredis.Redis | ai
     """
     import redis.asyncio as aioredis
     from redis.asyncio.cluster import ClusterNode
+    from redis.asyncio.retry import Retry  # an asyncio client takes the asyncio Retry (redis-py 8.2 warns otherwise)
     from redis.asyncio.sentinel import Sentinel
     from redis.backoff import NoBackoff
-    from redis.retry import Retry
 
     timeout, connections = settings["command_timeout"], settings["max_connections"]
     common: dict[str, Any] = {
@@ -112,15 +112,13 @@ def client_for(target: Target, url: str, **settings: Any) -> aioredis.Redis | ai
         )
         return aioredis.Redis(connection_pool=pool)
     if target.kind == "cluster":
-        from redis.asyncio.retry import Retry as AsyncRetry
-
         return aioredis.RedisCluster(
             startup_nodes=[ClusterNode(host, port) for host, port in target.nodes],
             username=target.username,
             password=target.password,
             ssl=target.tls,
             max_connections=connections + 2,  # the fleet's commands never take more (its semaphore), plus pub/sub
-            retry=AsyncRetry(NoBackoff(), 1),  # a moved slot is followed once; a lost node is an outage
+            retry=Retry(NoBackoff(), 1),  # a moved slot is followed once; a lost node is an outage
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             decode_responses=True,

@@ -231,7 +231,7 @@ class Fleet:
                 delay = min(delay * 2, _BACKOFF_CAP)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]  # untyped before redis-py 8.2
                 if subscriber is not self._redis:
                     with contextlib.suppress(Exception):
                         await subscriber.aclose()

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from email.utils import formatdate
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 import attrs
 from aiohttp import web
@@ -23,9 +23,18 @@ from ._ratelimit import Decision, KeyLimiter, RateLimitRule
 from ._store import Store
 
 Json = Any
-BODY: Final = web.RequestKey("body", object)
+_T = TypeVar("_T")
+
+
+def _request_key(name: str, kind: type[_T]) -> web.RequestKey[_T]:
+    """A typed key for a request's storage; a plain name before aiohttp 3.14, which has no ``RequestKey``."""
+    maker = getattr(web, "RequestKey", None)
+    return cast("web.RequestKey[_T]", maker(name, kind) if maker is not None else f"skipcall_async.{name}")
+
+
+BODY: Final = _request_key("body", object)
 # Headers a handler adds to its answer, such as ``Deprecation`` or ``Allow``; errors carry them too.
-RESPONSE_HEADERS: Final = web.RequestKey("response_headers", dict[str, str])
+RESPONSE_HEADERS: Final = _request_key("response_headers", dict[str, str])
 # The route name recorded for a request no operation serves.
 UNMATCHED: Final = "unmatched"
 logger = logging.getLogger("skipcall_async.testing")
