@@ -198,6 +198,29 @@ async def test_redis_stopped_mid_run_then_back(redis_server: RedisServer, redis_
     assert len([m for m in messages if "reachable again" in m]) == 1
 
 
+async def test_a_command_failing_outside_redis_py_s_errors_is_an_outage(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """redis-py raising something other than its own errors (as 5.0.2 does mid-failover) never reaches the call."""
+    import redis.asyncio as aioredis
+
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise AttributeError("'NoneType' object has no attribute 'writelines'")
+
+    monkeypatch.setattr(aioredis.Redis, "evalsha", broken)
+    caplog.set_level(logging.WARNING, logger="skipcall_async")
+    async with FakeSkipcall() as server, client(server, RedisRateLimitStore(redis_url)) as sdk:
+        ids = in_scope(server, 3)
+        async with asyncio.timeout(10):  # (before the fix the reservation task died and the calls hung)
+            calls = await asyncio.gather(*(sdk.get_call(i) for i in ids))
+        snapshot = sdk.rate_limit
+    assert [c.id for c in calls] == ids
+    assert snapshot.degraded
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "AttributeError" in warnings[0]
+
+
 async def test_a_strict_store_holds_requests_while_redis_is_unreachable(caplog: pytest.LogCaptureFixture) -> None:
     """strict=True: no in-process fallback; the call waits, then gives up; the WARNING says it holds requests."""
     store = RedisRateLimitStore(f"redis://127.0.0.1:{free_port()}/0", command_timeout=0.1, strict=True)

@@ -160,8 +160,8 @@ class Fleet:
             if self._timeouts >= _TIMEOUTS_TO_GIVE_UP:
                 self._lost(error)
             return None
-        except self._redis_errors as error:
-            self._lost(error)
+        except Exception as error:  # redis-py may fail otherwise too (an AttributeError from a connection closed
+            self._lost(error)  # under a command during a Sentinel failover, seen with 5.0.2): an outage all the same
             return None
         self._timeouts = 0
         return list(reply)
@@ -188,7 +188,7 @@ class Fleet:
             try:
                 async with asyncio.timeout(self.store.command_timeout):
                     await self._redis.ping()
-            except self._redis_errors:
+            except Exception:  # (see _run: whatever redis-py raises, Redis is not back)
                 delay = min(delay * 2, _BACKOFF_CAP)
                 continue
             await self._drop_connections()
