@@ -23,8 +23,6 @@ from ._errors import (
     TooManyRequestsError,
 )
 from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent
-from ._headers import RateLimitHeaders
-from ._limiter import RateLimitSnapshot
 from ._models import (
     Call,
     CallContact,
@@ -58,12 +56,14 @@ from ._models import (
     Workspace,
     WorkspaceMember,
 )
+from ._pacing.headers import RateLimitHeaders
+from ._pacing.limiter import RateLimitSnapshot
+from ._pacing.policy import RateLimitPolicy
+from ._pacing.redis import RedisRateLimitStore
+from ._pacing.stores import InProcessRateLimitStore, RateLimitStore
 from ._priority import Priority, priority
-from ._rate_policy import RateLimitPolicy
 from ._raw_response import RawResponse, WithRawResponse
-from ._redis import RedisRateLimitStore
 from ._retry import RetryPolicy
-from ._stores import InProcessRateLimitStore, RateLimitStore
 from ._types import NOT_GIVEN, DateLike, Granularity, NotGiven, StatsCallType, TeamStatsPeriod
 from ._version import __version__
 

@@ -28,17 +28,18 @@ from ._errors import (
     locate,
 )
 from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, emit
-from ._headers import RateLimitHeaders, retry_after
-from ._limiter import RateLimiter, RateLimitSnapshot, Ticket
 from ._models import Page
+from ._pacing.backend import Ticket
+from ._pacing.headers import RateLimitHeaders, retry_after
+from ._pacing.limiter import RateLimiter, RateLimitSnapshot
+from ._pacing.policy import RateLimitPolicy
+from ._pacing.resolve import resolve_store
+from ._pacing.settings import Lane
 from ._priority import Priority, checked_priority, lane_of
-from ._quota import Lane
-from ._rate_policy import RateLimitPolicy
 from ._raw_response import RawResponse, WithRawResponse
 from ._retry import IDEMPOTENT_METHODS, RetryPolicy, run_with_retries
 from ._secret import resolve_api_key
 from ._slots import Slots
-from ._stores import resolve_store
 from ._transport import AiohttpTransport, HttpRequest
 from ._types import NOT_GIVEN, NotGiven
 from ._urls import QueryValue, normalize_base_url, query_string, resolve_base_url
@@ -215,7 +216,7 @@ class BaseClient:
             return self._parent._get_limiter()  # a view paces with its client, on the client's store registration
         if self._limiter is None:
             self._limiter = self._store._limiter_for(
-                self._base_url, self._key, self._rate_policy, timeout=self._timeout
+                self._base_url, self._key, self._rate_policy._settings(), timeout=self._timeout
             )
         return self._limiter
 
@@ -351,10 +352,9 @@ class BaseClient:
         status, headers = response.status, response.headers
         rate_headers = RateLimitHeaders.parse(headers)
         wait = retry_after(headers, local_now=time.time()) if status == 429 else None
-        if limiter.shared:
-            await limiter.observe(ticket, rate_headers, status=status, retry_after=wait)
-        else:
-            limiter.record(ticket, rate_headers, status=status, retry_after=wait)
+        pending = limiter.record(ticket, rate_headers, status=status, retry_after=wait)
+        if pending is not None:  # a shared store's round trip
+            await pending
         if self._on_response is not None:  # events are only built for a hook that listens
             elapsed = limiter.clock() - started
             event = ResponseEvent(method=request.method, path=path, attempt=number, status=status, elapsed=elapsed)

@@ -27,9 +27,9 @@ import attrs
 from ._client import SkipcallClient
 from ._events import ResponseEvent, RetryEvent
 from ._fleet_run import WorkerReport, collect, go, split, start_workers, wait_ready
-from ._rate_policy import RateLimitPolicy
+from ._pacing.policy import RateLimitPolicy
+from ._pacing.resolve import REDIS_URL_ENV
 from ._retry import RetryPolicy
-from ._stores import REDIS_URL_ENV
 from .testing import FAULT_PROFILES, PLANS, FakeSkipcall, RateLimitRule
 from .testing._redis import INSTALL_HINT, RedisServer, find_redis_server
 
@@ -169,7 +169,7 @@ class DemoRedis:
 @contextlib.contextmanager
 def demo_redis() -> Iterator[DemoRedis]:
     """``SKIPCALL_REDIS_URL`` if set, else a private ``redis-server`` on a free port, stopped on exit."""
-    from ._redis._store import INSTALL
+    from ._pacing.redis.store import INSTALL
     from ._secret import SecretUrl
 
     try:

@@ -24,9 +24,9 @@ from ._client import SkipcallClient
 from ._errors import SkipcallError
 from ._events import RateLimitWaitEvent, ResponseEvent
 from ._models import Call
-from ._rate_policy import RateLimitPolicy
+from ._pacing.policy import RateLimitPolicy
+from ._pacing.resolve import REDIS_URL_ENV
 from ._retry import RetryPolicy
-from ._stores import REDIS_URL_ENV
 
 
 @attrs.frozen(kw_only=True)
@@ -94,7 +94,7 @@ async def run_worker(job: Mapping[str, Any], *, ready: Callable[[], Awaitable[fl
 
     store = None
     if "store" in job:  # store settings stated: build it here, from the same URL the variable gives
-        from ._redis import RedisRateLimitStore
+        from ._pacing.redis import RedisRateLimitStore
 
         store = RedisRateLimitStore(os.environ[REDIS_URL_ENV], **job["store"])
     async with SkipcallClient(

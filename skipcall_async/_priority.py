@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Final, TypeAlias, get_args
 
 from ._errors import ConfigurationError
-from ._quota import Lane
+from ._pacing.settings import Lane
 
 Priority: TypeAlias = Lane
 """A rate-limit lane: `"interactive"` (the default: someone waits for the call) or `"bulk"`."""

@@ -13,7 +13,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._decode import ApiResponse
 from ._errors import SkipcallError, locate
-from ._headers import RateLimitHeaders
+from ._pacing.headers import RateLimitHeaders
 
 if TYPE_CHECKING:
     from ._client import SkipcallClient

@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 
 from skipcall_async import RateLimitPolicy, RetryPolicy, SkipcallClient, TooManyRequestsError
+from skipcall_async._pacing.stores import IN_PROCESS, _Registry
 from skipcall_async._secret import ApiKey
-from skipcall_async._stores import IN_PROCESS, _Registry
 from skipcall_async.testing import FakeSkipcall, Faults, Plan, RateLimitRule
 
 WINDOW = 0.5  # the server's window (time scale 120), stated to the clients

@@ -15,7 +15,7 @@ from skipcall_async import (
     SkipcallClient,
     priority,
 )
-from skipcall_async._limiter import RateLimiter
+from skipcall_async._pacing.stores import in_process_limiter
 from skipcall_async.testing import FakeSkipcall, Plan, RateLimitRule
 
 SCALE = 30.0  # the one-minute window lasts 2 s
@@ -27,7 +27,7 @@ def in_scope(server: FakeSkipcall, count: int) -> list[str]:
 
 async def test_an_interactive_waiter_is_granted_before_bulk_ones_queued_earlier() -> None:
     """Three bulk waiters, then an interactive one: the next token goes to the interactive one."""
-    limiter = RateLimiter(RateLimitPolicy(interactive_reserve=0.0))
+    limiter = in_process_limiter(RateLimitPolicy(interactive_reserve=0.0)._settings())
     probe = await limiter.acquire()
     order: list[str] = []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 
+import attrs
 import pytest
 from conftest import API_KEY, LocalServer, Reply
 
@@ -18,7 +19,8 @@ from skipcall_async import (
     RetryPolicy,
     SkipcallClient,
 )
-from skipcall_async._limiter import RateLimiter
+from skipcall_async._pacing.settings import Settings
+from skipcall_async._pacing.stores import in_process_limiter
 
 
 def spent_window(reset_in: float) -> RateLimitHeaders:
@@ -27,7 +29,7 @@ def spent_window(reset_in: float) -> RateLimitHeaders:
 
 async def test_waiters_are_released_in_fifo_order_one_token_each() -> None:
     """Three waiters, then a window with two tokens: the first two go, in order; the third keeps waiting."""
-    limiter = RateLimiter()
+    limiter = in_process_limiter(Settings())
     probe = await limiter.acquire()
     order: list[int] = []
 
@@ -48,7 +50,7 @@ async def test_waiters_are_released_in_fifo_order_one_token_each() -> None:
 
 async def test_cancelling_a_waiter_leaks_nothing() -> None:
     """A cancelled waiter leaves the queue; a granted-then-cancelled one returns its token."""
-    limiter = RateLimiter()
+    limiter = in_process_limiter(Settings())
     probe = await limiter.acquire()
     waiter = asyncio.create_task(limiter.acquire())
     await asyncio.sleep(0)
@@ -64,7 +66,7 @@ async def test_cancelling_a_waiter_leaks_nothing() -> None:
 
 async def test_a_wait_past_the_limit_fails_at_once() -> None:
     """A 429 asking for an hour, with a 1 s allowance, raises RateLimitWaitError at once, with the wait."""
-    limiter = RateLimiter()
+    limiter = in_process_limiter(Settings())
     probe = await limiter.acquire()
     limiter.record(probe, RateLimitHeaders(), status=429, retry_after=3600.0)
     loop = asyncio.get_running_loop()
@@ -77,7 +79,7 @@ async def test_a_wait_past_the_limit_fails_at_once() -> None:
 
 async def test_a_waiter_gives_up_when_its_deadline_passes() -> None:
     """Waiting on an unanswered probe, a waiter with a deadline fails when it passes instead of hanging."""
-    limiter = RateLimiter()
+    limiter = in_process_limiter(Settings())
     await limiter.acquire()
     loop = asyncio.get_running_loop()
     with pytest.raises(RateLimitWaitError):
@@ -87,7 +89,7 @@ async def test_a_waiter_gives_up_when_its_deadline_passes() -> None:
 
 async def test_a_waiter_behind_others_still_gives_up_at_its_own_deadline() -> None:
     """Queued behind a patient waiter, one with a short deadline fails on time; the patient one keeps its place."""
-    limiter = RateLimiter()
+    limiter = in_process_limiter(Settings())
     probe = await limiter.acquire()
     loop = asyncio.get_running_loop()
     patient = asyncio.create_task(limiter.acquire(give_up_at=loop.time() + 60))
@@ -104,8 +106,8 @@ async def test_a_waiter_behind_others_still_gives_up_at_its_own_deadline() -> No
 
 async def test_the_timer_releases_waiters_at_the_reset() -> None:
     """No response needed: the single timer admits the head when the window resets."""
-    limiter = RateLimiter()
-    limiter.quota.margin = 0.0
+    limiter = in_process_limiter(Settings())
+    limiter.backend.rules.settings = attrs.evolve(limiter.backend.rules.settings, margin=0.0)
     probe = await limiter.acquire()
     limiter.record(probe, spent_window(0.05), status=200, retry_after=None)
     started = limiter.clock()
@@ -115,7 +117,7 @@ async def test_the_timer_releases_waiters_at_the_reset() -> None:
 
 async def test_a_rejected_request_goes_first() -> None:
     """acquire(at_head=True) jumps the queue."""
-    limiter = RateLimiter()
+    limiter = in_process_limiter(Settings())
     probe = await limiter.acquire()
     order: list[str] = []
 
@@ -209,7 +211,7 @@ class CountingTime(float):
 
 async def test_queueing_thousands_of_waiters_is_not_quadratic() -> None:
     """At cold start thousands of tasks queue behind the probe; each arrival must not rescan the whole queue."""
-    limiter = RateLimiter()
+    limiter = in_process_limiter(Settings())
     probe = await limiter.acquire()  # the probe, in flight
     loop = asyncio.get_running_loop()
     waiters = 2000
@@ -234,7 +236,9 @@ async def test_the_first_client_on_a_key_configures_the_shared_limiter(server: L
         async with SkipcallClient(API_KEY, base_url=server.url, rate_limiting=second_policy) as second:
             await second.health()
             assert second._get_limiter() is first._get_limiter()
-            assert second._get_limiter().policy is first_policy
+            assert second._get_limiter().backend.rules.settings == attrs.evolve(
+                first_policy._settings(), lease=math.inf
+            )
             assert second.rate_limit.window == 7.0
     assert len(server.sent) == 2
 

@@ -18,7 +18,7 @@ from wakeups import wait_behind_a_probe
 
 from skipcall_async import ConfigurationError, RateLimitPolicy, RedisRateLimitStore, SkipcallClient
 from skipcall_async._fleet_run import WorkerReport, collect, split, start_workers
-from skipcall_async._redis._fleet import Scope
+from skipcall_async._pacing.redis.link import Scope
 from skipcall_async._secret import ApiKey
 from skipcall_async._urls import normalize_base_url
 from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule
@@ -85,7 +85,7 @@ async def test_keys_on_every_node_of_a_cluster_are_paced_without_a_429(cluster: 
     by_node: dict[int, str] = {}
     for key in keys:
         scope = Scope(ApiKey(key).digest("rate-limit", base))
-        by_node.setdefault(cluster.node_of(scope.keys[0]).port, key)
+        by_node.setdefault(cluster.node_of(scope.key).port, key)
     assert len(by_node) == 3  # the keys chosen do land on every master
     chosen = list(by_node.values())
     store = RedisRateLimitStore(cluster.url)
@@ -172,7 +172,7 @@ async def test_after_a_sentinel_failover_the_state_lives_on_the_new_master(senti
             assert not client.rate_limit.degraded
     assert len(calls) == 19
     new_master = aioredis.Redis(port=sentinels.master_port(), decode_responses=True)
-    keys = [key async for key in new_master.scan_iter("skipcall-async:*:state")]
+    keys = [key async for key in new_master.scan_iter("skipcall-async:*:v3")]
     await new_master.aclose()
     assert len(keys) == 1
 

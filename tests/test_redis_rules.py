@@ -1,34 +1,21 @@
-"""The quota rules, run twice: by the in-process QuotaState and by the Redis scripts, on the same cases.
+"""The quota rules on both stores from the same code: in-process and through a real redis-server.
 
-Each case drives a ``Driver``: reserve N tokens, record an observation for the oldest token held (or another),
-release one, let time pass, and read the view. The in-process driver moves a fake clock; the Redis driver sleeps
-for real (short times) and runs the Lua scripts on a real redis-server, timed by Redis ``TIME``.
+Each case drives a ``Driver`` (``drivers.py``): reserve N tokens, record an observation for the oldest token
+held (or another), release one, let time pass, and read the view. Both stores run on the test's fake clock;
+the Redis one swaps its state through a real redis-server at every step.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
-from collections.abc import AsyncIterator
-from typing import Any, Protocol
 
 import pytest
+from drivers import MARGIN, Stores, store_fixture
 
-from skipcall_async._quota import Observation, QuotaState, QuotaView, Waiting, WindowSeen
-from skipcall_async._redis._fleet import Scope
-from skipcall_async._redis._scripts import (
-    KEY_GRACE,
-    RECORD,
-    RELEASE,
-    RESERVE,
-    observation_args,
-    parse_grant,
-    parse_view,
-)
+from skipcall_async._pacing.rules import Observation, WindowSeen
 
-LEASE = 30.0
-MARGIN = 0.05
 WINDOW = 60.0
+stores = store_fixture()
 
 
 def seen(
@@ -51,148 +38,9 @@ def rejected(gate_in: float | None) -> Observation:
     return Observation(True, gate_in, ())
 
 
-class Driver(Protocol):
-    async def reserve(self, count: int) -> tuple[int, float]: ...
-    async def reserve_lanes(self, interactive: int, bulk: int) -> tuple[int, int, float]: ...
-    async def record(self, observation: Observation, token: int = 0) -> None: ...
-    async def release(self, *, sent: bool = True) -> None: ...
-    async def view(self) -> QuotaView: ...
-    async def sleep(self, seconds: float) -> None: ...
-
-
-class LocalDriver:
-    """QuotaState on a fake clock; tokens are the stamps it granted, in order."""
-
-    def __init__(self, *, reserve_share: float = 0.0, **settings: Any) -> None:
-        self.now = 1000.0
-        self.quota = QuotaState(
-            margin=MARGIN, window=WINDOW, random=lambda: 1.0, reserve_share=reserve_share, **settings
-        )
-        self.held: list[int] = []
-
-    async def reserve(self, count: int) -> tuple[int, float]:
-        granted = 0
-        retry_at: float | None = None
-        while granted < count:
-            stamp = self.quota.stamp
-            if (retry_at := self.quota.reserve_token(self.now)) is not None:
-                break
-            self.held.append(stamp)
-            granted += 1
-        return granted, (math.inf if retry_at is None or granted == count else retry_at - self.now)
-
-    async def reserve_lanes(self, interactive: int, bulk: int) -> tuple[int, int, float]:
-        """Tokens for waiters of both lanes: interactive ones are held first, then bulk ones."""
-        granted = {"interactive": 0, "bulk": 0}
-        grants: list[tuple[str, int]] = []
-        while True:
-            stamp = self.quota.stamp
-            waiting = Waiting(interactive - granted["interactive"], bulk - granted["bulk"])
-            lane, retry_at = self.quota.grant(self.now, waiting)
-            if lane is None:
-                break
-            granted[lane] += 1
-            grants.append((lane, stamp))
-        self.held += [stamp for lane, stamp in grants if lane == "interactive"]
-        self.held += [stamp for lane, stamp in grants if lane == "bulk"]
-        done = granted["interactive"] == interactive and granted["bulk"] == bulk
-        return granted["interactive"], granted["bulk"], (math.inf if done else retry_at - self.now)
-
-    async def record(self, observation: Observation, token: int = 0) -> None:
-        self.quota.record(self.now, observation, self.held.pop(token))
-
-    async def release(self, *, sent: bool = True) -> None:
-        self.held.pop(0)
-        self.quota.release(self.now, sent=sent)
-
-    async def view(self) -> QuotaView:
-        return self.quota.view(self.now)
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class RedisDriver:
-    """The Lua scripts on a real Redis; tokens are leases (id and stamp) this driver keeps in order."""
-
-    def __init__(
-        self,
-        client: Any,
-        *,
-        probe: int = 1,
-        assumed_limit: int | None = None,
-        backoff_base: float = 1.0,
-        reserve_share: float = 0.0,
-        member: str = "process-a",
-    ) -> None:
-        self.client = client
-        self.scope = Scope("0123456789abcdef01234567")
-        self.probe, self.assumed_limit, self.backoff_base = probe, assumed_limit, backoff_base
-        self.reserve_share, self.member = reserve_share, member
-        self.held: list[tuple[str, int]] = []
-        self.serial = 0
-        self.scripts = {name: client.register_script(src) for name, src in
-                        (("reserve", RESERVE), ("record", RECORD), ("release", RELEASE))}  # fmt: skip
-
-    async def reserve(self, count: int, *, lease: float = LEASE, prefix: str = "t") -> tuple[int, float]:
-        granted, _, retry_in = await self.reserve_lanes(count, 0, lease=lease, prefix=prefix)
-        return granted, retry_in
-
-    async def reserve_lanes(
-        self, interactive: int, bulk: int, *, lease: float = LEASE, prefix: str = "t"
-    ) -> tuple[int, int, float]:
-        ids = [f"{prefix}-{self.member}-{self.serial + i}" for i in range(interactive + bulk)]
-        self.serial += interactive + bulk
-        args = [self.probe, self.assumed_limit or 0, WINDOW, MARGIN, lease, KEY_GRACE, self.reserve_share,
-                self.member, 3.0, self.scope.channel, interactive, *ids]  # fmt: skip
-        grant = parse_grant(await self.scripts["reserve"](keys=self.scope.keys, args=args))
-        self.held += list(zip(ids[:interactive], grant.interactive, strict=False))
-        self.held += list(zip(ids[interactive:], grant.bulk, strict=False))
-        done = grant.granted == interactive + bulk
-        return len(grant.interactive), len(grant.bulk), (math.inf if done else grant.retry_in)
-
-    async def record(self, observation: Observation, token: int = 0) -> None:
-        lease, stamp = self.held.pop(token)
-        args = [lease, stamp, self.probe, MARGIN, WINDOW, 1.0, self.backoff_base, 1.0, KEY_GRACE, self.scope.channel]
-        await self.scripts["record"](keys=self.scope.keys, args=[*args, *observation_args(observation)])
-
-    async def release(self, *, sent: bool = True) -> None:
-        lease, _ = self.held.pop(0)
-        args = [lease, self.probe, MARGIN, WINDOW, KEY_GRACE, self.scope.channel, "1" if sent else "0"]
-        await self.scripts["release"](keys=self.scope.keys, args=args)
-
-    async def view(self) -> QuotaView:
-        args = ["no-such-lease", self.probe, MARGIN, WINDOW, KEY_GRACE, self.scope.channel, "1"]  # releases nothing
-        return parse_view(await self.scripts["release"](keys=self.scope.keys, args=args))
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-@pytest.fixture
-async def redis_client(redis_url: str) -> AsyncIterator[Any]:
-    import redis.asyncio as aioredis
-
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture(params=["in-process", "redis"])
-def make(request: pytest.FixtureRequest, redis_client: Any) -> Any:
-    """A factory of drivers for the parametrised store."""
-
-    def build(**settings: Any) -> Driver:
-        if request.param == "in-process":
-            return LocalDriver(**settings)
-        return RedisDriver(redis_client, **settings)
-
-    return build
-
-
-async def test_cold_start_admits_one_probe_until_headers_arrive(make: Any) -> None:
+async def test_cold_start_admits_one_probe_until_headers_arrive(stores: Stores) -> None:
     """One probe; when its headers say 99 left, 99 more are granted and the rest wait for the probe's hit to age."""
-    driver = make()
+    driver = stores()
     assert (await driver.reserve(3))[0] == 1
     await driver.record(seen(99, 60.0))
     granted, retry_in = await driver.reserve(150)
@@ -201,9 +49,9 @@ async def test_cold_start_admits_one_probe_until_headers_arrive(make: Any) -> No
     assert (await driver.view()).in_flight == 99
 
 
-async def test_a_stated_plan_opens_an_assumed_window(make: Any) -> None:
+async def test_a_stated_plan_opens_an_assumed_window(stores: Stores) -> None:
     """With the plan's limit given, a whole window goes out at once, then the real headers take over."""
-    driver = make(assumed_limit=20)
+    driver = stores(assumed_limit=20)
     assert (await driver.reserve(25))[0] == 20
     await driver.record(seen(5, 10.0))
     view = await driver.view()
@@ -211,9 +59,9 @@ async def test_a_stated_plan_opens_an_assumed_window(make: Any) -> None:
     assert view.reset_in == pytest.approx(10.0, abs=0.05)
 
 
-async def test_an_answer_frees_only_what_it_proves(make: Any) -> None:
+async def test_an_answer_frees_only_what_it_proves(stores: Stores) -> None:
     """Three sent together: an answer saying 9 left proves 9 less the two others, whichever was counted first."""
-    driver = make(probe=3)
+    driver = stores(probe=3)
     assert (await driver.reserve(3))[0] == 3
     await driver.record(seen(5, 60.0))
     assert (await driver.view()).remaining == 5 - 2
@@ -223,9 +71,9 @@ async def test_an_answer_frees_only_what_it_proves(make: Any) -> None:
     assert view.in_flight == 1
 
 
-async def test_a_later_reset_opens_a_new_window_and_an_earlier_one_is_stale(make: Any) -> None:
+async def test_a_later_reset_opens_a_new_window_and_an_earlier_one_is_stale(stores: Stores) -> None:
     """Past the tolerance a later reset replaces the window's end; an earlier one is an old window's straggler."""
-    driver = make(probe=3)
+    driver = stores(probe=3)
     await driver.reserve(3)
     await driver.record(seen(10, 5.0))
     await driver.record(seen(40, 30.0))  # a new window
@@ -235,9 +83,9 @@ async def test_a_later_reset_opens_a_new_window_and_an_earlier_one_is_stale(make
     assert view.reset_in == pytest.approx(30.0, abs=0.05)
 
 
-async def test_after_the_reset_a_single_probe_goes_first(make: Any) -> None:
+async def test_after_the_reset_a_single_probe_goes_first(stores: Stores) -> None:
     """A spent window makes everyone wait for its reset; then one probe learns the next window."""
-    driver = make()
+    driver = stores()
     await driver.reserve(1)
     await driver.record(seen(0, 0.3))
     granted, retry_in = await driver.reserve(5)
@@ -247,13 +95,13 @@ async def test_after_the_reset_a_single_probe_goes_first(make: Any) -> None:
     assert (await driver.reserve(5))[0] == 1
 
 
-async def test_answers_overtaking_each_other_free_what_the_least_of_them_proves(make: Any) -> None:
+async def test_answers_overtaking_each_other_free_what_the_least_of_them_proves(stores: Stores) -> None:
     """Five in flight as the window ends; their answers (3, 4, then 2, 2, 2) leave exactly 2 once all are back.
 
     The one the server counted last among them said 2 or more, and nothing was counted after it; the larger
     answers, from requests counted earlier, prove less because the others may have been counted after them.
     """
-    driver = make()
+    driver = stores()
     await driver.reserve(1)
     await driver.record(seen(5, 0.3))
     assert (await driver.reserve(5))[0] == 5
@@ -269,13 +117,13 @@ async def test_answers_overtaking_each_other_free_what_the_least_of_them_proves(
     assert (await driver.reserve(5))[0] == 2
 
 
-async def test_answers_that_say_more_left_free_what_they_prove(make: Any) -> None:
+async def test_answers_that_say_more_left_free_what_they_prove(stores: Stores) -> None:
     """A probe finds 8; 8 go; five answer 13 to 11 (old hits aged out): 11 less the 3 still in flight is sure.
 
     Each answer alone proves 13 less the 7 others (6); the epoch proves more: the last counted of the five said
     11 or more, and only the three in flight can have been counted after it.
     """
-    driver = make()
+    driver = stores()
     await driver.reserve(1)
     await driver.record(seen(8, 0.3))
     assert (await driver.reserve(8))[0] == 8
@@ -286,13 +134,13 @@ async def test_answers_that_say_more_left_free_what_they_prove(make: Any) -> Non
     assert (await driver.reserve(10))[0] == 8
 
 
-async def test_an_epoch_proves_more_than_stale_stamps(make: Any) -> None:
+async def test_an_epoch_proves_more_than_stale_stamps(stores: Stores) -> None:
     """Since nothing was last in flight, the least answer so far, less what is in flight, is sure to be left.
 
     A probe finds 2; two go and one answers 5 (hits aged out): 4 more go. The other of the two then answers 5:
     its own stamp proves nothing new, but the epoch (least 5, three answered) proves one more token.
     """
-    driver = make()
+    driver = stores()
     await driver.reserve(1)
     await driver.record(seen(2, 30.0))
     assert (await driver.reserve(5))[0] == 2
@@ -302,9 +150,9 @@ async def test_an_epoch_proves_more_than_stale_stamps(make: Any) -> None:
     assert (await driver.view()).remaining == 1
 
 
-async def test_a_request_that_may_have_been_counted_unseen_spoils_the_epoch(make: Any) -> None:
+async def test_a_request_that_may_have_been_counted_unseen_spoils_the_epoch(stores: Stores) -> None:
     """The same epoch with a request that timed out: it may be the one counted last, so the epoch proves nothing."""
-    driver = make()
+    driver = stores()
     await driver.reserve(1)
     await driver.record(seen(2, 30.0))
     assert (await driver.reserve(5))[0] == 2
@@ -314,9 +162,9 @@ async def test_a_request_that_may_have_been_counted_unseen_spoils_the_epoch(make
     assert (await driver.view()).remaining == 0
 
 
-async def test_a_429_closes_the_gate_then_probes(make: Any) -> None:
+async def test_a_429_closes_the_gate_then_probes(stores: Stores) -> None:
     """A 429 with a hint closes the gate for that long for everybody and forgets the window."""
-    driver = make()
+    driver = stores()
     await driver.reserve(1)
     await driver.record(seen(50, 60.0))
     assert (await driver.reserve(2))[0] == 2
@@ -332,9 +180,9 @@ async def test_a_429_closes_the_gate_then_probes(make: Any) -> None:
     assert (await driver.reserve(5))[0] == 1  # the probe after the gate
 
 
-async def test_429s_without_a_hint_back_off_growing_and_a_success_resets(make: Any) -> None:
+async def test_429s_without_a_hint_back_off_growing_and_a_success_resets(stores: Stores) -> None:
     """No hint: the gate doubles (top of the jitter range) with each 429 in a row; a success starts it over."""
-    driver = make(backoff_base=0.1)
+    driver = stores(backoff_base=0.1)
     gates = []
     for _ in range(3):
         assert (await driver.reserve(1))[0] == 1
@@ -349,9 +197,9 @@ async def test_429s_without_a_hint_back_off_growing_and_a_success_resets(make: A
     assert (await driver.view()).gate_closed_for == pytest.approx(0.1, abs=0.02)
 
 
-async def test_a_request_that_never_left_gives_its_token_back(make: Any) -> None:
+async def test_a_request_that_never_left_gives_its_token_back(stores: Stores) -> None:
     """Cancelled before it was sent: its token is free again."""
-    driver = make()
+    driver = stores()
     await driver.reserve(1)
     await driver.record(seen(3, 60.0))
     assert (await driver.reserve(5))[0] == 3
@@ -360,9 +208,9 @@ async def test_a_request_that_never_left_gives_its_token_back(make: Any) -> None
     assert (await driver.view()).in_flight == 3
 
 
-async def test_a_request_that_may_have_reached_the_server_spends_its_token(make: Any) -> None:
+async def test_a_request_that_may_have_reached_the_server_spends_its_token(stores: Stores) -> None:
     """A timeout after sending: the server may have counted it, so its token is not given back."""
-    driver = make()
+    driver = stores()
     await driver.reserve(1)
     await driver.record(seen(3, 60.0))
     assert (await driver.reserve(5))[0] == 3
@@ -371,17 +219,17 @@ async def test_a_request_that_may_have_reached_the_server_spends_its_token(make:
     assert (await driver.view()).in_flight == 2
 
 
-async def test_responses_without_headers_switch_pacing_off(make: Any) -> None:
+async def test_responses_without_headers_switch_pacing_off(stores: Stores) -> None:
     """No rate-limit headers at all: the concurrency cap and the 429 gate are all that is left."""
-    driver = make()
+    driver = stores()
     await driver.reserve(1)
     await driver.record(seen(None, None))
     assert (await driver.reserve(500))[0] == 500
 
 
-async def test_hits_age_out_one_span_after_their_answers(make: Any) -> None:
+async def test_hits_age_out_one_span_after_their_answers(stores: Stores) -> None:
     """A sliding log reporting a far reset: a request answered a span ago no longer counts, whatever the reset."""
-    driver = make(probe=10)
+    driver = stores(probe=10)
     assert (await driver.reserve(10))[0] == 10
     for n in range(10):
         await driver.record(seen(99 - n, 30.0, span=0.5))  # ten hits counted, the server resets in 30 s
@@ -391,9 +239,9 @@ async def test_hits_age_out_one_span_after_their_answers(make: Any) -> None:
     assert (await driver.reserve(120))[0] == 100  # all ten aged out: the whole limit, no probe needed
 
 
-async def test_hits_from_before_the_first_answer_count_until_they_age_out(make: Any) -> None:
+async def test_hits_from_before_the_first_answer_count_until_they_age_out(stores: Stores) -> None:
     """The first answer says 50 left: 49 hits are not ours, and count for one span, then ageing frees them too."""
-    driver = make()
+    driver = stores()
     assert (await driver.reserve(1))[0] == 1
     await driver.record(seen(50, 30.0, span=0.5))
     assert (await driver.reserve(80))[0] == 50
@@ -403,9 +251,9 @@ async def test_hits_from_before_the_first_answer_count_until_they_age_out(make: 
     assert (await driver.reserve(80))[0] == 50  # the earlier 49 and the probe's are gone; our 50 still count
 
 
-async def test_every_named_limit_must_have_room(make: Any) -> None:
+async def test_every_named_limit_must_have_room(stores: Stores) -> None:
     """The default limit has room for 99 more, a short named one for 9: 9 go, then the short one's end decides."""
-    driver = make()
+    driver = stores()
     assert (await driver.reserve(1))[0] == 1
     short = WindowSeen("short", 10, 9, 1.0, 1.0, 1.0)
     await driver.record(seen(99, 60.0, more=(short,)))
@@ -417,23 +265,26 @@ async def test_every_named_limit_must_have_room(make: Any) -> None:
     assert view.remaining == 0
 
 
-async def test_asking_again_for_the_same_lease_takes_one_token(redis_client: Any) -> None:
+async def test_asking_again_for_the_same_lease_takes_one_token(stores: Stores) -> None:
     """A reservation retried after a lost answer names the same ids: a lease granted then is not taken twice."""
-    driver = RedisDriver(redis_client, probe=1)
+    driver = stores(probe=1)
     await driver.reserve(1)
     await driver.record(seen(10, 60.0))
-    args = [1, 0, WINDOW, MARGIN, LEASE, KEY_GRACE, 0.0, "process-a", 3.0, driver.scope.channel]
-    first = parse_grant(await driver.scripts["reserve"](keys=driver.scope.keys, args=[*args, 2, "a", "b"]))
-    again = parse_grant(await driver.scripts["reserve"](keys=driver.scope.keys, args=[*args, 3, "a", "b", "c"]))
+    backend = driver.backend
+    first = await backend.reserve("process-a", {"interactive": ["a", "b"]}, lasts=3.0)
+    again = await backend.reserve("process-a", {"interactive": ["a", "b", "c"]}, lasts=3.0)
+    assert first is not None
+    assert again is not None
     assert (first.granted, again.granted) == (2, 3)
     assert again.interactive[:2] == first.interactive  # the leases granted before keep their stamps
-    assert again.view.in_flight == 3
-    assert again.view.remaining == 7
+    view = await driver.view()
+    assert view.in_flight == 3
+    assert view.remaining == 7
 
 
-async def test_a_burst_of_429s_counts_as_one_step_of_the_backoff(make: Any) -> None:
+async def test_a_burst_of_429s_counts_as_one_step_of_the_backoff(stores: Stores) -> None:
     """Ten requests in flight all refused without a hint: the gate closes for one step, not ten doublings."""
-    driver = make(backoff_base=0.1)
+    driver = stores(backoff_base=0.1)
     await driver.reserve(1)
     await driver.record(seen(50, 60.0))
     assert (await driver.reserve(10))[0] == 10
@@ -448,28 +299,28 @@ async def test_a_burst_of_429s_counts_as_one_step_of_the_backoff(make: Any) -> N
     assert (await driver.view()).gate_closed_for == pytest.approx(0.2, abs=0.02)
 
 
-async def test_an_expired_lease_counts_as_spent(redis_client: Any) -> None:
+async def test_an_expired_lease_counts_as_spent(stores: Stores) -> None:
     """A worker killed with requests in flight: once their leases expire, they are spent, not given back.
 
     Their requests may have reached the server, so the capacity comes back with the next window (or as they
     age out), not at the leases' expiry.
     """
-    driver = RedisDriver(redis_client, probe=1)
+    driver = stores(probe=1)
     await driver.reserve(1)
     await driver.record(seen(10, 1.0))
     assert (await driver.reserve(4, lease=0.2, prefix="dead"))[0] == 4
     await driver.sleep(0.3)  # the leases expired, their responses never came
     view = await driver.view()
     assert (view.in_flight, view.remaining) == (0, 10 - 4)
-    assert await redis_client.zcard(driver.scope.keys[3]) == 1 + 4  # ended: the probe and the four, for ageing
+    assert '"answered":5,' in driver.state_json()  # ended: the probe and the four, for ageing
     granted, retry_in = await driver.reserve(8)
     assert granted == 6
     assert retry_in == pytest.approx(1.0 - 0.3 + MARGIN, abs=0.1)  # the rest when the window ends
 
 
-async def test_a_lease_still_running_in_a_new_window_holds_its_token_there(redis_client: Any) -> None:
+async def test_a_lease_still_running_in_a_new_window_holds_its_token_there(stores: Stores) -> None:
     """A lease taken in one window and never answered counts in flight in the next, then as spent there."""
-    driver = RedisDriver(redis_client, probe=1)
+    driver = stores(probe=1)
     await driver.reserve(1)
     await driver.record(seen(10, 0.2))
     assert (await driver.reserve(1, lease=0.4, prefix="slow"))[0] == 1
@@ -482,9 +333,9 @@ async def test_a_lease_still_running_in_a_new_window_holds_its_token_there(redis
     assert (view.in_flight, view.remaining) == (0, 10 - 1)  # spent
 
 
-async def test_a_straggler_of_the_last_window_is_counted_as_maybe_in_this_one(make: Any) -> None:
+async def test_a_straggler_of_the_last_window_is_counted_as_maybe_in_this_one(stores: Stores) -> None:
     """A request in flight when a new window was learned may be counted in it: its late answer frees nothing."""
-    driver = make(probe=2)
+    driver = stores(probe=2)
     assert (await driver.reserve(2))[0] == 2
     await driver.record(seen(30, 20.0))  # a new window; one request still in flight
     assert (await driver.view()).remaining == 29
@@ -495,9 +346,9 @@ async def test_a_straggler_of_the_last_window_is_counted_as_maybe_in_this_one(ma
 # -- lanes ---------------------------------------------------------------------------------------------------------
 
 
-async def test_waiting_interactive_requests_go_before_bulk_ones(make: Any) -> None:
+async def test_waiting_interactive_requests_go_before_bulk_ones(stores: Stores) -> None:
     """Five tokens, three interactive and five bulk waiting: the three interactive ones, then two bulk ones."""
-    driver = make()
+    driver = stores()
     await driver.reserve(1)
     await driver.record(seen(5, 60.0))
     interactive, bulk, retry_in = await driver.reserve_lanes(3, 5)
@@ -505,18 +356,18 @@ async def test_waiting_interactive_requests_go_before_bulk_ones(make: Any) -> No
     assert retry_in == pytest.approx(60.0, abs=0.05)
 
 
-async def test_bulk_gets_one_grant_in_ten_while_both_lanes_wait(make: Any) -> None:
+async def test_bulk_gets_one_grant_in_ten_while_both_lanes_wait(stores: Stores) -> None:
     """Twenty tokens and thirty waiting in each lane: bulk is never starved, it gets every tenth (2 of 20)."""
-    driver = make()
+    driver = stores()
     await driver.reserve(1)
     await driver.record(seen(20, 60.0))
     interactive, bulk, _ = await driver.reserve_lanes(30, 30)
     assert (interactive, bulk) == (18, 2)
 
 
-async def test_bulk_may_not_take_the_interactive_reserve(make: Any) -> None:
+async def test_bulk_may_not_take_the_interactive_reserve(stores: Stores) -> None:
     """A tenth of a 100 window is held back from bulk, and shrinks as the window runs out: bulk takes it by then."""
-    driver = make(reserve_share=0.1)
+    driver = stores(reserve_share=0.1)
     await driver.reserve(1)
     await driver.record(seen(99, 1.0))  # a 1 s window, 99 left: bulk may take 89 now
     interactive, bulk, retry_in = await driver.reserve_lanes(0, 120)
@@ -530,18 +381,18 @@ async def test_bulk_may_not_take_the_interactive_reserve(make: Any) -> None:
     assert view.remaining is None
 
 
-async def test_without_bulk_the_reserve_changes_nothing(make: Any) -> None:
+async def test_without_bulk_the_reserve_changes_nothing(stores: Stores) -> None:
     """Interactive requests alone (everybody's default) take the whole window, reserve or not."""
-    driver = make(reserve_share=0.1)
+    driver = stores(reserve_share=0.1)
     await driver.reserve(1)
     await driver.record(seen(99, 10.0))
     assert (await driver.reserve_lanes(150, 0))[:2] == (99, 0)
 
 
-async def test_processes_of_one_lane_end_the_window_with_even_shares(redis_client: Any) -> None:
+async def test_processes_of_one_lane_end_the_window_with_even_shares(stores: Stores) -> None:
     """Two processes each waiting for 100 bulk calls, 60 left: 30 each, whichever asks first."""
-    a = RedisDriver(redis_client, member="process-a")
-    b = RedisDriver(redis_client, member="process-b")
+    a = stores(member="process-a")
+    b = stores.sibling(a, "process-b")
     assert await a.reserve_lanes(0, 1) == (0, 1, math.inf)  # the probe
     assert (await b.reserve_lanes(0, 100))[:2] == (0, 0)  # b waits for the probe's answer: registered
     await a.record(seen(60, 60.0))
@@ -550,10 +401,10 @@ async def test_processes_of_one_lane_end_the_window_with_even_shares(redis_clien
     assert (await a.reserve_lanes(0, 70))[:2] == (0, 0)  # nothing left for anybody
 
 
-async def test_an_interactive_call_in_one_process_goes_before_bulk_in_another(redis_client: Any) -> None:
+async def test_an_interactive_call_in_one_process_goes_before_bulk_in_another(stores: Stores) -> None:
     """Process a waits with an interactive call; process b's bulk calls do not take the token it is owed."""
-    a = RedisDriver(redis_client, member="process-a")
-    b = RedisDriver(redis_client, member="process-b")
+    a = stores(member="process-a")
+    b = stores.sibling(a, "process-b")
     assert (await a.reserve_lanes(1, 0))[0] == 1  # the probe
     assert (await a.reserve_lanes(1, 0))[0] == 0  # a second interactive call waits for the probe: registered
     await a.record(seen(1, 60.0))  # one token left
@@ -561,10 +412,10 @@ async def test_an_interactive_call_in_one_process_goes_before_bulk_in_another(re
     assert (await a.reserve_lanes(1, 0))[0] == 1
 
 
-async def test_a_process_that_stopped_asking_stops_counting(redis_client: Any) -> None:
+async def test_a_process_that_stopped_asking_stops_counting(stores: Stores) -> None:
     """A waiting entry lapses unless renewed (three polls): a dead process's demand does not hold others back."""
-    a = RedisDriver(redis_client, member="process-a")
-    b = RedisDriver(redis_client, member="process-b")
+    a = stores(member="process-a")
+    b = stores.sibling(a, "process-b")
     assert (await a.reserve_lanes(1, 0))[0] == 1
     assert (await b.reserve_lanes(5, 0))[0] == 0  # b registers 5 interactive waiting, then dies
     await a.record(seen(10, 60.0))
@@ -573,13 +424,13 @@ async def test_a_process_that_stopped_asking_stops_counting(redis_client: Any) -
     assert (await a.reserve_lanes(0, 10))[1] == 10
 
 
-async def test_bulk_held_back_by_the_reserve_goes_again_as_soon_as_room_ages_out(make: Any) -> None:
+async def test_bulk_held_back_by_the_reserve_goes_again_as_soon_as_room_ages_out(stores: Stores) -> None:
     """Bulk stopped at the reserve of a long window asks again when a hit ages out, not when the reserve shrinks.
 
     A sliding log frees its room hit by hit: the probe's hit leaves a span (0.5 s) after its answer, long before
     the 30 s window's reserve would shrink by one (3 s).
     """
-    driver = make(reserve_share=0.1)
+    driver = stores(reserve_share=0.1)
     await driver.reserve(1)
     await driver.record(seen(99, 30.0, span=0.5))
     interactive, bulk, retry_in = await driver.reserve_lanes(0, 200)

@@ -17,8 +17,8 @@ from urllib.parse import quote
 import pytest
 
 from skipcall_async import ConfigurationError, RateLimitPolicy, RedisRateLimitStore, SkipcallClient
+from skipcall_async._pacing.resolve import resolve_store
 from skipcall_async._secret import SecretUrl
-from skipcall_async._stores import resolve_store
 from skipcall_async.testing import FakeSkipcall
 from skipcall_async.testing._redis import RedisServer, free_port
 
@@ -195,7 +195,7 @@ async def test_the_environment_variable_goes_through_the_same_masking(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, form: str
 ) -> None:
     """SKIPCALL_REDIS_URL in any form: the client's store, its repr and its WARNING are clean."""
-    import skipcall_async._stores as stores
+    import skipcall_async._pacing.resolve as stores
 
     caplog.set_level(logging.DEBUG)
     url = forms(f"127.0.0.1:{free_port()}", "/nonexistent/redis.sock")[form]

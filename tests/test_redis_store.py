@@ -22,7 +22,7 @@ from skipcall_async import (
     RedisRateLimitStore,
     SkipcallClient,
 )
-from skipcall_async._stores import resolve_store
+from skipcall_async._pacing.resolve import resolve_store
 from skipcall_async.testing import PLANS, FakeSkipcall, Faults, RateLimitRule
 from skipcall_async.testing._redis import RedisServer, free_port
 
@@ -47,6 +47,17 @@ async def redis_keys(url: str) -> dict[str, float]:
     conn = aioredis.Redis.from_url(url, decode_responses=True)
     try:
         return {key: await conn.pttl(key) / 1000 async for key in conn.scan_iter()}
+    finally:
+        await conn.aclose()
+
+
+async def redis_state(url: str, key: str) -> str:
+    """The state JSON a key holds."""
+    import redis.asyncio as aioredis
+
+    conn = aioredis.Redis.from_url(url, decode_responses=True)
+    try:
+        return str(await conn.hget(key, "s"))
     finally:
         await conn.aclose()
 
@@ -98,7 +109,8 @@ async def test_the_environment_variable_turns_redis_on_for_every_client(
         await sdk.get_call(in_scope(server, 1)[0])
         assert sdk.rate_limit.store == "redis"
         keys = await redis_keys(redis_url)
-    assert {key.rsplit(":", 1)[1] for key in keys} == {"state", "ends"}  # no lease left: leases and stamps gone
+    assert [key.rsplit(":", 1)[1] for key in keys] == ["v3"]  # the key's whole state, in this release's layout
+    assert '"leases":{}' in await redis_state(redis_url, next(iter(keys)))  # no lease left
     assert all(server.api_key not in key for key in keys)
     tags = {key.split("{")[1].split("}")[0] for key in keys}
     assert len(tags) == 1  # one hash tag: Redis Cluster keeps a key's state on one node
@@ -300,7 +312,7 @@ async def test_a_redis_that_never_answers_counts_as_down_after_two_late_commands
 
 def test_without_redis_py_the_variable_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     """SKIPCALL_REDIS_URL set but redis-py missing: the client refuses at construction, naming the extra."""
-    import skipcall_async._stores as stores
+    import skipcall_async._pacing.resolve as stores
 
     monkeypatch.setenv("SKIPCALL_REDIS_URL", "redis://:pw@cache:6379/0")
     monkeypatch.setattr(stores, "_from_environment", {})

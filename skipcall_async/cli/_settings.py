@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from .._client import SkipcallClient
-from .._rate_policy import RateLimitPolicy
+from .._pacing.policy import RateLimitPolicy
 
 KEY_VARIABLE = "SKIPCALL_API_KEY"
 

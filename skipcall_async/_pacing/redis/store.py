@@ -6,14 +6,17 @@ import asyncio
 import weakref
 from typing import TYPE_CHECKING
 
-from .._errors import ConfigurationError
-from .._limiter import RateLimiter
-from .._rate_policy import RateLimitPolicy
-from .._secret import ApiKey, SecretUrl
-from .._stores import RateLimitStore
-from ._connect import client_for, read_target, subscriber_for
-from ._fleet import Fleet, Scope
-from ._limiter import FleetLimiter
+import attrs
+
+from ..._errors import ConfigurationError
+from ..._secret import ApiKey, SecretUrl
+from ..limiter import RateLimiter
+from ..rules import Rules
+from ..settings import Settings
+from ..stores import RateLimitStore
+from .backend import RedisBackend
+from .connect import client_for, read_target, subscriber_for
+from .link import Link, Scope
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -92,7 +95,7 @@ class RedisRateLimitStore(RateLimitStore):
         self.poll_interval = poll_interval
         self.max_connections = max_connections
         self.lease_slack = lease_slack
-        self._fleets: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Fleet] = weakref.WeakKeyDictionary()
+        self._links: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Link] = weakref.WeakKeyDictionary()
 
     @property
     def url(self) -> str:
@@ -106,19 +109,15 @@ class RedisRateLimitStore(RateLimitStore):
             return "holding requests until it is back (strict)"
         return "pacing in-process until it is back"
 
-    def _connection_url(self) -> str:
-        """The URL with its password: only for building the connection pool."""
-        return self._url.reveal()
-
     def _client(self) -> aioredis.Redis | aioredis.RedisCluster:
-        """A redis-py client for the deployment the URL names (one per event loop: the fleet's)."""
+        """A redis-py client for the deployment the URL names (one per event loop: its link's)."""
         return client_for(self._target, self._url.reveal(), command_timeout=self.command_timeout,
                           max_connections=self.max_connections)  # fmt: skip
 
     def _subscriber(
         self, client: aioredis.Redis | aioredis.RedisCluster, attempt: int
     ) -> aioredis.Redis | aioredis.RedisCluster:
-        """Where the fleet listens for wake-ups (for a Cluster, one of its nodes; the next on each attempt)."""
+        """Where a link listens for wake-ups (for a Cluster, one of its nodes; the next on each attempt)."""
         return subscriber_for(self._target, client, attempt, command_timeout=self.command_timeout)
 
     @property
@@ -127,8 +126,8 @@ class RedisRateLimitStore(RateLimitStore):
         return self._target.kind
 
     def __repr__(self) -> str:
-        fleet = self._fleets.get(asyncio.get_running_loop()) if _has_loop() else None
-        state = "not connected" if fleet is None else ("connected" if fleet.healthy else "unreachable")
+        link = self._links.get(asyncio.get_running_loop()) if _has_loop() else None
+        state = "not connected" if link is None else ("connected" if link.healthy else "unreachable")
         return f"RedisRateLimitStore({self.url!r}, {state}{', strict' if self.strict else ''})"
 
     def redact(self, text: str) -> str:
@@ -143,30 +142,34 @@ class RedisRateLimitStore(RateLimitStore):
         return self._url.redact(text)
 
     def _limiter_for(
-        self, base_url: str, key: ApiKey, policy: RateLimitPolicy, *, timeout: float | None = None
+        self, base_url: str, key: ApiKey, settings: Settings, *, timeout: float | None = None
     ) -> RateLimiter:
         loop = asyncio.get_running_loop()
-        fleet = self._fleets.get(loop)
-        if fleet is None:
-            fleet = self._fleets[loop] = Fleet(self)
+        link = self._links.get(loop)
+        if link is None:
+            link = self._links[loop] = Link(self)
         lease = (timeout if timeout is not None else DEFAULT_LEASE) + self.lease_slack
         scope = Scope(key.digest("rate-limit", base_url))
-        limiter = fleet.limiter(scope)
+        limiter = link.limiter(scope)
         if limiter is None:
-            limiter = FleetLimiter(fleet, scope, policy, lease=lease)
-            fleet.register(scope, limiter)
-        limiter.lease = max(limiter.lease, lease)
-        fleet.clients += 1
+            backend = RedisBackend(link, scope, Rules(attrs.evolve(settings, lease=lease)), local_clock=loop.time)
+            limiter = RateLimiter(backend, window=settings.stated_window, probe=settings.probe)
+            link.register(scope, limiter)
+        rules = limiter.backend.rules  # the longest lease any client on the key asks for
+        if lease > rules.settings.lease:
+            rules.settings = attrs.evolve(rules.settings, lease=lease)
+        link.clients += 1
         return limiter
 
     async def _detach(self, limiter: RateLimiter) -> None:
-        if not isinstance(limiter, FleetLimiter):
+        if not isinstance(limiter.backend, RedisBackend):
             return
-        fleet = limiter.fleet
-        fleet.clients -= 1
-        if fleet.clients <= 0 and self._fleets.get(asyncio.get_running_loop()) is fleet:
-            del self._fleets[asyncio.get_running_loop()]
-            await fleet.aclose()
+        link = limiter.backend.link
+        link.clients -= 1
+        await limiter.backend.aclose()
+        if link.clients <= 0 and self._links.get(asyncio.get_running_loop()) is link:
+            del self._links[asyncio.get_running_loop()]
+            await link.aclose()
 
 
 def _has_loop() -> bool:

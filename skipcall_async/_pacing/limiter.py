@@ -2,8 +2,12 @@
 
 No lock is held across an ``await``: state is only touched from the event loop's thread between awaits. Waiters
 are released one by one, in order within their lane (a request the server rejected re-enters at its lane's head),
-each only when the store grants a token to that lane, so a reset wakes exactly as many tasks as it has tokens,
-not a herd. Which lane is served next is the store's rule (``_quota.QuotaState.grant``).
+each only when the key's backend grants a token to that lane, so a reset wakes exactly as many tasks as it has
+tokens, not a herd. Which lane is served next is a rule (``rules.Rules.reserve``).
+
+One limiter class serves every store: it asks its backend (``backend.py``) to grant at once, and when the
+backend cannot (a shared store), one reservation task asks it for a token per live waiter, hands out what it got
+in order, and sleeps until the time the store names, a wake-up, or the safety poll.
 """
 
 from __future__ import annotations
@@ -14,28 +18,20 @@ import heapq
 import itertools
 import math
 import time
-from collections.abc import Callable
-from typing import Literal, NamedTuple
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Literal
 
 import attrs
 
-from ._errors import RateLimitWaitError
-from ._headers import RateLimitHeaders
-from ._interpret import HeaderInterpreter
-from ._quota import LANES, Lane, QuotaState, QuotaView, Waiting
-from ._rate_policy import RateLimitPolicy
+from .._errors import RateLimitWaitError
+from .backend import Backend, Ticket
+from .headers import RateLimitHeaders
+from .interpret import HeaderInterpreter
+from .rules import Grant, Observation, Waiting
+from .settings import LANES, Lane
 
-
-class Ticket(NamedTuple):
-    """A granted token: what its response is recorded against.
-
-    ``stamp`` is the store's count of ended requests when it was granted (see ``_quota``), ``granted_at`` the
-    limiter's clock then, ``lease`` a shared store's lease id (None for a token of the in-process state).
-    """
-
-    stamp: int
-    granted_at: float
-    lease: str | None = None
+_MOST_ASKED = 1000  # ids one reservation asks a shared store for, per lane (no window holds more)
 
 
 @attrs.frozen(kw_only=True)
@@ -179,46 +175,45 @@ class WaitQueue:
 
 
 class RateLimiter:
-    """Paces one key in one process: admits requests when the in-process quota grants a token, queues the rest."""
-
-    store_kind: Literal["in-process", "redis"] = "in-process"
-    shared = False  # True when responses must be awaited into a store other processes share
+    """Paces one key in one process: admits requests as its backend grants tokens, queues the rest."""
 
     def __init__(
         self,
-        policy: RateLimitPolicy | None = None,
+        backend: Backend,
         *,
+        window: float | None = None,
+        probe: int = 1,
         clock: Callable[[], float] | None = None,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        policy = policy or RateLimitPolicy()
-        self.policy = policy
+        self.backend = backend
         self._loop = asyncio.get_running_loop()
         self.clock = clock or self._loop.time  # monotonic seconds: the loop's clock unless a test injects one
         self.wall_clock = wall_clock
-        self.quota = QuotaState(
-            probe=policy.probe,
-            assumed_limit=policy.limit,
-            window=policy.plan_window,
-            reserve_share=policy.interactive_reserve,
-        )
-        self.reader = HeaderInterpreter(window=policy.window, probe=policy.probe)
+        self.reader = HeaderInterpreter(window=window, probe=probe)
         self.queue = WaitQueue(self._loop, self.clock, self._wake)
+        self.member = uuid.uuid4().hex[:16]  # this process's name among those sharing the key
+        self._ids = itertools.count()
+        # ids of a reservation that got no answer, per lane: asked again, never granted twice
+        self._unanswered: dict[Lane, list[str]] = {lane: [] for lane in LANES}
+        self._reserving: asyncio.Task[None] | None = None
+        self._poked = False
+        self._retry_at = -math.inf  # when asking a shared store again is worth it (local clock)
 
     def __repr__(self) -> str:
-        view = self.quota.view(self.clock())
+        view = self.backend.view(self.clock())
         return (
-            f"{type(self).__name__}(store={self.store_kind!r}, limit={view.limit}, remaining={view.remaining}, "
+            f"RateLimiter(store={self.backend.kind!r}, limit={view.limit}, remaining={view.remaining}, "
             f"in_flight={view.in_flight}, waiting={self.queue.live()}, next_wake_in={self._next_wake_in()})"
         )
+
+    # -- the request path -------------------------------------------------------------------------------------
 
     def try_acquire(self, lane: Lane = "interactive") -> Ticket | None:
         """Take a token now if one is free and nobody is queued; None means `acquire` must wait."""
         if self.queue:
             return None
-        quota, now = self.quota, self.clock()
-        stamp = quota.stamp
-        return Ticket(stamp, now) if quota.reserve_token(now, lane) is None else None
+        return self.backend.take_now(lane, self._new_id(), self.clock())
 
     async def acquire(
         self, lane: Lane = "interactive", *, at_head: bool = False, give_up_at: float = math.inf
@@ -239,42 +234,39 @@ class RateLimiter:
             self._wake()  # a cancelled waiter stays queued, done, and is dropped when it reaches the head
             raise
 
-    async def observe(
+    def record(
         self, ticket: Ticket, headers: RateLimitHeaders, *, status: int, retry_after: float | None
-    ) -> None:
-        """Feed one response to the quota and admit whoever it makes room for."""
-        self.record(ticket, headers, status=status, retry_after=retry_after)
+    ) -> Awaitable[None] | None:
+        """Feed one response to the key's state and admit whoever it makes room for.
 
-    def record(self, ticket: Ticket, headers: RateLimitHeaders, *, status: int, retry_after: float | None) -> None:
-        """The synchronous core of `observe` for the in-process quota."""
+        Returns None when that is done, or what to await for it (a shared store's round trip).
+        """
         now = self.clock()
         seen = self.reader.read(
             now, self.wall_clock(), headers, status=status, retry_after=retry_after, sent_ago=now - ticket.granted_at
         )
-        self.quota.record(now, seen, ticket.stamp)
+        if self.backend.record_now(ticket, seen, now) is None:
+            return self._record_shared(ticket, seen)
         if self.queue:
             self._wake()
+        return None
 
     def release(self, ticket: Ticket, *, sent: bool = True) -> None:
         """End a token whose request got no response; ``sent``: whether it may have reached the server."""
-        self.quota.release(self.clock(), sent=sent)
+        self.backend.release(ticket, sent=sent, local_now=self.clock())
         self._wake()
+
+    def poke(self) -> None:
+        """Look again now: capacity may have come back (a wake-up from another process, a reconnection)."""
+        self._poked = True
+        self._retry_at = -math.inf
+        self._wake()
+
+    # -- what the client shows ----------------------------------------------------------------------------------
 
     def snapshot(self) -> RateLimitSnapshot:
         """The key's quota now, as ``client.rate_limit`` shows it."""
-        return self._snapshot(self.quota.view(self.clock()))
-
-    def idle_until(self, now: float) -> float | None:
-        """When this key's state stops mattering (see `QuotaState.idle_until`); None while busy.
-
-        `now` is the caller's reading of `clock`: read again here, it would always be later than the caller's,
-        and an idle limiter would never look idle to it.
-        """
-        if self.queue:
-            return None
-        return self.quota.idle_until(now)
-
-    def _snapshot(self, view: QuotaView, *, degraded: bool = False) -> RateLimitSnapshot:
+        view = self.backend.view(self.clock())
         return RateLimitSnapshot(
             limit=view.limit,
             remaining=view.remaining,
@@ -285,34 +277,101 @@ class RateLimiter:
             gate_closed_for=view.gate_closed_for,
             clock_skew=self.reader.skew,
             window=self.reader.bound_window,
-            store=self.store_kind,
-            degraded=degraded,
+            store=self.backend.kind,
+            degraded=self.backend.degraded,
             waiting_interactive=self.queue.live("interactive"),
             waiting_bulk=self.queue.live("bulk"),
         )
+
+    def idle_until(self, now: float) -> float | None:
+        """When this key's state stops mattering (see `Rules.idle_until`); None while busy.
+
+        `now` is the caller's reading of `clock`: read again here, it would always be later than the caller's,
+        and an idle limiter would never look idle to it.
+        """
+        if self.queue:
+            return None
+        return self.backend.idle_until(now)
+
+    # -- granting ----------------------------------------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        return f"{self.member}-{next(self._ids)}"
 
     def _next_wake_in(self) -> float | None:
         at = self.queue.timer_at
         return None if math.isinf(at) else round(at - self.clock(), 3)
 
     def _wake(self) -> None:
-        """Grant tokens to the head of the queue while the quota has them, then wait for the next event."""
-        if not self.queue:
-            self.queue.settle(0.0, math.inf)
-            return
+        """Grant tokens to the heads of the queue while the backend has them, then wait for the next event."""
+        queue = self.queue
         now = self.clock()
-        self.queue.settle(now, self._grant_local(now))
+        if not queue.has_head():
+            queue.settle(now, math.inf)
+            return
+        granted = self.backend.reserve_now(self.member, queue.waiting(), self._new_id, now)
+        if granted is not None:
+            grant, shared = granted
+            self._hand_out(grant, now, shared=shared)
+            queue.settle(now, grant.retry_at)
+            return
+        poll = now + self.backend.poll_interval
+        if self.backend.waits_for_store:  # a strict store, unreachable: wait, within each waiter's give-up time
+            queue.settle(now, math.inf, poll=poll)
+            return
+        if self._reserving is None and now >= self._retry_at:
+            self._reserving = self._loop.create_task(self._reserve())
+        queue.settle(now, self._retry_at if self._reserving is None else math.inf, poll=poll)
 
-    def _grant_local(self, now: float) -> float:
-        """Grant in-process tokens to waiters in order; the earliest time worth asking again."""
-        queue, quota = self.queue, self.quota
-        while queue.has_head():
-            stamp = quota.stamp
-            lane, retry_at = quota.grant(now, queue.waiting())
-            if lane is None:
-                return retry_at
-            queue.grant_head(lane, Ticket(stamp, now))
-        return math.inf
+    def _hand_out(self, grant: Grant, now: float, *, shared: bool) -> None:
+        """Tokens to the waiters at the heads of their lanes, in order; one whose waiter left goes back."""
+        for lane in LANES:
+            for lease, stamp in grant.of(lane):
+                ticket = Ticket(stamp, now, lease, shared)
+                if not self.queue.grant(lane, ticket):
+                    self.backend.release(ticket, sent=False, local_now=now)
+
+    async def _reserve(self) -> None:
+        """Ask a shared store for one token per live waiter of each lane, hand them out in order, until a round
+        falls short."""
+        try:
+            while self.queue.has_head() and not self.backend.degraded:
+                self._poked = False
+                ids = {lane: self._lease_ids(lane) for lane in LANES}
+                grant = await self.backend.reserve(self.member, ids, lasts=3 * self.backend.poll_interval)
+                if grant is None:  # no answer: asked again by the finally's wake, or the stand-in takes over
+                    self._unanswered = ids
+                    return
+                self._unanswered = {lane: [] for lane in LANES}
+                self._hand_out(grant, self.clock(), shared=True)
+                if grant.granted < len(ids["interactive"]) + len(ids["bulk"]):  # ask again then, or at the poll
+                    now = self.clock()
+                    self._retry_at = min(self.backend.to_local(grant.retry_at), now + self.backend.poll_interval)
+                    if not self._poked:
+                        return
+        finally:
+            self._reserving = None
+            self._wake()
+
+    def _lease_ids(self, lane: Lane) -> list[str]:
+        """An id per live waiter of ``lane`` (up to a window's worth): those asked for before (maybe granted
+        then: asking again is idempotent), then new ones."""
+        wanted = min(self.queue.live(lane), _MOST_ASKED)
+        ids = self._unanswered[lane][:wanted]
+        return ids + [self._new_id() for _ in range(wanted - len(ids))]
+
+    async def _record_shared(self, ticket: Ticket, seen: Observation) -> None:
+        """Record in the shared store; then ask again when the answer says room may be there."""
+        view = await self.backend.record(ticket, seen)
+        if view is not None and self.queue:
+            now = self.clock()
+            if view.gate_closed_for > 0:  # a 429: ask again when the gate opens
+                self._retry_at = now + view.gate_closed_for
+            elif view.remaining is None or view.remaining > 0:
+                self._retry_at = -math.inf  # room now, or a probe to send
+            elif view.reset_in is not None:  # the window's end may have come sooner
+                self._retry_at = min(self._retry_at, now + view.reset_in + self.backend.rules.settings.margin)
+        self._wake()
 
 
 def too_long(wait: float | None) -> RateLimitWaitError:

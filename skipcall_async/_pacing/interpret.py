@@ -2,7 +2,7 @@
 
 Pure: time comes in as arguments (``now`` on the local monotonic clock, ``wall_now`` in epoch seconds). The state
 kept here is per process and per key, and only concerns how to read headers; what the key's quota is lives in
-a store (``_quota`` in-process, Redis for a fleet). A server may enforce several limits at once (``X-RateLimit-*``
+a store (``rules.py`` over a backend). A server may enforce several limits at once (``X-RateLimit-*``
 and ``X-RateLimit-*-<name>`` families): each family is read on its own, with its own learned window and doubt.
 
 * **Clock skew.** ``X-RateLimit-Reset`` as an epoch time is read against the server's clock, estimated from
@@ -38,9 +38,9 @@ from __future__ import annotations
 
 import math
 
-from ._headers import RateLimitHeaders
-from ._quota import Observation, WindowSeen
-from ._rate_policy import PLAN_WINDOW
+from .headers import RateLimitHeaders
+from .rules import Observation, WindowSeen
+from .settings import PLAN_WINDOW
 
 ROUNDING_SLACK = 2.0  # a reset rounded up to the second, read through a Date of one-second resolution
 MAX_FAMILIES = 8  # named limits read per key; a server sending more is not describing a plan

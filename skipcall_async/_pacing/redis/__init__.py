@@ -3,6 +3,6 @@
 Importing this package does not import redis-py; building a `RedisRateLimitStore` does.
 """
 
-from ._store import RedisRateLimitStore
+from .store import RedisRateLimitStore
 
 __all__ = ["RedisRateLimitStore"]

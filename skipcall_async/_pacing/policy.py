@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 
 import attrs
 
-from ._errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from ._stores import RateLimitStore
-
-PLAN_WINDOW: Final = 60.0  # plans are documented as requests per minute
+from .._errors import ConfigurationError
+from .settings import PLAN_WINDOW, Settings
+from .stores import RateLimitStore
 
 
 def _positive_or_none(_: object, attribute: attrs.Attribute[float | None], value: float | None) -> None:
@@ -68,3 +65,13 @@ class RateLimitPolicy:
     def plan_window(self) -> float:
         """The longest window believed, in seconds: the stated one, else the documented minute."""
         return self.window if self.window is not None else PLAN_WINDOW
+
+    def _settings(self) -> Settings:
+        """What the rules read of this policy."""
+        return Settings(
+            probe=self.probe,
+            assumed_limit=self.limit,
+            window=self.plan_window,
+            stated_window=self.window,
+            reserve_share=self.interactive_reserve,
+        )

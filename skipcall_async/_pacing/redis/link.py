@@ -1,4 +1,9 @@
-"""One event loop's link to the Redis store: script calls with a bounded time, health, wake-ups, reconnection.
+"""One event loop's link to the Redis store: the swap of a key's state with a bounded time, health, wake-ups,
+reconnection.
+
+Redis holds each key's state as one hash (a version and the state's JSON); the only command is `swap`, a few
+lines of Lua that write a new state if the version is the one it was computed from (and the caller's clock is
+not ahead of Redis's), publish a wake-up if asked, and otherwise hand back what Redis holds. Redis knows no rule.
 
 Every command is bounded (``command_timeout``) and never retried by redis-py: on the request path, a slow or
 absent Redis means "pace in-process for now", not "wait". A refused or broken connection, or a second command
@@ -15,18 +20,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import weakref
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import attrs
 
-from .._quota import Observation, QuotaView
-from ._scripts import KEY_GRACE, RECORD, RELEASE, RESERVE, Grant, observation_args, parse_grant, parse_view
-
 if TYPE_CHECKING:
-    from ._limiter import FleetLimiter
-    from ._store import RedisRateLimitStore
+    import redis.asyncio as aioredis
+
+    from ..limiter import RateLimiter
+
+
+class Store(Protocol):
+    """What a link reads of its store (a `RedisRateLimitStore`)."""
+
+    command_timeout: float
+    max_connections: int
+    poll_interval: float
+    strict: bool
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def degraded_behaviour(self) -> str: ...
+
+    def redact(self, text: str) -> str: ...
+
+    def _client(self) -> aioredis.Redis | aioredis.RedisCluster: ...
+
+    def _subscriber(
+        self, client: aioredis.Redis | aioredis.RedisCluster, attempt: int
+    ) -> aioredis.Redis | aioredis.RedisCluster: ...
+
 
 logger = logging.getLogger("skipcall_async")
 
@@ -43,32 +72,49 @@ class Scope:
     digest: str
 
     @property
-    def keys(self) -> list[str]:
-        # v2: the bound-based state of this release; an older release's keys (no version) are left alone
-        return [f"{PREFIX}:{{{self.digest}}}:v2:{name}" for name in ("state", "leases", "stamps", "ends", "waiting")]
+    def key(self) -> str:
+        # v3: the state as the Python rules keep it; an older release's keys (v2, or no version) are left alone
+        return f"{PREFIX}:{{{self.digest}}}:v3"
 
     @property
     def channel(self) -> str:
         return f"{PREFIX}:{{{self.digest}}}:wake"
 
 
+# KEYS[1]: a key's state, a hash of v (version) and s (state JSON). ARGV: the version the new state was computed
+# from, the new state, milliseconds it lives, the wake-up channel, a wake-up message ('' for none), the caller's
+# clock ('' not to check it). Reply: {1, new version, TIME} once written, else {0, version, TIME, state}.
+SWAP: Final = """
+local t = redis.call('TIME')
+local now = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+local v = redis.call('HGET', KEYS[1], 'v') or '0'
+if v ~= ARGV[1] or (ARGV[6] ~= '' and tonumber(ARGV[6]) > tonumber(now)) then
+  return {0, v, now, redis.call('HGET', KEYS[1], 's') or ''}
+end
+v = tostring(tonumber(v) + 1)
+redis.call('HSET', KEYS[1], 'v', v, 's', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
+return {1, v, now}
+"""
+UNREAD: Final = "unread"  # a version no state has: swapping with it reads the state
+
+
 @attrs.frozen
-class Settings:
-    """The per-key constants every script needs, from the policy."""
+class Swapped:
+    """A swap's reply: whether the state was written, the version Redis now holds, Redis's clock when it ran
+    (epoch seconds), and, when it was not written, the state Redis holds (its JSON; empty: none yet)."""
 
-    probe: int
-    assumed_limit: int | None
-    window: float
-    margin: float = 0.05
-    tolerance: float = 1.0
-    backoff_base: float = 1.0
-    reserve_share: float = 0.1
+    written: bool
+    version: str
+    time: float
+    state: str = ""
 
 
-class Fleet:
-    """Commands, health and wake-ups of one Redis store in one event loop."""
+class Link:
+    """Swaps, health and wake-ups of one Redis store in one event loop."""
 
-    def __init__(self, store: RedisRateLimitStore) -> None:
+    def __init__(self, store: Store) -> None:
         import redis.asyncio as aioredis
 
         self.store = store
@@ -79,11 +125,10 @@ class Fleet:
         # Commands wait here for a connection, within their timeout: a Cluster's or a Sentinel's pool would refuse
         # one past its size rather than wait for it.
         self._commands = asyncio.Semaphore(store.max_connections)
-        self._scripts = {name: self._redis.register_script(source) for name, source in
-                         (("reserve", RESERVE), ("record", RECORD), ("release", RELEASE))}  # fmt: skip
+        self._swap = self._redis.register_script(SWAP)
         self.healthy = True
         self.clients = 0
-        self._limiters: weakref.WeakValueDictionary[str, FleetLimiter] = weakref.WeakValueDictionary()
+        self._limiters: weakref.WeakValueDictionary[str, RateLimiter] = weakref.WeakValueDictionary()
         self._background: set[asyncio.Task[Any]] = set()
         self._reconnecting: asyncio.Task[None] | None = None
         self._listener = asyncio.get_running_loop().create_task(self._listen())
@@ -91,70 +136,49 @@ class Fleet:
 
     def __repr__(self) -> str:
         state = "healthy" if self.healthy else "unreachable"
-        return f"Fleet({self.store.url}, {state}, keys={len(self._limiters)}, clients={self.clients})"
+        return f"Link({self.store.url}, {state}, keys={len(self._limiters)}, clients={self.clients})"
 
-    def register(self, scope: Scope, limiter: FleetLimiter) -> None:
+    def register(self, scope: Scope, limiter: RateLimiter) -> None:
         self._limiters[scope.channel] = limiter
 
-    def limiter(self, scope: Scope) -> FleetLimiter | None:
+    def limiter(self, scope: Scope) -> RateLimiter | None:
         return self._limiters.get(scope.channel)
 
-    # -- the three steps -------------------------------------------------------------------------------------
+    # -- the one command ---------------------------------------------------------------------------------------
 
-    async def reserve(
-        self, scope: Scope, member: str, interactive: list[str], bulk: list[str], settings: Settings, lease: float
-    ) -> Grant | None:
-        """Ask for a lease per id, per lane, as ``member`` of the fleet; None when Redis cannot be reached.
+    async def swap(
+        self, scope: Scope, version: str, state: str, *, ttl: float, wake: str, now: float | None
+    ) -> Swapped | None:
+        """Write ``state`` over the one of ``version`` (see `SWAP`); None when Redis cannot be reached.
 
-        ``member``'s requests still waiting afterwards stay registered for a few polls, so that the fleet serves
-        interactive requests first and splits a lane's room evenly among the processes waiting in it.
+        ``ttl``: seconds the state lives unless written again; ``wake``: a message for the processes waiting on
+        the key ('' for none); ``now``: the caller's reading of Redis's clock, refused if it is ahead.
         """
         args: list[str | int | float] = [
-            settings.probe,
-            settings.assumed_limit or 0,
-            settings.window,
-            settings.margin,
-            lease,
-            KEY_GRACE,
-            settings.reserve_share,
-            member,
-            3 * self.store.poll_interval,
-            scope.channel,
-            len(interactive),
-            *interactive,
-            *bulk,
-        ]
-        reply = await self._run("reserve", scope, args)
-        return None if reply is None else parse_grant(reply)
-
-    async def record(
-        self, scope: Scope, lease: str, stamp: int, seen: Observation, settings: Settings
-    ) -> QuotaView | None:
-        """Merge a response's observation and end its lease; None when Redis cannot be reached."""
-        args: list[str | int | float] = [
-            lease, stamp, settings.probe, settings.margin, settings.window, settings.tolerance, settings.backoff_base,
-            random.random(), KEY_GRACE, scope.channel, *observation_args(seen),
+            version, state, max(1, math.ceil(ttl * 1000)), scope.channel, wake, "" if now is None else repr(now)
         ]  # fmt: skip
-        reply = await self._run("record", scope, args)
-        return None if reply is None else parse_view(reply)
+        reply = await self._run(scope, args)
+        if reply is None:
+            return None
+        if reply[0] == 1:
+            return Swapped(True, str(reply[1]), float(reply[2]))
+        return Swapped(False, str(reply[1]), float(reply[2]), str(reply[3]))
 
-    def release_later(self, scope: Scope, ticket: str, settings: Settings, *, sent: bool = True) -> None:
-        """End a lease in the background (its request got no response); if Redis is down the lease expires."""
-        if not self.healthy or self._closed:
+    def in_background(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run ``work`` (a release) without waiting for it; closing the link lets it finish first, briefly."""
+        if self._closed:
+            work.close()
             return
-        args: list[str | int | float] = [
-            ticket, settings.probe, settings.margin, settings.window, KEY_GRACE, scope.channel, "1" if sent else "0",
-        ]  # fmt: skip
-        task = asyncio.get_running_loop().create_task(self._run("release", scope, args))
+        task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _run(self, name: str, scope: Scope, args: list[str | int | float]) -> list[str] | None:
+    async def _run(self, scope: Scope, args: list[str | int | float]) -> list[str | int] | None:
         if not self.healthy:
             return None  # no command while the link is down: the reconnection loop finds out when it is back
         try:
             async with asyncio.timeout(self.store.command_timeout), self._commands:
-                reply = await self._scripts[name](keys=scope.keys, args=list(args))
+                reply = await self._swap(keys=[scope.key], args=list(args))
         except self._timeout_errors as error:
             self._timeouts += 1
             if self._timeouts >= _TIMEOUTS_TO_GIVE_UP:

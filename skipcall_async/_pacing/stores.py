@@ -1,8 +1,8 @@
-"""Where a key's pacing state lives: in this process (the default), or in Redis for a fleet of processes.
+"""Where a key's pacing state lives: the stores' interface and the in-process store (the default).
 
 A store hands each client the one limiter of its (base URL, key) in the running event loop, so every client and
-task on a key is paced together. ``SKIPCALL_REDIS_URL`` switches the default to Redis without code changes;
-the Redis store's module (and redis-py) is only imported then, or when the user builds one.
+task on a key is paced together. The Redis store (``redis/store.py``) implements the same interface for a fleet
+of processes; ``resolve.py`` picks the store a policy names.
 """
 
 from __future__ import annotations
@@ -11,19 +11,19 @@ import abc
 import asyncio
 import heapq
 import itertools
-import os
+import math
+import time
 import weakref
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable
+from typing import Final
 
-from ._errors import ConfigurationError
-from ._limiter import RateLimiter
-from ._rate_policy import RateLimitPolicy
-from ._secret import ApiKey
+import attrs
 
-if TYPE_CHECKING:
-    from ._redis import RedisRateLimitStore
-
-REDIS_URL_ENV: Final = "SKIPCALL_REDIS_URL"
+from .._secret import ApiKey
+from .backend import MemoryBackend
+from .limiter import RateLimiter
+from .rules import Rules
+from .settings import Settings
 
 
 class RateLimitStore(abc.ABC):
@@ -35,7 +35,7 @@ class RateLimitStore(abc.ABC):
 
     @abc.abstractmethod
     def _limiter_for(
-        self, base_url: str, key: ApiKey, policy: RateLimitPolicy, *, timeout: float | None = None
+        self, base_url: str, key: ApiKey, settings: Settings, *, timeout: float | None = None
     ) -> RateLimiter:
         """The limiter every client on ``(base_url, key)`` shares in the running event loop.
 
@@ -64,13 +64,13 @@ class _Registry:
     def __len__(self) -> int:
         return len(self._limiters)
 
-    def get(self, base_url: str, key: ApiKey, policy: RateLimitPolicy) -> RateLimiter:
+    def get(self, base_url: str, key: ApiKey, settings: Settings) -> RateLimiter:
         limiter = self._limiters.get((base_url, key.fingerprint))
         if limiter is None:
-            limiter = RateLimiter(policy)
+            limiter = in_process_limiter(settings)
             self._limiters[(base_url, key.fingerprint)] = limiter
             self._sweep(limiter.clock())
-            self._retain(limiter, limiter.clock() + limiter.policy.plan_window)
+            self._retain(limiter, limiter.clock() + settings.window)
         return limiter
 
     def _retain(self, limiter: RateLimiter, until: float) -> None:
@@ -99,34 +99,32 @@ class InProcessRateLimitStore(RateLimitStore):
         return f"InProcessRateLimitStore(keys={sum(len(r) for r in self._registries.values())})"
 
     def _limiter_for(
-        self, base_url: str, key: ApiKey, policy: RateLimitPolicy, *, timeout: float | None = None
+        self, base_url: str, key: ApiKey, settings: Settings, *, timeout: float | None = None
     ) -> RateLimiter:
         loop = asyncio.get_running_loop()
         registry = self._registries.get(loop)
         if registry is None:
             registry = self._registries[loop] = _Registry()
-        return registry.get(base_url, key, policy)
+        return registry.get(base_url, key, settings)
+
+
+def in_process_limiter(
+    settings: Settings,
+    *,
+    clock: Callable[[], float] | None = None,
+    wall_clock: Callable[[], float] = time.time,
+    random: Callable[[], float] | None = None,
+) -> RateLimiter:
+    """A limiter on this process's own state for ``settings``, in the running event loop.
+
+    Its tokens never expire: a process cannot outlive the requests it holds them for.
+    """
+    clock = clock or asyncio.get_running_loop().time
+    rules = Rules(attrs.evolve(settings, lease=math.inf), **({"random": random} if random is not None else {}))
+    return RateLimiter(
+        MemoryBackend(rules, clock), window=settings.stated_window, probe=settings.probe, clock=clock,
+        wall_clock=wall_clock,
+    )  # fmt: skip
 
 
 IN_PROCESS: Final = InProcessRateLimitStore()
-_from_environment: dict[str, RedisRateLimitStore] = {}
-
-
-def resolve_store(store: RateLimitStore | None) -> RateLimitStore:
-    """The store a policy names; unnamed, Redis at ``SKIPCALL_REDIS_URL`` when it is set, else in-process."""
-    if store is not None:
-        if not isinstance(store, RateLimitStore):
-            raise ConfigurationError(
-                f"RateLimitPolicy.store must be an InProcessRateLimitStore or a RedisRateLimitStore, "
-                f"not {type(store).__name__}"
-            )
-        return store
-    url = os.environ.get(REDIS_URL_ENV, "").strip()
-    if not url:
-        return IN_PROCESS
-    cached = _from_environment.get(url)
-    if cached is None:
-        from ._redis import RedisRateLimitStore  # imported only when asked for: it needs the [redis] extra
-
-        cached = _from_environment[url] = RedisRateLimitStore(url)
-    return cached

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import attrs
 
-from .._errors import ConfigurationError
+from ..._errors import ConfigurationError
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
