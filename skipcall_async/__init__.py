@@ -3,7 +3,7 @@
 Every public name is re-exported here; modules whose name starts with ``_`` are private.
 """
 
-from ._client import SkipcallClient
+from ._client import SkipcallClient, WithRawResponse
 from ._docstrings import plain_docstrings as _plain_docstrings
 from ._errors import (
     APIConnectionError,
@@ -60,7 +60,7 @@ from ._models import (
 )
 from ._priority import Priority, priority
 from ._rate_policy import RateLimitPolicy
-from ._raw_response import RawResponse, WithRawResponse
+from ._raw_response import RawResponse
 from ._redis import RedisRateLimitStore
 from ._retry import RetryPolicy
 from ._stores import InProcessRateLimitStore, RateLimitStore
