@@ -30,7 +30,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from skipcall_async import Call, Page
-from skipcall_async._converter import _is_model, converter, to_camel
+from skipcall_async._codec import _is_model, converter, to_camel
 from skipcall_async.testing._store import Store
 
 

@@ -3,6 +3,7 @@
 Every public name is re-exported here; modules whose name starts with ``_`` are private.
 """
 
+from . import _codec as _codec  # installs Model.from_dict / to_dict: the models cannot import the codec
 from ._client import SkipcallClient, WithRawResponse
 from ._docstrings import plain_docstrings as _plain_docstrings
 from ._errors import (

@@ -35,7 +35,7 @@ from skipcall_async import (
     Workspace,
     WorkspaceMember,
 )
-from skipcall_async._converter import converter, structure, to_camel
+from skipcall_async._codec import converter, structure, to_camel
 from skipcall_async._model_hook import model_hook
 
 DOCUMENTED = [
