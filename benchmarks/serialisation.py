@@ -1,13 +1,15 @@
 """Cost per Call of decoding (``Call.from_dict``) and of writing back (``to_dict``, ``to_json``), against json.
 
-The calls are the fake server's 500 (``skipcall_async.testing``'s seeded store: every field present, some null).
+The calls are the fake server's 500 (``skipcall_async.testing``'s seeded store), as ``to_dict`` writes them: every
+field present, some null (a direct call's sequence ids, absent from the store, are written as nulls).
 Each round times every workload once over all of them, in process CPU time with garbage collection off, and the
 fastest round of each counts: on a shared machine the slow rounds are other processes' doing. The baseline is
 ``json.dumps`` of the same dicts (compact, as ``to_json`` writes), measured in the same rounds, so the ratios hold
 from machine to machine better than the microseconds do.
 
-``--stock`` also times cattrs' own ``make_dict_unstructure_fn`` with the same hooks, the alternative to the
-generated function in ``skipcall_async/_model_hook.py``.
+``--stock`` also times cattrs' own ``make_dict_structure_fn`` and ``make_dict_unstructure_fn`` with the same field
+hooks and the same handling of ``extra``: the alternative to the functions ``skipcall_async/_model_hook.py``
+generates.
 
     python benchmarks/serialisation.py            # about a minute
     python benchmarks/serialisation.py --stock
@@ -20,20 +22,35 @@ import gc
 import json
 import time
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from skipcall_async import Call, Page
-from skipcall_async._converter import _is_model, converter, to_camel
+from skipcall_async._codec import _is_model, converter, to_camel
 from skipcall_async.testing._store import Store
 
 
 def stock_converter() -> cattrs.Converter:
-    """The converter, its model unstructure hooks made by cattrs' ``make_dict_unstructure_fn`` instead."""
+    """The converter, its model hooks made by cattrs' ``make_dict_structure_fn`` and ``make_dict_unstructure_fn``."""
     stock = converter.copy()
+
+    def structure_factory(cl: type[Any], conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
+        renames = {f.name: override(rename=to_camel(f.name)) for f in attrs.fields(cl)}
+        renames["extra"] = override(omit=True)
+        fields = make_dict_structure_fn(cl, conv, **renames)
+        known = frozenset(to_camel(f.name) for f in attrs.fields(cl) if f.name != "extra")
+
+        def structure(data: Any, _: Any) -> Any:
+            obj = fields(data, cl)
+            if not known.issuperset(data):
+                object.__setattr__(obj, "extra", MappingProxyType({k: v for k, v in data.items() if k not in known}))
+            return obj
+
+        return structure
 
     def factory(cl: type[Any], conv: cattrs.Converter) -> Callable[[Any], dict[str, Any]]:
         renames = {f.name: override(rename=to_camel(f.name)) for f in attrs.fields(cl)}
@@ -50,6 +67,7 @@ def stock_converter() -> cattrs.Converter:
 
         return unstructure
 
+    stock.register_structure_hook_factory(_is_model, structure_factory)
     stock.register_unstructure_hook_factory(lambda tp: _is_model(tp) and not issubclass(tp, Page), factory)
     return stock
 
@@ -68,9 +86,12 @@ def workloads(dicts: list[dict[str, Any]], *, stock: bool) -> dict[str, Callable
         "call.to_json()": lambda: [c.to_json() for c in calls],
     }
     if stock:
-        hook = stock_converter().get_unstructure_hook(Call)
-        assert [hook(c) for c in calls] == dicts
-        chosen["cattrs stock to_dict"] = lambda: [hook(c) for c in calls]
+        conv = stock_converter()
+        read, write = conv.get_structure_hook(Call), conv.get_unstructure_hook(Call)
+        assert [read(d, Call) for d in dicts] == calls
+        assert [write(c) for c in calls] == dicts
+        chosen["cattrs stock from_dict"] = lambda: [read(d, Call) for d in dicts]
+        chosen["cattrs stock to_dict"] = lambda: [write(c) for c in calls]
     return chosen
 
 
@@ -96,7 +117,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10, help="passes over the 500 calls per round")
     parser.add_argument("--stock", action="store_true", help="also time cattrs' stock unstructure function")
     args = parser.parse_args()
-    dicts = list(Store().calls.values())
+    dicts = [Call.from_dict(d).to_dict() for d in Store().calls.values()]
     best = measure(workloads(dicts, stock=args.stock), rounds=args.rounds, repeat=args.repeat)
     per_call = {name: seconds / args.repeat / len(dicts) * 1e6 for name, seconds in best.items()}
     baseline = per_call["json.dumps(dict) [baseline]"]

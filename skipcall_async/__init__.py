@@ -3,7 +3,8 @@
 Every public name is re-exported here; modules whose name starts with ``_`` are private.
 """
 
-from ._client import SkipcallClient
+from . import _codec as _codec  # installs Model.from_dict / to_dict: the models cannot import the codec
+from ._client import SkipcallClient, WithRawResponse
 from ._docstrings import plain_docstrings as _plain_docstrings
 from ._errors import (
     APIConnectionError,
@@ -62,7 +63,7 @@ from ._pacing.policy import RateLimitPolicy
 from ._pacing.redis import RedisRateLimitStore
 from ._pacing.stores import InProcessRateLimitStore, RateLimitStore
 from ._priority import Priority, priority
-from ._raw_response import RawResponse, WithRawResponse
+from ._raw_response import RawResponse
 from ._retry import RetryPolicy
 from ._types import NOT_GIVEN, DateLike, Granularity, NotGiven, StatsCallType, TeamStatsPeriod
 from ._version import __version__

@@ -36,7 +36,7 @@ from ._pacing.policy import RateLimitPolicy
 from ._pacing.resolve import resolve_store
 from ._pacing.settings import Lane
 from ._priority import Priority, checked_priority, lane_of
-from ._raw_response import RawResponse, WithRawResponse
+from ._raw_response import RawResponse
 from ._retry import IDEMPOTENT_METHODS, RetryPolicy, run_with_retries
 from ._secret import resolve_api_key
 from ._slots import Slots
@@ -174,15 +174,6 @@ class BaseClient:
         if not isinstance(priority, NotGiven):
             view._priority = checked_priority(priority)
         return view
-
-    @property
-    def with_raw_response(self) -> WithRawResponse:
-        """Every operation, with the same arguments, returning a [`RawResponse`][skipcall_async.RawResponse].
-
-        Use it to read a response's status, headers, attempts or timing next to its result:
-        `raw = await client.with_raw_response.get_call(call_id)`, then `raw.headers` and `raw.parse()`.
-        """
-        return WithRawResponse(self)  # type: ignore[arg-type]  # the operations are mixed in by SkipcallClient
 
     def _view(self) -> Self:
         """A copy sharing this client's session, slots, store and rate-limit state."""

@@ -4,14 +4,19 @@ The code is split by resource for its readers; users see one class. ``one_class`
 bases on the class itself and drops the bases, so ``help(SkipcallClient)`` lists the operations, not seven
 private mixins in a method resolution order. Type checkers read the class statement as written, with the same
 members; only ``isinstance`` checks against the private bases differ, and nothing makes them.
+
+``WithRawResponse``, the raw view of every operation, lives here too: it names each operation, and this is the
+one module that knows them all. The funnel only needs ``RawResponse``, so it never imports the client back.
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import TypeVar
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
 
 from ._base_client import BaseClient
+from ._raw_response import RawResponse
 from ._resources.calls import CallsMixin
 from ._resources.contacts import ContactsMixin
 from ._resources.organization import OrganizationMixin
@@ -20,6 +25,8 @@ from ._resources.stats import StatsMixin
 from ._resources.tags import TagsMixin
 
 C = TypeVar("C", bound=type)
+R = TypeVar("R")
+P = ParamSpec("P")
 
 
 def one_class(cls: C) -> C:
@@ -76,3 +83,48 @@ class SkipcallClient(CallsMixin, ContactsMixin, SequencesMixin, TagsMixin, Stats
         ConfigurationError: No API key, an unsafe or malformed `base_url`, or an argument out of range
             (a `timeout` that is not positive, a `retry` that is not a `RetryPolicy`, ...).
     """
+
+    @property
+    def with_raw_response(self) -> WithRawResponse:
+        """Every operation, with the same arguments, returning a [`RawResponse`][skipcall_async.RawResponse].
+
+        Use it to read a response's status, headers, attempts or timing next to its result:
+        `raw = await client.with_raw_response.get_call(call_id)`, then `raw.headers` and `raw.parse()`.
+        """
+        return WithRawResponse(self)
+
+
+def _raw(operation: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[RawResponse[R]]]:
+    """The same operation, typed for what a raw view's funnel returns: a RawResponse of its result."""
+    return operation  # type: ignore[return-value]
+
+
+class WithRawResponse:
+    """Every operation of the client, with the same arguments, returning a [`RawResponse`][skipcall_async.RawResponse].
+
+    Iterators (`iter_*`) send several requests each and are not here: call `list_*` page by page instead.
+    """
+
+    def __init__(self, client: SkipcallClient) -> None:
+        raw = client._raw_view()
+        self.health = _raw(raw.health)
+        self.list_calls = _raw(raw.list_calls)
+        self.get_call = _raw(raw.get_call)
+        self.get_call_recording = _raw(raw.get_call_recording)
+        self.get_call_transcription = _raw(raw.get_call_transcription)
+        self.create_contact = _raw(raw.create_contact)
+        self.get_contact = _raw(raw.get_contact)
+        self.update_contact = _raw(raw.update_contact)
+        self.create_sequence = _raw(raw.create_sequence)
+        self.list_sequence_contacts = _raw(raw.list_sequence_contacts)
+        self.add_sequence_contacts = _raw(raw.add_sequence_contacts)
+        self.remove_sequence_contacts = _raw(raw.remove_sequence_contacts)
+        self.create_tag = _raw(raw.create_tag)
+        self.delete_tag = _raw(raw.delete_tag)
+        self.get_tag_distribution = _raw(raw.get_tag_distribution)
+        self.get_status_distribution = _raw(raw.get_status_distribution)
+        self.get_call_duration_stats = _raw(raw.get_call_duration_stats)
+        self.get_team_stats = _raw(raw.get_team_stats)
+        self.list_users = _raw(raw.list_users)
+        self.list_workspaces = _raw(raw.list_workspaces)
+        self.list_workspace_members = _raw(raw.list_workspace_members)

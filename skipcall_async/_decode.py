@@ -1,7 +1,7 @@
 """Turn a response into what the operation returns, or the right typed error. Pure: no I/O, no clock.
 
 ``api_error`` maps an error status to its class; ``decode_json`` reads a 2xx body; ``model_decoder`` and
-``page_decoder`` turn the JSON into models through the converter, built once per model and cached here.
+``page_decoder`` turn the JSON into models through the codec's hooks, fetched once per model and cached here.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
-from ._converter import STRUCTURE_ERRORS, converter, failing_field
+from ._codec import STRUCTURE_ERRORS, converter, failing_field
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -22,7 +22,6 @@ from ._errors import (
     TooManyRequestsError,
 )
 from ._models import Page
-from ._pagination import to_page
 
 T = TypeVar("T")
 
@@ -127,10 +126,12 @@ def page_decoder(item_model: type[T]) -> Callable[[ApiResponse], Page[T]]:
     """``response -> Page[item_model]``, built once per item model."""
     decoder = _page_decoders.get(item_model)
     if decoder is None:
-        what = f"a page of {item_model.__name__}"
+        what, page_type = f"a page of {item_model.__name__}", Page[item_model]  # type: ignore[valid-type]
+        hook = converter.get_structure_hook(page_type)
 
         def decode_page(data: Any) -> Page[T]:
-            return to_page(data, item_model)
+            page: Page[T] = hook(data, page_type)
+            return page
 
         def decoder(response: ApiResponse) -> Page[T]:
             return _decode_as(response, response.data, decode_page, what)

@@ -10,10 +10,16 @@ Unstructuring builds the JSON object in one dict display, keys in field order (t
 unknown fields from ``extra``. Strings, booleans, integers and nulls are taken as they are; timestamps are written
 inline in the common case (UTC, whole milliseconds); every other value goes through the converter's hook for the
 field's type.
+
+Both are about twice as fast as cattrs' own generated functions with the same field hooks
+(``benchmarks/serialisation.py --stock``). Their source is registered with ``linecache`` under a name of its own,
+so a traceback through one shows the generated line that failed.
 """
 
 from __future__ import annotations
 
+import itertools
+import linecache
 import types
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,6 +32,7 @@ from ._field_types import SCALARS, allows_none, open_enum_of, optional_inner, sc
 from ._models import Model
 
 _MISSING = object()
+_serial = itertools.count(1)  # makes each generated function's file name unique, whatever its class is called
 
 
 def model_hook(
@@ -84,9 +91,17 @@ def model_hook(
         "        set_extra(self, MappingProxyType({k: v for k, v in o.items() if k not in known}))",
         "    return self",
     ]
-    exec(compile("\n".join(lines), f"<skipcall_async structure {cl.__name__}>", "exec"), namespace)
-    structure: Callable[[Any, Any], Model] = namespace["structure"]
+    structure: Callable[[Any, Any], Model] = _defined("structure", lines, cl, namespace)
     return structure
+
+
+def _defined(name: str, lines: list[str], cl: type, namespace: dict[str, Any]) -> Any:
+    """Function ``name`` of the generated ``lines``, its source given to ``linecache`` for tracebacks to show."""
+    source = "\n".join(lines) + "\n"
+    filename = f"<skipcall_async {name} {cl.__module__}.{cl.__qualname__} #{next(_serial)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace[name]
 
 
 def _slot_setter(cl: type, name: str) -> Callable[[Any, Any], None]:
@@ -150,8 +165,7 @@ def model_unstructure_hook(
         "                res[k] = value_of(v)",
         "    return res",
     ]
-    exec(compile("\n".join(lines), f"<skipcall_async unstructure {cl.__name__}>", "exec"), namespace)
-    unstructure: Callable[[Model], dict[str, Any]] = namespace["unstructure"]
+    unstructure: Callable[[Model], dict[str, Any]] = _defined("unstructure", lines, cl, namespace)
     return unstructure
 
 

@@ -1,27 +1,23 @@
-"""Every guess about list envelopes lives here, so a correction is a one-line change.
+"""How pages are asked for and walked: every guess about that lives here, so a correction is a one-line change.
 
 Guesses (none is confirmed by an operation page): pages are requested with ``page`` (0-indexed) and ``size``
-(1-100); items come in ``data`` or as a bare list; ``total``, ``page``, ``size`` and ``totalPages`` may come
-along. Paging stops on a short or empty page, or once ``total`` items have been seen.
+(1-100). Paging stops on a short or empty page, or once ``total`` items have been seen. What a page body looks
+like (items in ``data`` or a bare list, the metadata keys) is read and written by ``_codec``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
-from ._converter import structure
 from ._models import Page
 
 T = TypeVar("T")
 
 PAGE_PARAM: Final = "page"
 SIZE_PARAM: Final = "size"
-ITEMS_KEY: Final = "data"
 FIRST_PAGE: Final = 0
 MAX_PAGE_SIZE: Final = 100
-_META_KEYS: Final = {"page": "page", "size": "size", "total": "total", "totalPages": "total_pages"}
 
 
 def check_page_args(page: int, size: int) -> None:
@@ -36,28 +32,6 @@ def page_params(page: int, size: int) -> dict[str, int]:
     """The query parameters that select one page."""
     check_page_args(page, size)
     return {PAGE_PARAM: page, SIZE_PARAM: size}
-
-
-def split_envelope(data: Any) -> tuple[list[Any], dict[str, Any]]:
-    """(items, everything else) from ``{"data": [...], ...}`` or a bare list."""
-    if isinstance(data, list):
-        return data, {}
-    if isinstance(data, dict) and isinstance(data.get(ITEMS_KEY), list):
-        return data[ITEMS_KEY], {k: v for k, v in data.items() if k != ITEMS_KEY}
-    raise TypeError(f"expected a list or an object with a {ITEMS_KEY!r} list, got {type(data).__name__}")
-
-
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def to_page(data: Any, item_model: type[T]) -> Page[T]:
-    """Decode one page body into a ``Page`` of ``item_model``."""
-    raw_items, meta = split_envelope(data)
-    items: list[T] = structure(raw_items, list[item_model])  # type: ignore[valid-type]
-    known = {attr: _int_or_none(meta.get(key)) for key, attr in _META_KEYS.items()}
-    extra = {k: v for k, v in meta.items() if k not in _META_KEYS}
-    return Page(items=tuple(items), extra=MappingProxyType(extra), **known)
 
 
 def is_last_page(page: Page[Any], *, requested_size: int, seen: int) -> bool:

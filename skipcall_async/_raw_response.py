@@ -1,13 +1,14 @@
-"""Raw responses: every operation, reachable through `client.with_raw_response`, returning what came back.
+"""Raw responses: what the funnel of a raw view hands back instead of the decoded result.
 
-The raw view is a client view whose funnel hands back a [`RawResponse`][skipcall_async.RawResponse] instead of
-decoding: status, headers, attempts and timing, with the operation's result parsed on demand.
+A [`RawResponse`][skipcall_async.RawResponse] holds the status, headers, attempts and timing, with the operation's
+result parsed on demand. The view that returns them, `client.with_raw_response`, lives with the client in
+``_client``: it lists every operation, and this module, which the funnel imports, must not know them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -15,12 +16,7 @@ from ._decode import ApiResponse
 from ._errors import SkipcallError, locate
 from ._pacing.headers import RateLimitHeaders
 
-if TYPE_CHECKING:
-    from ._client import SkipcallClient
-
 T = TypeVar("T")
-R = TypeVar("R")
-P = ParamSpec("P")
 
 _UNPARSED: Any = object()
 
@@ -102,39 +98,3 @@ class RawResponse(Generic[T]):
         return (
             f"<RawResponse {self.method} {self.url} {self.status} attempts={self.attempts} elapsed={self.elapsed:.3f}s>"
         )
-
-
-def _raw(operation: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[RawResponse[R]]]:
-    """The same operation, typed for what a raw view's funnel returns: a RawResponse of its result."""
-    return operation  # type: ignore[return-value]
-
-
-class WithRawResponse:
-    """Every operation of the client, with the same arguments, returning a [`RawResponse`][skipcall_async.RawResponse].
-
-    Iterators (`iter_*`) send several requests each and are not here: call `list_*` page by page instead.
-    """
-
-    def __init__(self, client: SkipcallClient) -> None:
-        raw = client._raw_view()
-        self.health = _raw(raw.health)
-        self.list_calls = _raw(raw.list_calls)
-        self.get_call = _raw(raw.get_call)
-        self.get_call_recording = _raw(raw.get_call_recording)
-        self.get_call_transcription = _raw(raw.get_call_transcription)
-        self.create_contact = _raw(raw.create_contact)
-        self.get_contact = _raw(raw.get_contact)
-        self.update_contact = _raw(raw.update_contact)
-        self.create_sequence = _raw(raw.create_sequence)
-        self.list_sequence_contacts = _raw(raw.list_sequence_contacts)
-        self.add_sequence_contacts = _raw(raw.add_sequence_contacts)
-        self.remove_sequence_contacts = _raw(raw.remove_sequence_contacts)
-        self.create_tag = _raw(raw.create_tag)
-        self.delete_tag = _raw(raw.delete_tag)
-        self.get_tag_distribution = _raw(raw.get_tag_distribution)
-        self.get_status_distribution = _raw(raw.get_status_distribution)
-        self.get_call_duration_stats = _raw(raw.get_call_duration_stats)
-        self.get_team_stats = _raw(raw.get_team_stats)
-        self.list_users = _raw(raw.list_users)
-        self.list_workspaces = _raw(raw.list_workspaces)
-        self.list_workspace_members = _raw(raw.list_workspace_members)

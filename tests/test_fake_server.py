@@ -19,7 +19,7 @@ from skipcall_async import (
     ServerError,
     SkipcallClient,
 )
-from skipcall_async._converter import structure
+from skipcall_async._codec import structure
 from skipcall_async._models import Call, Contact
 from skipcall_async.testing import (
     FAULT_PROFILES,

@@ -7,6 +7,7 @@ for the timestamps written without milliseconds, which come back in the API's ow
 from __future__ import annotations
 
 import json
+import traceback
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,7 +36,7 @@ from skipcall_async import (
     Workspace,
     WorkspaceMember,
 )
-from skipcall_async._converter import converter, structure, to_camel
+from skipcall_async._codec import converter, structure, to_camel
 from skipcall_async._model_hook import model_hook
 
 DOCUMENTED = [
@@ -177,6 +178,24 @@ def test_the_model_hook_refuses_models_whose_constructor_does_more_than_assign()
 
     with pytest.raises(TypeError, match="validators"):
         model_hook(Checked, converter, to_camel)
+
+
+def generated_lines(error: BaseException) -> list[str]:
+    """The source lines a traceback shows for its frames in generated model hooks."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return [frame.line or "" for frame in frames if frame.filename.startswith("<skipcall_async ")]
+
+
+def test_a_traceback_through_a_generated_hook_shows_the_generated_line() -> None:
+    """The hooks' source is registered with linecache, so a failure inside one is shown, not just located."""
+    with pytest.raises(ValueError, match="does not match Tag") as decoding:
+        Tag.from_dict({"label": "no id"})
+    assert generated_lines(decoding.value.__cause__) == ["v = o['id']"]  # type: ignore[arg-type]
+    with pytest.raises(AttributeError) as encoding:
+        Tag(id="t", label="L", created_at="yesterday").to_dict()  # type: ignore[arg-type]
+    [line] = generated_lines(encoding.value)
+    assert line.startswith("'createdAt': None if (v := o.created_at) is None else")
+    assert "v = o['id']" in "".join(traceback.format_exception(decoding.value))
 
 
 @pytest.mark.parametrize(

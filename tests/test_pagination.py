@@ -11,7 +11,7 @@ import pytest
 from conftest import API_KEY, Backend, Reply, Sent
 
 from skipcall_async import Call, SkipcallClient
-from skipcall_async._pagination import split_envelope, to_page
+from skipcall_async._codec import split_envelope, to_page
 
 
 def test_items_are_read_from_data_or_a_bare_list() -> None:

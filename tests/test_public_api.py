@@ -12,6 +12,9 @@ import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import attrs
+import pytest
+
 import skipcall_async
 import skipcall_async.testing
 
@@ -47,6 +50,20 @@ def test_every_public_name_has_a_docstring() -> None:
     for name, member in inspect.getmembers(skipcall_async.SkipcallClient):
         if not name.startswith("_") and (inspect.isfunction(member) or isinstance(member, property)):
             assert member.__doc__, f"SkipcallClient.{name} has no docstring"
+
+
+EXPORTED_CLASSES = [name for name in skipcall_async.__all__ if inspect.isclass(getattr(skipcall_async, name))]
+
+
+@pytest.mark.parametrize("name", EXPORTED_CLASSES)
+def test_type_hints_resolve_on_every_exported_class(name: str) -> None:
+    """typing.get_type_hints works on each exported class: no annotation names what only a type checker imports,
+    and every field of an attrs class gets a real type."""
+    cls = getattr(skipcall_async, name)
+    hints = typing.get_type_hints(cls)
+    assert not [hint for hint in hints.values() if isinstance(hint, str | typing.ForwardRef)]
+    if attrs.has(cls):
+        assert {field.name for field in attrs.fields(cls)} <= hints.keys()
 
 
 def test_not_given_reads_well() -> None:

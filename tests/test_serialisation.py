@@ -41,7 +41,7 @@ from skipcall_async import (
     Workspace,
     WorkspaceMember,
 )
-from skipcall_async._converter import converter, strict_converter
+from skipcall_async._codec import converter, strict_converter
 from skipcall_async._field_types import json_number, timestamp, timestamp_json
 from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule, Store
 

@@ -1,4 +1,4 @@
-"""Response models: frozen attrs classes, decoded by the one converter in ``skipcall_async._converter``."""
+"""Response models: plain frozen attrs classes; ``skipcall_async._codec`` turns JSON into them and back."""
 
 from ._base import Model
 from .calls import (

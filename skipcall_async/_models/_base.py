@@ -1,8 +1,9 @@
 """What every response model shares: frozen, keyword-only, a home for fields the SDK does not know yet, and JSON.
 
-The JSON methods use the converter's hooks, fetched on a class's first call and kept here: the converter is built
-from these classes, so it cannot be imported while they are defined, and an import per call would cost a fifth
-of a ``to_dict``.
+The JSON methods run functions that ``skipcall_async._codec`` builds: the codec is built from these classes, so
+they cannot import it. Instead the codec, as it is imported, installs here how to build a type's decoder and
+encoder (the package imports it first). Each is built on first use and kept, so a call costs one dict lookup:
+no import, no dispatch.
 """
 
 from __future__ import annotations
@@ -10,14 +11,48 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, Self
+from typing import Any, NoReturn, Self
 
 import attrs
 
 _NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
-_decoders: dict[type, Callable[[Any], Any]] = {}
-_encoders: dict[type, Callable[[Any], dict[str, Any]]] = {}
+_decoders: dict[Any, Callable[[Any], Any]] = {}  # a model class or Page[Item] -> data -> instance
+_encoders: dict[type, Callable[[Any], dict[str, Any]]] = {}  # a model class -> instance -> JSON object
 _compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # json.dumps builds one per call
+
+
+def _no_codec(tp: Any) -> NoReturn:
+    raise RuntimeError(f"no JSON codec for {tp!r}: skipcall_async._codec installs it when skipcall_async is imported")
+
+
+_decoder_of: Callable[[Any], Callable[[Any], Any]] = _no_codec
+_encoder_of: Callable[[type], Callable[[Any], dict[str, Any]]] = _no_codec
+
+
+def install_codec(
+    decoder_of: Callable[[Any], Callable[[Any], Any]], encoder_of: Callable[[type], Callable[[Any], dict[str, Any]]]
+) -> None:
+    """How to build a type's decoder (``data -> instance``, ``ValueError`` if it does not fit) and encoder."""
+    global _decoder_of, _encoder_of
+    _decoder_of, _encoder_of = decoder_of, encoder_of
+    _decoders.clear()
+    _encoders.clear()
+
+
+def decoder(tp: Any) -> Callable[[Any], Any]:
+    """The decoder of ``tp`` (a model class, or ``Page[Item]``), built by the codec on first use and kept."""
+    decode = _decoders.get(tp)
+    if decode is None:
+        decode = _decoders[tp] = _decoder_of(tp)
+    return decode
+
+
+def encoder(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """The encoder of model class ``cls``, built by the codec on first use and kept."""
+    encode = _encoders.get(cls)
+    if encode is None:
+        encode = _encoders[cls] = _encoder_of(cls)
+    return encode
 
 
 @attrs.frozen(kw_only=True)
@@ -53,12 +88,7 @@ class Model:
             ValueError: `data` does not fit the model: not an object, a required field missing, or a value of
                 the wrong type (the client raises [`DecodeError`][skipcall_async.DecodeError] for the same).
         """
-        decode = _decoders.get(cls)
-        if decode is None:
-            from .._converter import dict_decoder
-
-            decode = _decoders[cls] = dict_decoder(cls)
-        result: Self = decode(data)
+        result: Self = (_decoders.get(cls) or decoder(cls))(data)  # decoder(cls), its lookup inlined: no call
         return result
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,12 +102,7 @@ class Model:
         Returns:
             A dict of JSON values, ready for `json.dumps`.
         """
-        encode = _encoders.get(self.__class__)
-        if encode is None:
-            from .._converter import dict_encoder
-
-            encode = _encoders[self.__class__] = dict_encoder(self.__class__)
-        return encode(self)
+        return (_encoders.get(self.__class__) or encoder(self.__class__))(self)  # as in from_dict
 
     def to_json(self) -> str:
         """[`to_dict`][skipcall_async.Model.to_dict] as compact JSON text, as the API sends it.

@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from ._base import Model
+from ._base import Model, decoder
 
 T = TypeVar("T")
 
@@ -61,10 +61,5 @@ class Page(Model, Generic[T]):
         """
         if item_model is None:
             raise TypeError("Page.from_dict needs the items' model: Page.from_dict(data, Call)")
-        from .._converter import STRUCTURE_ERRORS
-        from .._pagination import to_page
-
-        try:
-            return to_page(data, item_model)
-        except STRUCTURE_ERRORS as exc:
-            raise ValueError(f"data does not match a page of {item_model.__name__}: {exc!r}") from exc
+        page: Page[T] = decoder(Page[item_model])(data)  # type: ignore[valid-type]
+        return page

@@ -1,9 +1,11 @@
 """The pacing rules, written once: what a key's store admits, and what each response teaches it.
 
 Pure: every step takes the key's ``KeyState`` (``state.py``) and ``now`` on the store's clock, changes the state,
-and does no I/O. The in-process store runs the steps on state in memory; the Redis store runs the very same steps
-on the state it read from Redis and writes the result back atomically (``redis/backend.py``). So a rule is one
-edit, and every rule case runs against both stores.
+and does no I/O. The in-process store runs the steps on state in memory; the Redis store runs the very same
+steps on the state it read from Redis and writes the result back atomically (``redis/backend.py``). So a rule is
+one edit, and every rule case runs against both stores. A store that knows its clock only within bounds runs a
+reservation at the earliest time it may be and records an answer at the latest: either way, the client can only
+wait a little longer, never send early.
 
 What a response says arrives already read into an ``Observation`` (``interpret.py``).
 
@@ -322,11 +324,8 @@ class Rules:
         return self.room(state, now, "interactive", reserve=False) > before
 
     def advance(self, state: KeyState, now: float) -> float:
-        """Bring the state to ``now`` (never earlier than a step already run): leases past their expiry end, as
-        if answered then (a dead process's request was counted, if ever, before it died)."""
-        if now < state.clock:
-            now = state.clock
-        state.clock = now
+        """Bring the state to ``now``: leases past their expiry end, as if answered then (a dead process's request
+        was counted, if ever, before it died)."""
         if state.expiries and state.expiries[0][0] <= now:
             expired = state.expired(now)
             if expired:
@@ -406,7 +405,6 @@ class Rules:
 
     def view(self, state: KeyState, now: float) -> QuotaView:
         """The quota as it stands at ``now``."""
-        now = max(now, state.clock)
         current = [window for window in state.windows.values() if now < window.reset_at]
         free = {id(window): self._best(state, window, now) - state.granted for window in current}
         binding = min(current, key=lambda window: free[id(window)]) if current else None
@@ -444,7 +442,10 @@ class Rules:
             state.interactive_run += 1
 
     def _end(self, state: KeyState, now: float) -> None:
-        state.ends.add(now, self.settings.window + ENDS_KEPT_BEYOND)
+        """A request ended at ``now``, or, if a step already recorded a later end, then (ends stay in order, and a
+        later end only makes its request count longer)."""
+        times = state.ends.times
+        state.ends.add(max(now, times[-1]) if times else now, self.settings.window + ENDS_KEPT_BEYOND)
 
     def _assume(self, state: KeyState, now: float) -> None:
         """A stated plan opens an assumed window while none is known (and no 429 said the plan is wrong)."""

@@ -117,7 +117,6 @@ class KeyState:
     """Everything a store keeps of one key's quota."""
 
     __slots__ = (
-        "clock",
         "ends",
         "expiries",
         "gate_until",
@@ -132,7 +131,6 @@ class KeyState:
     )
 
     def __init__(self) -> None:
-        self.clock = -math.inf  # the latest time a step ran at: steps never run earlier
         self.granted = 0  # tokens handed out, ever (less those given back unsent)
         self.ends = Ends()  # requests that ended: answered, released sent, or whose lease expired
         self.windows: dict[str, Window] = {}
@@ -178,7 +176,6 @@ class KeyState:
         """The state as compact JSON (infinities as null): what the Redis backend stores."""
         return json.dumps(
             {
-                "clock": _finite(self.clock),
                 "granted": self.granted,
                 "answered": self.ends.count,
                 "ends": list(self.ends.times),
@@ -199,7 +196,6 @@ class KeyState:
     def from_json(cls, text: str) -> KeyState:
         raw = json.loads(text)
         state = cls()
-        state.clock = _infinite(raw["clock"], -math.inf)
         state.granted = raw["granted"]
         state.ends = Ends(raw["answered"], collections.deque(raw["ends"]))
         state.windows = {name: _window(values) for name, values in raw["windows"].items()}

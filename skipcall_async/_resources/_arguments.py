@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from .._converter import to_camel
+from .._codec import to_camel
 from .._types import NOT_GIVEN
 
 MAX_BATCH = 100

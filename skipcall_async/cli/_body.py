@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 import click
 
-from .._converter import to_camel
+from .._codec import to_camel
 
 
 def load_body(file: TextIO | None) -> dict[str, Any]:

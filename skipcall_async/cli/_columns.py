@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from .._converter import to_camel
+from .._codec import to_camel
 from .._models import Model
 
 _columns: dict[tuple[type[Model], str], tuple[str, ...]] = {}

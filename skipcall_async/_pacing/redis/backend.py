@@ -5,9 +5,10 @@ state this process has seen, and is written back with `Link.swap`: it lands only
 else Redis hands back what it holds and the step runs again on that. Steps that arrive while a swap is in flight
 wait and go together in the next one, so a busy process sends one swap per round trip, not one per step.
 
-Time is Redis's: every swap brings back Redis ``TIME``, and this process reads Redis's clock as its own plus the
-latest offset seen, a reading never ahead of Redis's (``TIME`` was taken before the reply arrived), which the
-swap also refuses if it is. Steps never run earlier than one already run (``Rules.advance``).
+Time is Redis's: every swap brings back Redis ``TIME``, taken after the swap was sent and before its reply
+arrived, so this process knows Redis's clock within the round trip: a reservation runs at the earliest time it may
+be (the swap refuses it if that is ahead of ``TIME``), an answer is recorded at the latest. Either way the fleet
+can only wait a little longer, never send early.
 
 While Redis cannot be reached the process paces on its own state (a `MemoryBackend`, kept warm with every
 response the fleet's requests get), unless the store is strict: requests then wait.
@@ -28,7 +29,7 @@ from .link import UNREAD, Link, Scope, Swapped
 KEY_GRACE: Final = 120.0  # seconds a key's state outlives the last thing in it that matters
 _MOST_CONFLICTS: Final = 50  # swaps lost in a row before a step gives up (the link then looks lost)
 
-Step = Callable[[KeyState, float], Any]
+Step = Callable[[KeyState, float, float], Any]  # (state, earliest, latest): the step uses the bound it needs
 
 
 class RedisBackend(Backend):
@@ -52,7 +53,8 @@ class RedisBackend(Backend):
         self.poll_interval = link.store.poll_interval
         self.stand_in = MemoryBackend(rules, local_clock)  # this process's own pacing while Redis is away
         self._clock = clock  # a fixed reading of the store's clock (tests); None: Redis TIME
-        self._offset: float | None = None  # Redis's clock minus the local one, as the latest swap showed it
+        # Redis's clock minus the local one, at least and at most, as the latest swap showed it
+        self._offsets = (0.0, 0.0)
         self._state: KeyState | None = None  # the latest state seen in Redis (None: not read, or not trusted)
         self._version = UNREAD
         self._pending: list[tuple[Step, asyncio.Future[Any]]] = []
@@ -74,10 +76,16 @@ class RedisBackend(Backend):
         return not self.link.healthy and not self.link.store.strict
 
     def now(self) -> float:
-        """Redis's clock as this process reads it (never ahead of it)."""
+        """Redis's clock as this process reads it: the earliest it may be."""
+        return self._bounds()[0]
+
+    def _bounds(self) -> tuple[float, float]:
+        """The earliest and the latest Redis's clock may be now."""
         if self._clock is not None:
-            return self._clock()
-        return self.local_clock() + (self._offset or 0.0)
+            now = self._clock()
+            return now, now
+        local = self.local_clock()
+        return local + self._offsets[0], local + self._offsets[1]
 
     def to_local(self, moment: float) -> float:
         return moment - (self.now() - self.local_clock())
@@ -93,8 +101,8 @@ class RedisBackend(Backend):
         return self.stand_in.reserve_now(member, waiting, new_id, local_now) if self._standing_in else None
 
     async def reserve(self, member: str, asked: Mapping[Lane, list[str]], *, lasts: float) -> Grant | None:
-        def step(state: KeyState, now: float) -> Grant:
-            return self.rules.reserve(state, now, member, asked, lasts=lasts)
+        def step(state: KeyState, earliest: float, _: float) -> Grant:
+            return self.rules.reserve(state, earliest, member, asked, lasts=lasts)
 
         grant: Grant | None = await self._apply(step, lambda grant: grant.wake)
         if grant is not None:
@@ -111,9 +119,9 @@ class RedisBackend(Backend):
         if not ticket.shared:
             return await self.stand_in.record(ticket, seen)
 
-        def step(state: KeyState, now: float) -> tuple[bool, QuotaView]:
-            wake = self.rules.record(state, now, ticket.lease, ticket.stamp, seen)
-            return wake, self.rules.view(state, now)
+        def step(state: KeyState, _: float, latest: float) -> tuple[bool, QuotaView]:
+            wake = self.rules.record(state, latest, ticket.lease, ticket.stamp, seen)
+            return wake, self.rules.view(state, latest)
 
         done = await self._apply(step, lambda outcome: outcome[0])
         return None if done is None else done[1]
@@ -122,9 +130,9 @@ class RedisBackend(Backend):
         if not ticket.shared:
             return await self.stand_in.end(ticket, sent=sent)
 
-        def step(state: KeyState, now: float) -> tuple[bool, QuotaView]:
-            wake = self.rules.release(state, now, ticket.lease, sent=sent)
-            return wake, self.rules.view(state, now)
+        def step(state: KeyState, _: float, latest: float) -> tuple[bool, QuotaView]:
+            wake = self.rules.release(state, latest, ticket.lease, sent=sent)
+            return wake, self.rules.view(state, latest)
 
         done = await self._apply(step, lambda outcome: outcome[0])
         return None if done is None else done[1]
@@ -146,7 +154,7 @@ class RedisBackend(Backend):
         if not self.link.healthy:
             return None
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append((lambda state, now: _with_wake(step(state, now), wakes), done))
+        self._pending.append((lambda state, early, late: _with_wake(step(state, early, late), wakes), done))
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._write())
         return await done
@@ -169,45 +177,50 @@ class RedisBackend(Backend):
         finally:
             self._writer = None
 
-    async def _swap(self, steps: list[Callable[[KeyState, float], tuple[Any, bool]]]) -> list[Any]:
+    async def _swap(self, steps: list[Callable[[KeyState, float, float], tuple[Any, bool]]]) -> list[Any]:
         """Run ``steps`` on the latest state and write it; again on what Redis holds if another process wrote."""
         for _ in range(_MOST_CONFLICTS):
             if self._state is None:
-                reply = await self.link.swap(self.scope, UNREAD, "", ttl=1.0, wake="", now=None)
+                reply = await self._exchange(UNREAD, "", ttl=1.0, wake="", checked=None)
                 if reply is None:
                     return [None] * len(steps)
                 self._adopt(reply)
             state = self._state
             assert state is not None
-            now = self.now()
-            outcomes = [step(state, now) for step in steps]
-            ttl = self.rules.matters_until(state, now) - now + KEY_GRACE
+            earliest, latest = self._bounds()
+            outcomes = [step(state, earliest, latest) for step in steps]
+            ttl = self.rules.matters_until(state, latest) - earliest + KEY_GRACE
             wake = "wake" if any(wakes for _, wakes in outcomes) else ""
-            checked = None if self._clock is not None else now
-            reply = await self.link.swap(self.scope, self._version, state.to_json(), ttl=ttl, wake=wake, now=checked)
+            checked = None if self._clock is not None else earliest
+            reply = await self._exchange(self._version, state.to_json(), ttl=ttl, wake=wake, checked=checked)
             if reply is None:
                 self._state = None  # a write may or may not have landed: read again next time
                 return [None] * len(steps)
             if reply.written:
                 self._version = reply.version
-                self._learn_clock(reply)
                 return [result for result, _ in outcomes]
             self._adopt(reply)
         self._state = None
         return [None] * len(steps)
 
+    async def _exchange(
+        self, version: str, state: str, *, ttl: float, wake: str, checked: float | None
+    ) -> Swapped | None:
+        """One swap; Redis's ``TIME`` in its reply was taken between its sending and its reply: bounds of the
+        offset of Redis's clock."""
+        sent = self.local_clock()
+        reply = await self.link.swap(self.scope, version, state, ttl=ttl, wake=wake, now=checked)
+        if reply is not None:
+            self._offsets = (reply.time - self.local_clock(), reply.time - sent)
+        return reply
+
     def _adopt(self, reply: Swapped) -> None:
         """Take what Redis holds as the latest state (one that cannot be read is written anew)."""
-        self._learn_clock(reply)
         try:
             self._state = KeyState.from_json(reply.state) if reply.state else KeyState()
         except (ValueError, KeyError, TypeError):  # not this release's layout: start the key afresh
             self._state = KeyState()
         self._version = reply.version
-
-    def _learn_clock(self, reply: Swapped) -> None:
-        """Redis's ``TIME`` was read before the reply arrived: against the local clock now, it is a lower bound."""
-        self._offset = reply.time - self.local_clock()
 
     async def aclose(self) -> None:
         if self._writer is not None:

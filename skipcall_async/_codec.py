@@ -1,14 +1,19 @@
-"""The one cattrs converter: camelCase JSON in, frozen models out, leniently; and the same JSON back out.
+"""The codec: every hook between the API's JSON and the models, pages included, on the one cattrs converter.
 
-Lenient means: a field the SDK does not model lands in ``Model.extra``; an enum value it does not know stays a
-plain ``str``; a number where text is expected becomes its text (an object, an array or a boolean there is an
-error, never repr text); timestamps (including those the API documents as ``object``) become timezone-aware datetimes.
-``strict_converter`` is the same converter with ``forbid_extra_keys=True``: the tests decode our own fixtures
-with it so that a misspelt model field fails loudly.
+Decoding is lenient: a field the SDK does not model lands in ``Model.extra``; an enum value it does not know stays
+a plain ``str``; a number where text is expected becomes its text (an object, an array or a boolean there is an
+error, never repr text); timestamps (including those the API documents as ``object``) become timezone-aware
+datetimes. ``strict_converter`` is the same converter with ``forbid_extra_keys=True``: the tests decode our own
+fixtures with it so that a misspelt model field fails loudly.
 
-Unstructuring (``Model.to_dict``) is the way back: camelCase keys in the API's order, nulls kept, enum members as
+Encoding (``Model.to_dict``) is the way back: camelCase keys in the API's order, nulls kept, enum members as
 their strings, timestamps as ``timestamp_json`` writes them, whole floats as integers, and ``extra`` restored at
 every level. Unknown JSON (``extra``, ``customFields``) is copied, so the result shares no container with the model.
+
+A page is read from and written to its envelope here too, and each guess about that envelope (the items key, a
+bare list, the metadata keys) is one line of the section on it. The models never import this module, which is
+built from them: importing it installs its decoders and encoders behind ``Model.from_dict`` and ``to_dict``, and
+the package imports it first.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar, get_args, get_origin
+from types import MappingProxyType
+from typing import Any, Final, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
@@ -33,6 +39,7 @@ from ._field_types import (
 )
 from ._model_hook import model_hook, model_unstructure_hook
 from ._models import Model, Page
+from ._models._base import install_codec
 
 logger = logging.getLogger("skipcall_async")
 
@@ -43,6 +50,9 @@ def to_camel(name: str) -> str:
     """``linkedin_sales_url`` -> ``linkedinSalesUrl``."""
     head, *rest = name.split("_")
     return head + "".join(word.capitalize() for word in rest)
+
+
+# -- fields and models ------------------------------------------------------------------------------------------
 
 
 def _structure_datetime(value: Any, _: type) -> datetime:
@@ -195,17 +205,55 @@ def _model_unstructure_hook(cl: type[Model], conv: cattrs.Converter) -> Callable
     return model_unstructure_hook(cl, conv, to_camel)
 
 
+# -- the page envelope: guesses, none confirmed by an operation page --------------------------------------------
+
+ITEMS_KEY: Final = "data"
+"""Where a page's items are, unless the body is a bare list of them."""
+META_KEYS: Final = {"total": "total", "page": "page", "size": "size", "totalPages": "total_pages"}
+"""Paging metadata a page may carry: JSON key -> ``Page`` attribute, in the order the API reference lists them."""
+
+
+def split_envelope(data: Any) -> tuple[list[Any], dict[str, Any]]:
+    """(items, everything else) from ``{"data": [...], ...}`` or a bare list."""
+    if isinstance(data, list):
+        return data, {}
+    if isinstance(data, dict) and isinstance(data.get(ITEMS_KEY), list):
+        return data[ITEMS_KEY], {k: v for k, v in data.items() if k != ITEMS_KEY}
+    raise TypeError(f"expected a list or an object with a {ITEMS_KEY!r} list, got {type(data).__name__}")
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _is_page_of(tp: Any) -> bool:
+    """``Page[Item]``: a page whose items' model is known, which is what a page body needs to be decoded."""
+    return get_origin(tp) is Page
+
+
+def _page_structure_hook(tp: Any, conv: cattrs.Converter) -> Callable[[Any, Any], Page[Any]]:
+    """A page from its envelope: the items through the converter, the metadata it knows, the rest in ``extra``."""
+    (item,) = get_args(tp)
+    items_type: Any = list[item]  # type: ignore[valid-type]
+    items_hook = conv.get_structure_hook(items_type)
+
+    def structure(data: Any, _: Any) -> Page[Any]:
+        raw_items, meta = split_envelope(data)
+        items = items_hook(raw_items, items_type)
+        known = {attr: _int_or_none(meta.get(key)) for key, attr in META_KEYS.items()}
+        extra = {k: v for k, v in meta.items() if k not in META_KEYS}
+        return Page(items=tuple(items), extra=MappingProxyType(extra), **known)
+
+    return structure
+
+
 def _page_unstructure_hook(_: type[Page[Any]], conv: cattrs.Converter) -> Callable[[Page[Any]], dict[str, Any]]:
     """A page as an envelope: items under the items key, the metadata it holds (None: not sent), then ``extra``."""
-    from ._pagination import _META_KEYS, ITEMS_KEY  # the envelope guesses live there; it imports this module
-
     value_of = conv.get_unstructure_hook(Any)
-    order = ["total", "page", "size", "totalPages"]  # as the API reference lists them (and the fake server sends)
-    meta = sorted(_META_KEYS.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
 
     def unstructure(page: Page[Any]) -> dict[str, Any]:
         res: dict[str, Any] = {ITEMS_KEY: [conv.unstructure(item) for item in page.items]}
-        for key, attr in meta:
+        for key, attr in META_KEYS.items():
             value = getattr(page, attr)
             if value is not None:
                 res[key] = value
@@ -217,6 +265,15 @@ def _page_unstructure_hook(_: type[Page[Any]], conv: cattrs.Converter) -> Callab
     return unstructure
 
 
+def to_page(data: Any, item_model: type[T]) -> Page[T]:
+    """Decode one page body into a ``Page`` of ``item_model``."""
+    page: Page[T] = converter.structure(data, Page[item_model])  # type: ignore[valid-type]
+    return page
+
+
+# -- the converters ---------------------------------------------------------------------------------------------
+
+
 def _build(*, forbid_extra_keys: bool) -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=forbid_extra_keys, detailed_validation=forbid_extra_keys)
     conv.register_structure_hook(datetime, _structure_datetime)
@@ -226,6 +283,7 @@ def _build(*, forbid_extra_keys: bool) -> cattrs.Converter:
     conv.register_structure_hook_factory(lambda tp: open_enum_of(tp) is not None, _open_enum_hook)
     conv.register_structure_hook_factory(_is_optional_scalar, _optional_scalar_hook)
     conv.register_structure_hook_factory(_is_model, _model_hook_factory)
+    conv.register_structure_hook_factory(_is_page_of, _page_structure_hook)
 
     conv.register_unstructure_hook(datetime, timestamp_json)
     conv.register_unstructure_hook(float, json_number)
@@ -241,6 +299,8 @@ converter = _build(forbid_extra_keys=False)
 strict_converter = _build(forbid_extra_keys=True)
 
 
+# -- what the models, the funnel and the tests call -------------------------------------------------------------
+
 STRUCTURE_ERRORS: tuple[type[Exception], ...] = (
     TypeError,
     ValueError,
@@ -251,21 +311,24 @@ STRUCTURE_ERRORS: tuple[type[Exception], ...] = (
 """What a structure hook raises for data that does not fit the model (a required key missing, a wrong type)."""
 
 
-def dict_decoder(model: type[T]) -> Callable[[Any], T]:
-    """``Model.from_dict`` of ``model``: the lenient hook the client decodes responses with.
+def dict_decoder(tp: Any) -> Callable[[Any], Any]:
+    """``Model.from_dict`` of a model class, and ``Page.from_dict`` of ``Page[Item]``: the lenient hook for ``tp``.
 
     Data that does not fit raises a ``ValueError`` naming the model, with the hook's error as its cause.
     """
-    hook = converter.get_structure_hook(model)
+    hook = converter.get_structure_hook(tp)
 
-    def decode(data: Any) -> T:
+    def decode(data: Any) -> Any:
         try:
-            result: T = hook(data, model)
+            return hook(data, tp)
         except STRUCTURE_ERRORS as exc:
-            raise ValueError(f"data does not match {model.__name__}: {exc!r}") from exc
-        return result
+            raise ValueError(f"data does not match {_described(tp)}: {exc!r}") from exc
 
     return decode
+
+
+def _described(tp: Any) -> str:
+    return f"a page of {get_args(tp)[0].__name__}" if _is_page_of(tp) else str(tp.__name__)
 
 
 def dict_encoder(model: type[Model]) -> Callable[[Model], dict[str, Any]]:
@@ -315,3 +378,6 @@ def _inner_path(value: Any, tp: Any) -> str | None:
                 deeper = failing_field(item, args[0])
                 return f"[{i}]" + ("." + deeper if deeper else "")
     return None
+
+
+install_codec(dict_decoder, dict_encoder)
