@@ -45,7 +45,7 @@ from typing import Any
 import redis
 
 from skipcall_async._fleet_run import WorkerReport, collect, go, split, start_workers, wait_ready
-from skipcall_async._redis._fleet import Scope
+from skipcall_async._pacing.redis.link import Scope
 from skipcall_async._secret import ApiKey
 from skipcall_async._urls import normalize_base_url
 from skipcall_async.testing import FakeSkipcall, Faults, Plan, RateLimitRule
@@ -460,15 +460,17 @@ def latency(args: argparse.Namespace, redis_url: str) -> None:
 
 
 def leases_key(server: ServerProcess) -> str:
-    """The Redis name of the leases of ``server``'s key, as every client on it names them."""
-    return Scope(ApiKey(server.key).digest("rate-limit", normalize_base_url(server.url))).keys[1]
+    """The Redis name of the state of ``server``'s key, as every client on it names it."""
+    return Scope(ApiKey(server.key).digest("rate-limit", normalize_base_url(server.url))).key
 
 
 def leases_now(conn: redis.Redis, key: str) -> tuple[dict[str, float], float]:
-    """Every unexpired lease (id -> expiry on the Redis clock) under ``key``, and the Redis clock now."""
+    """Every unexpired lease (id -> expiry on the Redis clock) in the state under ``key``, and the Redis clock now."""
     seconds, micros = conn.time()
     now = seconds + micros / 1e6
-    leases = {str(m): float(s) for m, s in conn.zrange(key, 0, -1, withscores=True)}
+    raw = conn.hget(key, "s")
+    state = json.loads(raw) if raw else {}
+    leases = {str(lease): float(held[0]) for lease, held in state.get("leases", {}).items()}
     return {m: s for m, s in leases.items() if s > now}, now
 
 

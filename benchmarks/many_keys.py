@@ -48,11 +48,14 @@ def limiters_held() -> int:
     """Limiters this process holds for the running loop, wherever this SDK version keeps them."""
     loop = asyncio.get_running_loop()
     try:
-        from skipcall_async._stores import IN_PROCESS
-    except ImportError:  # before the stores, a plain dict per loop
-        from skipcall_async import _limiter
+        from skipcall_async._pacing.stores import IN_PROCESS
+    except ImportError:
+        try:
+            from skipcall_async._stores import IN_PROCESS  # type: ignore[no-redef]
+        except ImportError:  # before the stores, a plain dict per loop
+            from skipcall_async import _limiter  # type: ignore[attr-defined]
 
-        return len(_limiter._registry.get(loop, {}))  # type: ignore[attr-defined]
+            return len(_limiter._registry.get(loop, {}))
     registry = IN_PROCESS._registries.get(loop)
     return 0 if registry is None else len(registry)
 

@@ -137,7 +137,7 @@ class MemoryBackend(Backend):
         return self.view(now)
 
     def record_now(self, ticket: Ticket, seen: Observation, local_now: float) -> bool:
-        return self.rules.record(self.state, local_now, ticket.lease, ticket.stamp, seen)
+        return self.rules.record(self.state, local_now, ticket.lease, ticket.stamp, seen, wakes=False)
 
     def adopt(self, grant: Grant, local_now: float) -> None:
         """Count the tokens another store granted this process (a stand-in kept warm)."""
@@ -149,12 +149,12 @@ class MemoryBackend(Backend):
         its adopted token, or, if it was not adopted, as news of now."""
         held = self.state.leases.get(ticket.lease)
         if held is None:
-            self.rules.record(self.state, local_now, None, None, seen)
+            self.rules.record(self.state, local_now, None, None, seen, wakes=False)
         else:
-            self.rules.record(self.state, local_now, ticket.lease, held.stamp, seen)
+            self.rules.record(self.state, local_now, ticket.lease, held.stamp, seen, wakes=False)
 
     def release(self, ticket: Ticket, *, sent: bool, local_now: float) -> None:
-        self.rules.release(self.state, local_now, ticket.lease, sent=sent)
+        self.rules.release(self.state, local_now, ticket.lease, sent=sent, wakes=False)
 
     def view(self, local_now: float) -> QuotaView:
         return self.rules.view(self.state, local_now)

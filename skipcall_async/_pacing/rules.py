@@ -268,15 +268,25 @@ class Rules:
             wake=owed and others.interactive + others.bulk > 0,
         )
 
-    def record(self, state: KeyState, now: float, lease: str | None, stamp: int | None, seen: Observation) -> bool:
+    def record(
+        self,
+        state: KeyState,
+        now: float,
+        lease: str | None,
+        stamp: int | None,
+        seen: Observation,
+        *,
+        wakes: bool = True,
+    ) -> bool:
         """Learn from one response (any status) to the request of ``lease``; True when other processes should look
         again (the interactive lane has more room, or a window's end moved).
 
         ``stamp``: its token's stamp; None when this state did not grant the request (it then only says what is
         left right now, and the latest such answer wins: a store kept warm for an outage of the shared one).
+        ``wakes``: False when no other process shares the state (nothing to tell, nothing to work out).
         """
         now = self.advance(state, now)
-        before, ends = self.room(state, now, "interactive", reserve=False), _ends(state)
+        before, ends = (self.room(state, now, "interactive", reserve=False), _ends(state)) if wakes else (0, {})
         held = lease is not None and state.leases.pop(lease, None) is not None
         if held:
             self._end(state, now)
@@ -302,9 +312,11 @@ class Rules:
             state.headerless = False
         else:
             state.streak = 0
+        if not wakes:
+            return False
         return self.room(state, now, "interactive", reserve=False) > before or _ends_moved(ends, _ends(state))
 
-    def release(self, state: KeyState, now: float, lease: str, *, sent: bool = True) -> bool:
+    def release(self, state: KeyState, now: float, lease: str, *, sent: bool = True, wakes: bool = True) -> bool:
         """End a lease whose request got no response (cancelled, or a network error); True when other processes
         should look again.
 
@@ -312,7 +324,7 @@ class Rules:
         back; one that may have is spent, as if answered now, and counted unseen.
         """
         now = self.advance(state, now)
-        before = self.room(state, now, "interactive", reserve=False)
+        before = self.room(state, now, "interactive", reserve=False) if wakes else 0
         if state.leases.pop(lease, None) is None:
             return False
         if sent:
@@ -321,7 +333,7 @@ class Rules:
         else:
             state.granted -= 1  # never counted: as if never granted (later tokens only counted it as in flight)
         _end_epoch(state)
-        return self.room(state, now, "interactive", reserve=False) > before
+        return wakes and self.room(state, now, "interactive", reserve=False) > before
 
     def advance(self, state: KeyState, now: float) -> float:
         """Bring the state to ``now``: leases past their expiry end, as if answered then (a dead process's request
