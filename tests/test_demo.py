@@ -7,9 +7,12 @@ import sys
 
 import pytest
 
-from skipcall_async import _demo as demo_module
-from skipcall_async._demo import demo_redis, ideal_seconds, main, run_demo
-from skipcall_async.testing._redis import INSTALL_HINT, free_port
+from skipcall_async._demo import fleet as demo_module
+from skipcall_async._demo.command import main
+from skipcall_async._demo.fleet import demo_redis
+from skipcall_async._demo.one_process import ideal_seconds, run_demo
+from skipcall_async._demo.redis_server import INSTALL_HINT
+from skipcall_async.testing._redis import free_port
 
 
 async def test_the_demo_fetches_everything_without_a_single_429() -> None:
