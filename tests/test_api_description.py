@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from api_description import DESCRIPTION, RAW, READ_AS_STRINGS
-
 from skipcall_async.testing import API_DESCRIPTION, Store
+from support.api_description import DESCRIPTION, RAW, READ_AS_STRINGS
 
 SCHEMAS = "/components/schemas"
 

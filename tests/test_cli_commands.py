@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import invoke, lines
-from threaded_server import threaded_server
 
 from skipcall_async.testing import FakeSkipcall
 from skipcall_async.testing._store import EXAMPLE_CALL_ID, EXAMPLE_CONTACT_ID
+from support.cli import invoke, lines
+from support.threaded_server import threaded_server
 
 BAD_KEY = "sk_live_not_a_key_SECRET42"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import invoke, lines
-from threaded_server import threaded_server
 
 from skipcall_async.cli._jobs import call_columns
 from skipcall_async.testing import FakeSkipcall, Faults
+from support.cli import invoke, lines
+from support.threaded_server import threaded_server
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import SCRIPT, command_env, server_process, skipcall
+
+from support.cli import SCRIPT, command_env, server_process, skipcall
 
 INCLUDE = ("--include", "recording,transcription")
 THROTTLED = ("--plan", "starter", "--limit", "100", "--rule", "fixed-first")  # 100 requests, then a 60 s wait

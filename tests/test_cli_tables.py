@@ -6,14 +6,14 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from cli_support import invoke
-from threaded_server import threaded_server
 
 import skipcall_async as sc
 from skipcall_async.cli._columns import table_columns
 from skipcall_async.cli._render import print_table, unbreakable
 from skipcall_async.testing import FakeSkipcall
 from skipcall_async.testing._store import EXAMPLE_CALL_ID
+from support.cli import invoke
+from support.threaded_server import threaded_server
 
 WIDTH = 120
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

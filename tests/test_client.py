@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from conftest import API_KEY, Backend, LocalServer
 
 from skipcall_async import ClientClosedError, ConfigurationError, RateLimitPolicy, SkipcallClient
 from skipcall_async._secret import API_KEY_ENV
+from support.backends import API_KEY, Backend, LocalServer
 
 
 def test_missing_key_is_an_error_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ from skipcall_async._demo.command import main
 from skipcall_async._demo.fleet import demo_redis
 from skipcall_async._demo.one_process import ideal_seconds, run_demo
 from skipcall_async._demo.redis_server import INSTALL_HINT
-from skipcall_async.testing._redis import free_port
+from support.redis_servers import free_port
 
 
 async def test_the_demo_fetches_everything_without_a_single_429() -> None:

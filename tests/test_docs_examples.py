@@ -16,9 +16,9 @@ from pathlib import Path
 
 import attrs
 import pytest
-from threaded_server import threaded_server
 
 from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule
+from support.threaded_server import threaded_server
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -104,7 +104,7 @@ def shell_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, S
     """Every shell example run at once (each is a few processes that mostly wait on their start-up), each in a
     folder of its own, against one unthrottled fake server; yields each one's run by its id."""
     pytest.importorskip("click", reason="the shell examples need the cli extra")
-    from cli_support import command_env, server_process
+    from support.cli import command_env, server_process
 
     shims = tmp_path_factory.mktemp("bin")
     script = shims / "skipcall"  # the command as its console script runs it, whether or not this venv has it

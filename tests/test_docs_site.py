@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from check_site import LIMIT, long_lines, main, signatures
+
+from support.check_site import LIMIT, long_lines, main, signatures
 
 ROOT = Path(__file__).parent.parent
 LONG = "SkipcallClient(" + ", ".join(f"option_{n}: int | None = None" for n in range(12)) + ")"

@@ -11,7 +11,6 @@ import logging
 from typing import Any
 
 import pytest
-from conftest import API_KEY, Backend
 
 from skipcall_async import (
     APIConnectionError,
@@ -29,7 +28,8 @@ from skipcall_async import (
     TooManyRequestsError,
 )
 from skipcall_async.testing import FakeSkipcall, Faults, Plan, RateLimitRule
-from skipcall_async.testing._redis import free_port
+from support.backends import API_KEY, Backend
+from support.redis_servers import free_port
 
 NO_RETRY = RetryPolicy(max_attempts=1)
 

@@ -6,9 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import examples as ex
 import pytest
-from conftest import API_KEY, Backend
 
 from skipcall_async import (
     APIError,
@@ -24,6 +22,8 @@ from skipcall_async import (
     TooManyRequestsError,
 )
 from skipcall_async._decode import api_error, decode_json, error_fields
+from support import examples as ex
+from support.backends import API_KEY, Backend
 
 ERROR_TABLE: list[tuple[int, Any, type[APIError], str | None, str]] = [
     (

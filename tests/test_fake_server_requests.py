@@ -12,10 +12,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from threaded_server import UNLIMITED
 
 from skipcall_async.testing import FakeSkipcall
 from skipcall_async.testing._store import EXAMPLE_CONTACT_ID
+from support.threaded_server import UNLIMITED
 
 RATE_HEADERS = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
 

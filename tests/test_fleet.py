@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from skipcall_async._fleet_run import WorkerReport, collect, split, start_workers
 from skipcall_async.testing import PLANS, FakeSkipcall, Faults, Plan, RateLimitRule
-from skipcall_async.testing._redis import RedisServer
+from support.fleet import WorkerReport, collect, split, start_workers
+from support.redis_servers import RedisServer
 
 SCALE = 30.0  # the one-minute window lasts 2 s
 PROCESSES = 4

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import API_KEY, LocalServer
 
 from skipcall_async import (
     ConfigurationError,
@@ -17,6 +16,7 @@ from skipcall_async import (
 )
 from skipcall_async._pacing.stores import in_process_limiter
 from skipcall_async.testing import FakeSkipcall, Plan, RateLimitRule
+from support.backends import API_KEY, LocalServer
 
 SCALE = 30.0  # the one-minute window lasts 2 s
 

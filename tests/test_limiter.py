@@ -7,7 +7,6 @@ import math
 
 import attrs
 import pytest
-from conftest import API_KEY, LocalServer, Reply
 
 from skipcall_async import (
     RateLimitHeaders,
@@ -21,6 +20,7 @@ from skipcall_async import (
 )
 from skipcall_async._pacing.settings import Settings
 from skipcall_async._pacing.stores import in_process_limiter
+from support.backends import API_KEY, LocalServer, Reply
 
 
 def spent_window(reset_in: float) -> RateLimitHeaders:

@@ -13,7 +13,6 @@ from typing import Any
 
 import attrs
 import cattrs
-import examples as ex
 import pytest
 
 from skipcall_async import (
@@ -38,6 +37,7 @@ from skipcall_async import (
 )
 from skipcall_async._codec import converter, structure, to_camel
 from skipcall_async._model_hook import model_hook
+from support import examples as ex
 
 DOCUMENTED = [
     (ex.CALL, Call),

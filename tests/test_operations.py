@@ -8,9 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 import attrs
-import examples as ex
 import pytest
-from conftest import API_KEY, Backend
 
 from skipcall_async import (
     NOT_GIVEN,
@@ -37,6 +35,8 @@ from skipcall_async import (
     WorkspaceMember,
 )
 from skipcall_async._version import __version__
+from support import examples as ex
+from support.backends import API_KEY, Backend
 
 
 @attrs.frozen

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import API_KEY, Backend, LocalServer
 
 from skipcall_async import (
     APITimeoutError,
@@ -18,6 +17,7 @@ from skipcall_async import (
     ServerError,
     SkipcallClient,
 )
+from support.backends import API_KEY, Backend, LocalServer
 
 
 async def test_a_view_without_retries_sends_exactly_one_request(backend: Backend) -> None:
@@ -163,10 +163,9 @@ async def test_a_body_that_does_not_decode_raises_at_parse_with_the_headers(back
 
 async def test_the_type_checked_module_runs_and_its_values_are_what_it_claims() -> None:
     """typing_checks.py is checked by mypy; here it runs, and each value has the type mypy was told."""
-    from typing_checks import through_the_raw_view
-
     from skipcall_async import Call, Health, Page, RawResponse
     from skipcall_async.testing import FakeSkipcall
+    from support.typing_checks import through_the_raw_view
 
     async with FakeSkipcall() as server, SkipcallClient(server.api_key, base_url=server.url) as client:
         call_id = (await client.list_calls(size=1)).items[0].id

@@ -11,13 +11,13 @@ from collections.abc import Callable
 
 import attrs
 import pytest
-from drivers import Clock, Driver, Stores, store_fixture
 
 from skipcall_async import RateLimitHeaders
 from skipcall_async._pacing.headers import retry_after
 from skipcall_async._pacing.interpret import HeaderInterpreter
 from skipcall_async._pacing.rules import QuotaView
 from skipcall_async._pacing.settings import PLAN_WINDOW
+from support.drivers import Clock, Driver, Stores, store_fixture
 
 WALL = 1_800_000_000.0  # local wall clock at monotonic 0
 NEVER = 1e9  # a lease that outlives every case

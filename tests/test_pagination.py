@@ -6,12 +6,12 @@ import inspect
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import examples as ex
 import pytest
-from conftest import API_KEY, Backend, Reply, Sent
 
 from skipcall_async import Call, SkipcallClient
 from skipcall_async._codec import split_envelope, to_page
+from support import examples as ex
+from support.backends import API_KEY, Backend, Reply, Sent
 
 
 def test_items_are_read_from_data_or_a_bare_list() -> None:

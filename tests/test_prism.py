@@ -15,10 +15,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from api_description import DESCRIPTION
-from prism_server import prism_mock
 
 from skipcall_async import RetryPolicy, SequenceContactAssignment, SkipcallClient
+from support.api_description import DESCRIPTION
+from support.prism import prism_mock
 
 CALL_ID = "123e4567-e89b-12d3-a456-426614174000"
 CONTACT_ID = "550e8400-e29b-41d4-a716-446655440000"

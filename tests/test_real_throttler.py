@@ -1,6 +1,6 @@
 """The real @nestjs/throttler, in a real NestJS app started by the tests: the judge of the pacing and of the fake.
 
-The app (``benchmarks/nestjs``) is installed from its committed lockfile with ``npm ci`` and started on a free
+The app (`support.limiters.nestjs`) is installed from its committed lockfile with ``npm ci`` and started on a free
 port. Its clock can be set from the test (``--fake-clock``), so one request trace is replayed against the real
 guard and the fake server's ``nestjs-throttler`` rule at the same instants, and their answers compared.
 """
@@ -17,12 +17,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from nestjs import NestApp, throttler
 
 from skipcall_async import RateLimitPolicy, RedisRateLimitStore, SkipcallClient
-from skipcall_async._fleet_run import collect, split, start_workers
 from skipcall_async.testing import NamedThrottler, Plan, RateLimitRule
 from skipcall_async.testing._ratelimit import KeyLimiter
+from support.fleet import collect, split, start_workers
+from support.limiters.nestjs import NestApp, throttler
 
 T0 = 1_800_000_000_000  # the replay's first instant, epoch milliseconds
 COMPARED = ("x-ratelimit-", "retry-after")  # the headers the guard sets

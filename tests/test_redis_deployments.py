@@ -1,6 +1,6 @@
 """Redis as production runs it: a real 3-master Cluster and a real master, replica and Sentinel, on loopback.
 
-Each is started by the tests (``skipcall_async.testing._redis``) and taken through a failover while worker
+Each is started by the tests (`support.redis_servers`) and taken through a failover while worker
 processes pace one key through it: nothing is lost, the server's 429s stay under one window's worth, and each
 process logs at most one WARNING.
 """
@@ -14,15 +14,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from wakeups import wait_behind_a_probe
 
 from skipcall_async import ConfigurationError, RateLimitPolicy, RedisRateLimitStore, SkipcallClient
-from skipcall_async._fleet_run import WorkerReport, collect, split, start_workers
 from skipcall_async._pacing.redis.link import Scope
 from skipcall_async._secret import ApiKey
 from skipcall_async._urls import normalize_base_url
 from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule
-from skipcall_async.testing._redis import RedisCluster, RedisSentinels
+from support.fleet import WorkerReport, collect, split, start_workers
+from support.redis_servers import RedisCluster, RedisSentinels
+from support.wakeups import wait_behind_a_probe
 
 SCALE = 30.0  # the one-minute window lasts 2 s
 RULE = RateLimitRule(plan=PLANS["starter"], rule="fixed-first", time_scale=SCALE)

@@ -1,6 +1,6 @@
 """The quota rules on both stores from the same code: in-process and through a real redis-server.
 
-Each case drives a ``Driver`` (``drivers.py``): reserve N tokens, record an observation for the oldest token
+Each case drives a ``Driver`` (`support.drivers`): reserve N tokens, record an observation for the oldest token
 held (or another), release one, let time pass, and read the view. Both stores run on the test's fake clock;
 the Redis one swaps its state through a real redis-server at every step.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from drivers import MARGIN, Stores, store_fixture
 
 from skipcall_async._pacing.rules import Observation, WindowSeen
+from support.drivers import MARGIN, Stores, store_fixture
 
 WINDOW = 60.0
 stores = store_fixture()

@@ -20,7 +20,7 @@ from skipcall_async import ConfigurationError, RateLimitPolicy, RedisRateLimitSt
 from skipcall_async._pacing.resolve import resolve_store
 from skipcall_async._secret import SecretUrl
 from skipcall_async.testing import FakeSkipcall
-from skipcall_async.testing._redis import RedisServer, free_port
+from support.redis_servers import RedisServer, free_port
 
 PASSWORD = "p@ss:w/rd%+#?"  # every character a URL must encode, and one ("+") that a query reads as a space
 ENCODED = quote(PASSWORD, safe="")

@@ -13,7 +13,6 @@ import sys
 from typing import Any
 
 import pytest
-from wakeups import wait_behind_a_probe
 
 from skipcall_async import (
     ConfigurationError,
@@ -24,7 +23,8 @@ from skipcall_async import (
 )
 from skipcall_async._pacing.resolve import resolve_store
 from skipcall_async.testing import PLANS, FakeSkipcall, Faults, RateLimitRule
-from skipcall_async.testing._redis import RedisServer, free_port
+from support.redis_servers import RedisServer, free_port
+from support.wakeups import wait_behind_a_probe
 
 SCALE = 30.0  # the one-minute window lasts 2 s
 

@@ -7,7 +7,6 @@ import time
 from collections.abc import Awaitable, Callable
 
 import pytest
-from conftest import API_KEY, Backend
 
 from skipcall_async import (
     APIConnectionError,
@@ -23,6 +22,7 @@ from skipcall_async import (
 )
 from skipcall_async._events import Hook
 from skipcall_async._retry import Sleep, is_retryable, run_with_retries
+from support.backends import API_KEY, Backend
 
 
 def highest(low: float, high: float) -> float:

@@ -14,11 +14,11 @@ from typing import Final
 
 import pytest
 import schemathesis
-from api_description import DESCRIPTION
 from hypothesis import HealthCheck, settings
-from threaded_server import threaded_server
 
 from skipcall_async.testing import DEFAULT_KEY, FakeSkipcall
+from support.api_description import DESCRIPTION
+from support.threaded_server import threaded_server
 
 EXAMPLES: Final = 30  # per operation and phase; the whole module takes well under a minute
 SEED: Final = 19

@@ -6,11 +6,11 @@ import logging
 import traceback
 
 import pytest
-from conftest import API_KEY, Backend, LocalServer
 
 from skipcall_async import APIConnectionError, APIError, ConfigurationError, RetryPolicy, SkipcallClient
 from skipcall_async._secret import ApiKey
 from skipcall_async._transport import HttpRequest, _redirected
+from support.backends import API_KEY, Backend, LocalServer
 
 
 def test_the_key_never_appears_in_repr_or_str() -> None:

@@ -15,7 +15,6 @@ from typing import Any
 
 import aiohttp
 import attrs
-import examples as ex
 import pytest
 
 import skipcall_async
@@ -44,6 +43,7 @@ from skipcall_async import (
 from skipcall_async._codec import converter, strict_converter
 from skipcall_async._field_types import json_number, timestamp, timestamp_json
 from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule, Store
+from support import examples as ex
 
 
 def assert_identical(a: Any, b: Any) -> None:

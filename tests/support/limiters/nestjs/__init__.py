@@ -1,7 +1,8 @@
 """A real NestJS app guarded by the real @nestjs/throttler, started on a free port for benchmarks and tests.
 
 The app (``app.js``) and its locked dependencies (``package.json``, ``package-lock.json``) live beside this module;
-``ensure_installed`` runs ``npm ci`` when needed (``node_packages``). Node.js 20 or newer is needed.
+``ensure_installed`` runs ``npm ci`` when needed (`support.node_packages`). Node.js 20 or newer is needed. Standard
+library only, so a benchmark can start it under another interpreter's SDK.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from node_packages import npm_ci
+from support.node_packages import npm_ci
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,10 +1,9 @@
 """Node.js packages from a committed lockfile, for the real components the tests and benchmarks run.
 
-The NestJS app guarded by @nestjs/throttler (``benchmarks/nestjs``) and Stoplight Prism (``tests/prism``) each
-keep a ``package.json`` and its ``package-lock.json``; `npm_ci` installs exactly that lockfile into the
-directory's ``node_modules`` the first time, or again once the lockfile changed (a stamp inside
-``node_modules`` records which one it was built from). ``SKIPCALL_NODE`` names the ``node`` binary when it is not
-the one on ``PATH``.
+The NestJS app guarded by @nestjs/throttler (``limiters/nestjs``) and Stoplight Prism (``prism``) each keep a
+``package.json`` and its ``package-lock.json``; `npm_ci` installs exactly that lockfile into the directory's
+``node_modules`` the first time, or again once the lockfile changed (a stamp inside ``node_modules`` records which
+one it was built from). ``SKIPCALL_NODE`` names the ``node`` binary when it is not the one on ``PATH``.
 """
 
 from __future__ import annotations
