@@ -1,4 +1,4 @@
-"""Shared fixtures: recorded-traffic backends (a real local server, aioresponses), Redis, the real NestJS app."""
+"""Fixtures shared across folders: a recorded-traffic local server, a real redis-server, the real NestJS app."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from support.backends import Backend, LocalServer, MockedTransport
+from support.backends import LocalServer
 from support.limiters.nestjs import ensure_installed
 from support.node_packages import NodeMissing
 from support.node_unavailable import node_unavailable
@@ -19,25 +19,6 @@ async def server() -> AsyncIterator[LocalServer]:
     await backend.start()
     yield backend
     await backend.stop()
-
-
-@pytest.fixture
-def mocked() -> Iterator[MockedTransport]:
-    with MockedTransport() as backend:
-        yield backend
-
-
-@pytest.fixture(params=["server", "aioresponses"])
-async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
-    """Each test using it runs twice: against a real local server and against aioresponses."""
-    if request.param == "server":
-        local = LocalServer()
-        await local.start()
-        yield local
-        await local.stop()
-    else:
-        with MockedTransport() as mock:
-            yield mock
 
 
 @pytest.fixture(scope="session")

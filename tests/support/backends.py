@@ -1,7 +1,7 @@
 """Recorded-traffic backends of the request tests: one interface over a real local server and aioresponses.
 
 A test queues replies with `Backend.respond` and reads what was sent from `Backend.sent`; the ``backend`` fixture
-(``tests/conftest.py``) runs it against both.
+(``tests/client/conftest.py``) runs it against both.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import pytest
 
 from skipcall_async import SkipcallClient
 
-PAGE = Path(__file__).parent.parent / "docs" / "operations.md"
+PAGE = Path(__file__).parents[2] / "docs" / "operations.md"
 SHOWN = re.compile(r"`(\w+)\(([^`]*)\)`")
 
 

@@ -20,7 +20,7 @@ import pytest
 from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule
 from support.threaded_server import threaded_server
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", flags=re.DOTALL | re.MULTILINE)
 SHELL_BLOCK = re.compile(r"^```shell\n(.*?)^```", flags=re.DOTALL | re.MULTILINE)

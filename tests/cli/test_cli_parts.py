@@ -217,7 +217,7 @@ def test_the_documented_csv_columns_are_the_exported_ones() -> None:
     """docs/cli.md lists the columns of a calls export with both parts exactly as the export writes them."""
     from skipcall_async.cli._jobs import call_columns
 
-    text = (Path(__file__).parent.parent / "docs" / "cli.md").read_text()
+    text = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
     documented = [line.split("`")[1] for line in text.splitlines() if line.startswith("| `") and "` |" in line]
     columns = call_columns(["recording", "transcription"])
     assert [c for c in documented if c in columns or "." in c or c[0].islower()][: len(columns)] == list(columns)

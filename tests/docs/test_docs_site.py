@@ -16,7 +16,7 @@ import pytest
 
 from support.check_site import LIMIT, long_lines, main, signatures
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 LONG = "SkipcallClient(" + ", ".join(f"option_{n}: int | None = None" for n in range(12)) + ")"
 FORMATTED = "SkipcallClient(\n" + "".join(f"    option_{n}: int | None = None,\n" for n in range(12)) + ")"
 

@@ -19,7 +19,7 @@ PLAIN = "def test_plain():\n    assert 1 + 1 == 2\n"
 
 def docs_example() -> str:
     """The complete example of docs/testing.md, as a user would copy it."""
-    text = (Path(__file__).parent.parent / "docs" / "testing.md").read_text()
+    text = (Path(__file__).parents[2] / "docs" / "testing.md").read_text()
     return re.findall(r"```python\n(.*?)```", text, re.S)[0]
 
 

@@ -152,7 +152,7 @@ def test_the_exception_tree_is_drawn_alike_in_the_code_and_the_docs_and_is_true(
     from skipcall_async import _errors
 
     code = _tree(_errors.__doc__ or "")
-    docs = _tree((Path(__file__).parent.parent / "docs" / "errors.md").read_text())
+    docs = _tree((Path(__file__).parents[2] / "docs" / "errors.md").read_text())
     assert code == docs
     assert len(code) >= 14
     parents: list[str] = []
