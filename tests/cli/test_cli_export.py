@@ -190,6 +190,7 @@ def test_an_unknown_include_part_is_a_usage_error(api: FakeSkipcall, tmp_path: P
     assert not (tmp_path / "x.jsonl").exists()
 
 
+@pytest.mark.slow
 def test_an_api_error_ends_the_export_with_one_line_and_how_to_resume(tmp_path: Path) -> None:
     """Every transcription fails with 503 (retries spent): exit 1, one error line, the summary, the same command."""
     faults = {"get_call_transcription": Faults(error_rate=1.0)}

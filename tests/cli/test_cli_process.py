@@ -82,6 +82,7 @@ def resume(out: Path, reference: bytes, url: str) -> str:
     return stderr
 
 
+@pytest.mark.slow
 def test_sigkill_mid_export_then_the_same_command_completes_it(
     api: str, reference: bytes, throttled: str, tmp_path: Path
 ) -> None:
@@ -107,6 +108,7 @@ def test_sigkill_mid_export_then_the_same_command_completes_it(
     assert f"skipcall: export complete: {len(reference.splitlines())} calls in {out}" in stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
 def test_ctrl_c_or_sigterm_finishes_the_writes_says_how_to_resume_and_exits(
     api: str, reference: bytes, throttled: str, tmp_path: Path, signum: signal.Signals, code: int
@@ -135,6 +137,7 @@ def test_ctrl_c_or_sigterm_finishes_the_writes_says_how_to_resume_and_exits(
     assert f"skipcall: resuming: {written} calls already in {out}" in stderr
 
 
+@pytest.mark.slow
 def test_a_second_export_to_the_same_file_exits_at_once_and_the_first_completes(
     reference: bytes, tmp_path: Path
 ) -> None:

@@ -97,6 +97,7 @@ async def test_a_connection_error_names_the_request() -> None:
     assert_names(info.value, "GET", "/v1/contacts/ct-1", "ct-1")
 
 
+@pytest.mark.slow
 async def test_a_timeout_names_the_request() -> None:
     """A response slower than the timeout: APITimeoutError says which call timed out."""
     async with FakeSkipcall(api_keys=(API_KEY,), faults=Faults(latency=1.0)) as server:

@@ -15,6 +15,7 @@ from skipcall_async._demo.redis_server import INSTALL_HINT
 from support.redis_servers import free_port
 
 
+@pytest.mark.slow
 async def test_the_demo_fetches_everything_without_a_single_429() -> None:
     """A small demo run fetches every call, reports zero 429s and a utilization near 1."""
     out = io.StringIO()
@@ -53,6 +54,8 @@ def fleet_rows(text: str) -> dict[str, list[str]]:
     return rows
 
 
+@pytest.mark.slow
+@pytest.mark.redis
 def test_the_fleet_demo_shares_the_quota_through_redis_and_trips_it_without(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -72,6 +75,7 @@ def test_the_fleet_demo_shares_the_quota_through_redis_and_trips_it_without(
     assert float(rows["utilization"][1]) >= 0.8, text  # a 2 s window on a loaded machine
 
 
+@pytest.mark.slow
 def test_the_fleet_demo_without_a_redis_server_says_what_to_install(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

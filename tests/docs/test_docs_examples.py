@@ -35,6 +35,11 @@ def python_blocks(page: Path, block: re.Pattern[str] = BLOCK) -> list[tuple[str,
 SCRIPTS = [block for page in PAGES for block in python_blocks(page) if "def test_" not in block[1]]
 PYTEST_EXAMPLES = [block for page in PAGES for block in python_blocks(page) if "def test_" in block[1]]
 SHELL_EXAMPLES = [block for page in PAGES for block in python_blocks(page, SHELL_BLOCK)]
+# A fleet example runs against a real Redis, as a user's would.
+SCRIPT_PARAMS = [
+    pytest.param(where, code, id=where, marks=[pytest.mark.redis] if "SKIPCALL_REDIS_URL" in code else [])
+    for where, code in SCRIPTS
+]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +56,7 @@ def test_the_documentation_has_examples() -> None:
     assert len(SHELL_EXAMPLES) >= 9
 
 
-@pytest.mark.parametrize(("where", "code"), SCRIPTS, ids=[where for where, _ in SCRIPTS])
+@pytest.mark.parametrize(("where", "code"), SCRIPT_PARAMS)
 def test_example_runs_against_the_fake_server(
     where: str,
     code: str,
@@ -73,6 +78,7 @@ def test_example_runs_against_the_fake_server(
         assert all(r.status < 500 for r in fake_api.requests[before:])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("where", "code"), PYTEST_EXAMPLES, ids=[where for where, _ in PYTEST_EXAMPLES])
 def test_pytest_example_passes_with_the_installed_plugin(where: str, code: str, tmp_path: Path) -> None:
     """The example test module, run by a separate pytest, finds the fixtures through the entry point."""
@@ -131,6 +137,7 @@ def shell_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, S
         yield runs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("where", "code"), SHELL_EXAMPLES, ids=[where for where, _ in SHELL_EXAMPLES])
 def test_shell_example_runs_against_the_fake_server(where: str, code: str, shell_runs: dict[str, ShellRun]) -> None:
     """Every command of the example succeeds (bash -e, pipefail), and each one printed or wrote something."""

@@ -56,6 +56,7 @@ def test_a_formatted_signature_passes_and_an_empty_site_does_not(tmp_path: Path)
     assert main(["check_site.py", str(tmp_path)]) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("mkdocs") is None, reason="the docs extra is not installed")
 def test_the_built_reference_has_no_signature_line_over_the_limit(tmp_path: Path) -> None:
     """A strict build of this tree: every signature formatted, none with a line over 120 characters."""

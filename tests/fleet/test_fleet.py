@@ -17,6 +17,8 @@ from skipcall_async.testing import PLANS, FakeSkipcall, Faults, Plan, RateLimitR
 from support.fleet import WorkerReport, collect, split, start_workers
 from support.redis_servers import RedisServer
 
+pytestmark = pytest.mark.slow
+
 SCALE = 30.0  # the one-minute window lasts 2 s
 PROCESSES = 4
 
@@ -38,6 +40,7 @@ async def run(jobs: list[dict[str, Any]], redis_url: str | None) -> list[WorkerR
     return await asyncio.get_running_loop().run_in_executor(None, collect, processes)
 
 
+@pytest.mark.redis
 @pytest.mark.parametrize(
     "rule",
     [
@@ -75,6 +78,7 @@ async def test_without_redis_the_same_fleet_trips_the_limit() -> None:
     assert server.rate_limited > 100
 
 
+@pytest.mark.redis
 async def test_a_worker_killed_holding_tokens_gives_them_back_when_its_leases_expire(
     redis_server: RedisServer, redis_url: str
 ) -> None:
@@ -115,6 +119,7 @@ async def test_a_worker_killed_holding_tokens_gives_them_back_when_its_leases_ex
     assert server.rate_limited <= 1
 
 
+@pytest.mark.redis
 async def test_redis_stopped_mid_run_loses_nothing_and_rejoins(redis_server: RedisServer, redis_url: str) -> None:
     """Kill Redis for longer than a window while four workers run: every id comes back, each warns once, rejoins.
 
@@ -148,6 +153,7 @@ async def test_redis_stopped_mid_run_loses_nothing_and_rejoins(redis_server: Red
     assert not any(r.degraded for r in done if r.ended > restarted_at + 3.0)
 
 
+@pytest.mark.redis
 async def test_interactive_calls_in_one_process_go_before_bulk_work_in_another(redis_url: str) -> None:
     """A worker gathers 120 bulk calls, another makes 6 interactive ones 0.3 s apart, 20 per 2 s through Redis.
 

@@ -78,6 +78,9 @@ def test_deployment_urls_never_show_their_passwords(url: str) -> None:
     assert store.kind == ("cluster" if "cluster" in url else "sentinel")
 
 
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.cluster
 async def test_keys_on_every_node_of_a_cluster_are_paced_without_a_429(cluster: RedisCluster) -> None:
     """Three API keys whose state lives on three different masters: each paced through its node, no 429."""
     keys = [f"sk_test_cluster_{i}" for i in range(40)]
@@ -128,6 +131,9 @@ async def run_with_failover(url: str, failover: Callable[[], None]) -> tuple[lis
         return reports, server.rate_limited
 
 
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.cluster
 async def test_a_cluster_failover_mid_run_loses_nothing(cluster: RedisCluster) -> None:
     """Every master hands over to its replica while two processes run (so does the one holding the key's slot)."""
 
@@ -142,6 +148,9 @@ async def test_a_cluster_failover_mid_run_loses_nothing(cluster: RedisCluster) -
     assert all(len(r.warnings) <= 1 for r in reports if r is not None)
 
 
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.cluster
 async def test_a_sentinel_failover_mid_run_is_followed(sentinels: RedisSentinels) -> None:
     """The Sentinel promotes the replica while two processes run: they follow the new master, nothing is lost."""
     before = sentinels.master_port()
@@ -152,6 +161,9 @@ async def test_a_sentinel_failover_mid_run_is_followed(sentinels: RedisSentinels
     assert all(len(r.warnings) <= 1 for r in reports if r is not None)
 
 
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.cluster
 async def test_after_a_sentinel_failover_the_state_lives_on_the_new_master(sentinels: RedisSentinels) -> None:
     """Once the old master is a replica, the store writes to the new one (no READONLY loop)."""
     import redis.asyncio as aioredis
@@ -177,6 +189,9 @@ async def test_after_a_sentinel_failover_the_state_lives_on_the_new_master(senti
     assert len(keys) == 1
 
 
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.cluster
 async def test_a_waiter_is_woken_through_the_cluster_s_pub_sub(cluster: RedisCluster) -> None:
     """B waits for A's slow probe; A's answer, published on the key's node, reaches B's subscription on another
     node of the cluster: B goes at once, not at its 30 s poll."""

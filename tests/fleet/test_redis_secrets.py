@@ -134,6 +134,7 @@ async def shared_keys(redis: RedisServer) -> list[str]:
         await conn.aclose()
 
 
+@pytest.mark.redis
 @pytest.mark.parametrize("form", list(forms("h", "s")))
 async def test_every_form_reaches_a_redis_that_requires_the_password(
     locked_redis: RedisServer, form: str, caplog: pytest.LogCaptureFixture
@@ -159,6 +160,7 @@ async def test_every_form_reaches_a_redis_that_requires_the_password(
     assert not leaks(caplog.text + shown)
 
 
+@pytest.mark.redis
 async def test_a_wrong_password_warns_once_without_either_password(
     locked_redis: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:

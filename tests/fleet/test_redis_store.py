@@ -62,6 +62,8 @@ async def redis_state(url: str, key: str) -> str:
         await conn.aclose()
 
 
+@pytest.mark.slow
+@pytest.mark.redis
 async def test_two_stores_share_one_quota_and_send_no_429(redis_url: str) -> None:
     """Two independent stores on one key (as two processes) split 250 calls at 100 per 2 s with no 429."""
     rule = RateLimitRule(plan=PLANS["starter"], rule="fixed-first", time_scale=SCALE)
@@ -79,6 +81,7 @@ async def test_two_stores_share_one_quota_and_send_no_429(redis_url: str) -> Non
     assert (snapshot.store, snapshot.degraded, snapshot.limit) == ("redis", False, 100)
 
 
+@pytest.mark.slow
 async def test_the_same_two_clients_without_redis_trip_the_limit() -> None:
     """The contrast: two in-process states on one key each spend the whole quota and get 429s."""
     rule = RateLimitRule(plan=PLANS["starter"], rule="fixed-first", time_scale=SCALE)
@@ -100,6 +103,7 @@ async def test_the_same_two_clients_without_redis_trip_the_limit() -> None:
     assert server.rate_limited > 0
 
 
+@pytest.mark.redis
 async def test_the_environment_variable_turns_redis_on_for_every_client(
     redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -140,6 +144,7 @@ def test_nothing_imports_redis_unless_asked() -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.redis
 def test_the_password_never_shows(redis_server: RedisServer) -> None:
     """repr and errors show the URL with its password masked."""
     store = RedisRateLimitStore("redis://:s3cr3t-pass@127.0.0.1:6379/0")
@@ -165,6 +170,7 @@ def test_bad_store_settings_name_the_argument(kwargs: dict[str, float], message:
         RedisRateLimitStore("redis://127.0.0.1:6379/0", **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 async def test_redis_unreachable_from_the_start_falls_back_with_one_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -185,6 +191,8 @@ async def test_redis_unreachable_from_the_start_falls_back_with_one_warning(
     assert "hunter2" not in caplog.text
 
 
+@pytest.mark.slow
+@pytest.mark.redis
 async def test_redis_stopped_mid_run_then_back(redis_server: RedisServer, redis_url: str, caplog: Any) -> None:
     """Redis dies mid-run: nothing fails, one WARNING; it comes back and the client shares state again."""
     caplog.set_level(logging.INFO, logger="skipcall_async")
@@ -210,6 +218,7 @@ async def test_redis_stopped_mid_run_then_back(redis_server: RedisServer, redis_
     assert len([m for m in messages if "reachable again" in m]) == 1
 
 
+@pytest.mark.redis
 async def test_a_command_failing_outside_redis_py_s_errors_is_an_outage(
     redis_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -247,6 +256,7 @@ async def test_a_strict_store_holds_requests_while_redis_is_unreachable(caplog: 
     assert "pacing in-process" not in warnings[0]
 
 
+@pytest.mark.redis
 async def test_a_waiter_is_woken_by_another_process_s_response(redis_url: str) -> None:
     """B waits for A's slow probe; A's response opens the window and B is woken by pub/sub, not its 30 s poll."""
     rule = RateLimitRule(plan=PLANS["starter"], rule="fixed-first", time_scale=SCALE)
@@ -263,6 +273,7 @@ async def test_a_waiter_is_woken_by_another_process_s_response(redis_url: str) -
     assert waited < 1.0  # 0.25 s of A's probe, then B's own 0.3 s
 
 
+@pytest.mark.redis
 async def test_round_trips_per_request(redis_url: str) -> None:
     """On the success path a request costs at most three Redis commands (a reservation and a record)."""
     import redis.asyncio as aioredis

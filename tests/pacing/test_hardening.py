@@ -66,6 +66,7 @@ def jitter_seed() -> Iterator[None]:
     random.setstate(state)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("jitter_seed")
 async def test_429s_that_say_retry_now_back_off_instead_of_burning_every_retry() -> None:
     """A spent key whose 429s say Retry-After: 0 and a past reset: all 60 calls return, after two or three 429s.
@@ -85,6 +86,7 @@ async def test_429s_that_say_retry_now_back_off_instead_of_burning_every_retry()
     assert sum(r.status == 200 for r in server.requests) == 20 + 60
 
 
+@pytest.mark.slow
 async def test_a_burst_of_429s_that_say_retry_now_costs_one_backoff_not_the_plan_window() -> None:
     """No X-RateLimit-* headers anywhere and 429s saying Retry-After: 0: 60 calls all return within a 5 s wait cap.
 
@@ -99,6 +101,7 @@ async def test_a_burst_of_429s_that_say_retry_now_costs_one_backoff_not_the_plan
     assert failures(results) == Counter()
 
 
+@pytest.mark.slow
 async def test_a_reset_a_day_away_on_successes_is_doubted_and_every_call_returns() -> None:
     """Remaining counts down truthfully while Reset says a day: 60 calls come back in about three real windows.
 
@@ -139,6 +142,7 @@ async def test_a_429_asking_for_a_day_fails_fast_with_rate_limit_wait_error() ->
     assert len(server.requests) == 20 + 1
 
 
+@pytest.mark.slow
 async def test_a_window_shorter_than_the_documented_minute_is_never_overrun_told_or_untold() -> None:
     """A 20 s window, server clock 90 s ahead, whole-second Reset and Date: no 429 whether the window is stated.
 
@@ -171,6 +175,7 @@ async def test_a_window_shorter_than_the_documented_minute_is_never_overrun_told
     assert 0.90 <= untold_utilization <= 1.0, untold_utilization
 
 
+@pytest.mark.slow
 async def test_hooks_that_raise_fail_no_call_and_are_logged(caplog: pytest.LogCaptureFixture) -> None:
     """Against a flaky, rate-limited server, all four hooks raise on every event: every call returns.
 

@@ -35,6 +35,7 @@ async def use_once(server: FakeSkipcall, key: str, **options: object) -> None:
         await client.health()
 
 
+@pytest.mark.slow
 async def test_keys_used_once_are_let_go_once_their_windows_are_over() -> None:
     """500 keys each used once by a short-lived client: after their windows, the store holds none of them."""
     keys = [f"sk_tenant_{n:03d}" for n in range(500)]
@@ -85,6 +86,7 @@ async def test_a_key_whose_gate_is_closed_is_kept_with_no_client_left() -> None:
     assert server.rate_limited == 1
 
 
+@pytest.mark.slow
 async def test_a_key_whose_gate_was_closed_is_let_go_once_it_opens() -> None:
     """Once the gate has opened, the key's state no longer matters and the store lets it go."""
     async with FakeSkipcall(rate_limit=RULE, faults=Faults(retry_after=2), any_key=True) as server:

@@ -49,6 +49,7 @@ async def test_an_interactive_waiter_is_granted_before_bulk_ones_queued_earlier(
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+@pytest.mark.slow
 async def test_a_gather_of_bulk_calls_lets_an_interactive_call_through_first() -> None:
     """60 bulk calls at 10 per 2 s: an interactive call made just after them is admitted in the first window.
 

@@ -10,6 +10,8 @@ import pytest
 from skipcall_async import RateLimitPolicy, SkipcallClient
 from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule
 
+pytestmark = pytest.mark.slow
+
 SCALE = 30.0  # the one-minute window lasts 2 s
 REQUESTS = 250
 

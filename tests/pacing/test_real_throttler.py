@@ -24,6 +24,8 @@ from skipcall_async.testing._ratelimit import KeyLimiter
 from support.fleet import collect, split, start_workers
 from support.limiters.nestjs import NestApp, throttler
 
+pytestmark = [pytest.mark.node, pytest.mark.slow]
+
 T0 = 1_800_000_000_000  # the replay's first instant, epoch milliseconds
 COMPARED = ("x-ratelimit-", "retry-after")  # the headers the guard sets
 
@@ -235,6 +237,7 @@ async def test_named_throttlers_are_each_paced(nest_installed: str) -> None:
     assert all(b - a >= 1.0 for a, b in zip(admitted, admitted[10:], strict=False))  # never 11 in a second
 
 
+@pytest.mark.redis
 async def test_a_process_through_redis_never_trips_the_real_guard(nest_installed: str, redis_url: str) -> None:
     """One process pacing through Redis against the real guard: every call back, no 429."""
     store = RedisRateLimitStore(redis_url)
@@ -245,6 +248,7 @@ async def test_a_process_through_redis_never_trips_the_real_guard(nest_installed
     assert [status for _, status in log] == [200] * 130
 
 
+@pytest.mark.redis
 async def test_four_processes_through_redis_never_trip_the_real_guard(nest_installed: str, redis_url: str) -> None:
     """Four worker processes on one key, sharing its quota through Redis: every id back, no 429 at the guard."""
     ids = [f"call-{i}" for i in range(240)]

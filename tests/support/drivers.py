@@ -24,7 +24,7 @@ from skipcall_async._pacing.settings import Lane, Settings
 MARGIN = 0.05
 WINDOW = 60.0
 LEASE = 30.0
-STORES = ("in-process", "redis")
+STORES = (pytest.param("in-process"), pytest.param("redis", marks=pytest.mark.redis))
 
 
 class Clock:

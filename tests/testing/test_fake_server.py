@@ -362,6 +362,7 @@ async def test_latency_and_header_faults() -> None:
             await asyncio.gather(*(client.health() for _ in range(5)))
 
 
+@pytest.mark.slow
 async def test_a_reset_far_in_the_future_on_a_success_is_doubted() -> None:
     """Success responses claiming nothing is left until tomorrow: the next call probes after about a second."""
     async with FakeSkipcall(faults=Faults(far_future_reset=True)) as server:
@@ -424,6 +425,7 @@ async def test_past_429_hints_keep_each_rules_reset_form(rule: RateLimitRule, ex
     assert float(admitted["X-RateLimit-Reset"]) > 0
 
 
+@pytest.mark.slow
 async def test_a_reset_a_day_away_on_admitted_answers_while_remaining_and_the_window_stay_true() -> None:
     """Remaining counts down 2, 1, 0 and Reset says a day; the real one-second window still refuses, then readmits."""
     rule = RateLimitRule(plan=Plan(limit=3), rule="fixed-first", time_scale=60)  # a 1 s window

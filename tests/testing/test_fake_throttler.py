@@ -224,6 +224,7 @@ def test_the_command_line_refuses_a_block_for_another_rule(capsys: pytest.Captur
     assert "only to the nestjs-throttler rule" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 async def test_named_throttlers_over_http_answer_as_the_guard_does() -> None:
     """A 2-a-second throttler beside a 3-a-minute plan: suffixed headers, the shorter one runs first.
 

@@ -20,6 +20,8 @@ from skipcall_async import RetryPolicy, SequenceContactAssignment, SkipcallClien
 from support.api_description import DESCRIPTION
 from support.prism import prism_mock
 
+pytestmark = [pytest.mark.node, pytest.mark.slow]
+
 CALL_ID = "123e4567-e89b-12d3-a456-426614174000"
 CONTACT_ID = "550e8400-e29b-41d4-a716-446655440000"
 SEQUENCE_ID = "123e4567-e89b-12d3-a456-426614174010"

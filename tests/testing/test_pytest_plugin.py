@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 INSTALL = 'pip install "skipcall-async[testing]"'
 PLAIN = "def test_plain():\n    assert 1 + 1 == 2\n"
 

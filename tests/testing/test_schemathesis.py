@@ -20,6 +20,8 @@ from skipcall_async.testing import DEFAULT_KEY, FakeSkipcall
 from support.api_description import DESCRIPTION
 from support.threaded_server import threaded_server
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES: Final = 30  # per operation and phase; the whole module takes well under a minute
 SEED: Final = 19
 
