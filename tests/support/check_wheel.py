@@ -2,7 +2,8 @@
 
 Checks that it imports from site-packages (not a source tree), carries ``py.typed``, reports its version, finds its
 pytest plugin through the ``pytest11`` entry point, and serves a request from its fake server. Without the ``cli``
-extra, the installed ``skipcall`` console script says what to install.
+extra, the installed ``skipcall`` console script says what to install. The test suite's machinery (``tests/support``:
+the fleet workers, the Redis launchers) is not in the wheel.
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ def check_command_without_the_extra() -> None:
     assert 'pip install "skipcall-async[cli]"' in result.stderr, result.stderr
 
 
+# Fleet and Redis machinery of the tests and benchmarks (tests/support), never part of the package.
+NOT_SHIPPED = ("skipcall_async/_fleet_run.py", "skipcall_async/testing/_redis.py")
+
+
+def check_no_test_machinery() -> None:
+    shipped = [str(path) for path in importlib.metadata.files("skipcall-async") or []]
+    machinery = [path for path in shipped if path.startswith(("tests/", "support/")) or path in NOT_SHIPPED]
+    assert not machinery, f"test machinery in the wheel: {machinery}"
+    assert "skipcall_async/_demo/worker.py" in shipped, "the demo's worker is missing"
+
+
 def main() -> None:
     package = Path(skipcall_async.__file__).parent
     assert "site-packages" in str(package), package
@@ -46,6 +58,7 @@ def main() -> None:
     assert hasattr(plugin, "skipcall_client")
     assert asyncio.run(round_trip()) == "ok"
     check_command_without_the_extra()
+    check_no_test_machinery()
     print(f"wheel OK: skipcall-async {skipcall_async.__version__} from {package}")
 
 
