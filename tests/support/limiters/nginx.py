@@ -197,11 +197,17 @@ class Nginx:
         """When nginx answered each request (epoch seconds) and its status, in order of answer.
 
         Past the first request, a queued request is answered once nginx lets it through to the app: these are the
-        instants the limiter admitted (or refused) each request.
+        instants the limiter admitted (or refused) each request. nginx writes a line once it has sent the answer,
+        so this waits until the log has not grown for 0.1 s.
         """
         path = Path(self.folder, "access.log")
+        size, settled = -1, time.monotonic() + 0.1
+        while time.monotonic() < settled or path.stat().st_size != size:  # nginx logs once the answer is sent
+            if path.stat().st_size != size:
+                size, settled = path.stat().st_size, time.monotonic() + 0.1
+            time.sleep(0.01)
         entries = []
-        for line in path.read_text().splitlines() if path.is_file() else []:
+        for line in path.read_text().splitlines():
             at, status, _method, uri = line.split(" ", 3)
             if uri.startswith("/v1/"):
                 entries.append((float(at), int(status)))
