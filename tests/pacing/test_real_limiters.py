@@ -93,10 +93,10 @@ def burst_of_requests(url: str, count: int) -> list[tuple[int, dict[str, str]]]:
 
 RATE_LIMIT_FIELDS = {
     "fastify": {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"},
-    "express legacy": {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"},
-    "express draft-6": {"ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy"},
-    "express draft-7": {"ratelimit", "ratelimit-policy"},
-    "express draft-8": {"ratelimit", "ratelimit-policy"},
+    "express-legacy": {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"},
+    "express-draft-6": {"ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy"},
+    "express-draft-7": {"ratelimit", "ratelimit-policy"},
+    "express-draft-8": {"ratelimit", "ratelimit-policy"},
 }
 
 

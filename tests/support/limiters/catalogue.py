@@ -69,8 +69,8 @@ class LeakyBucket:
         return max(0, admitted - at_once) / self.rate
 
     def ideal_count(self, elapsed: float) -> int:
-        """The most admissions in ``elapsed`` seconds from the first request."""
-        return (1 + self.burst if self.nodelay else 1) + math.floor(self.rate * elapsed + 1e-9)
+        """The most admissions in ``elapsed`` seconds from the first request (nginx and its log count milliseconds)."""
+        return (1 + self.burst if self.nodelay else 1) + math.floor(self.rate * (elapsed + 0.001))
 
 
 @dataclass(frozen=True)
@@ -101,15 +101,15 @@ def catalogue(limit: int = 100, window: float = 10.0) -> dict[str, RealLimiter]:
         ),
     }  # fmt: skip
     for mode, sends in EXPRESS_SENDS.items():
-        limiters[f"express {mode}"] = RealLimiter(
-            f"express {mode}", sends, True, FixedWindow(limit, window),
+        limiters[f"express-{mode}"] = RealLimiter(
+            f"express-{mode}", sends, True, FixedWindow(limit, window),
             partial(ExpressApp, mode, limit=limit, window=window),
         )  # fmt: skip
     rate = rate_of(limit, window)
     for burst in (limit, max(1, limit // 5)):
         for nodelay in (True, False):
             setting = LimitReq(rate, burst, nodelay)
-            name = f"nginx burst={burst}{' nodelay' if nodelay else ''}"
+            name = f"nginx-{'nodelay' if nodelay else 'queued'}-{burst}"
             limiters[name] = RealLimiter(
                 name, f"bare 429 ({setting})", False, LeakyBucket(setting.per_second, burst, nodelay),
                 partial(nginx_in_front, setting),
