@@ -70,7 +70,7 @@ class LeakyBucket:
 
     def ideal_count(self, elapsed: float) -> int:
         """The most admissions in ``elapsed`` seconds from the first request (nginx and its log count milliseconds)."""
-        return (1 + self.burst if self.nodelay else 1) + math.floor(self.rate * (elapsed + 0.001))
+        return (1 + self.burst if self.nodelay else 1) + math.floor(self.rate * (elapsed + 0.002))
 
 
 @dataclass(frozen=True)
