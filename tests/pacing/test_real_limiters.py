@@ -14,6 +14,7 @@ import asyncio
 import http.client
 import time
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -159,8 +160,8 @@ async def test_a_gather_through_a_proxy_that_only_answers_429_loses_no_call(limi
 async def fleet_through_redis(url: str, redis_url: str) -> tuple[list[str], dict[str, str]]:
     """Four worker processes with the SDK's defaults share the key through Redis: the ids back, what failed."""
     start_at = time.time() + 2.0
-    jobs = [{"base_url": url, "api_key": "sk_test_real_limiter", "ids": share, "start_at": start_at,
-             "sdk_defaults": True} for share in split(IDS, 4)]  # fmt: skip
+    job = {"base_url": url, "api_key": "sk_test_real_limiter", "start_at": start_at, "sdk_defaults": True}
+    jobs: list[Mapping[str, Any]] = [{**job, "ids": share} for share in split(IDS, 4)]
     processes = start_workers(jobs, redis_url=redis_url)
     reports = await asyncio.get_running_loop().run_in_executor(None, collect, processes)
     assert all(report is not None and report.store == "redis" for report in reports)
