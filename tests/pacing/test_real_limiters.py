@@ -60,11 +60,16 @@ def limiter(request: pytest.FixtureRequest, apps_installed: None) -> RealLimiter
     return chosen
 
 
-async def gather_calls(url: str, **client: Any) -> tuple[list[str], dict[str, str]]:
-    """``CALLS`` ``get_call`` in one gather with the SDK's defaults: the ids back, and what failed, by id."""
-    async with SkipcallClient("sk_test_real_limiter", base_url=url, **client) as sdk:
+async def gather_calls(url: str) -> tuple[list[str], dict[str, str]]:
+    """``CALLS`` ``get_call`` in one gather with the SDK's defaults: the ids back, and what failed, by id.
+
+    Each call that came back is the app's (``limiters/call.json``) decoded, under the id that was asked for.
+    """
+    async with SkipcallClient("sk_test_real_limiter", base_url=url) as sdk:
         results = await asyncio.gather(*(sdk.get_call(i) for i in IDS), return_exceptions=True)
-    fetched = [r.id for r in results if not isinstance(r, BaseException)]
+    calls = [r for r in results if not isinstance(r, BaseException)]
+    assert all(call.organization_id == "org-1" and call.status == "completed" for call in calls)
+    fetched = [call.id for call in calls]
     failed = {i: f"{type(r).__name__}: {r}" for i, r in zip(IDS, results, strict=True) if isinstance(r, BaseException)}
     return fetched, failed
 
