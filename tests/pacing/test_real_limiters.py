@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import os
+import re
 import time
 from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,7 +27,7 @@ from skipcall_async import SkipcallClient
 from support.fleet import collect, split, start_workers
 from support.limiters import express, fastify
 from support.limiters.catalogue import LeakyBucket, RealLimiter, catalogue
-from support.limiters.nginx import NginxMissing, find_nginx
+from support.limiters.nginx import Nginx, NginxMissing, find_nginx
 from support.node_packages import NodeMissing, npm_ci
 from support.node_unavailable import node_unavailable, unavailable
 
@@ -130,6 +133,20 @@ def test_each_limiter_admits_and_refuses_as_the_catalogue_says(limiter: RealLimi
     for headers in refused:
         assert ("retry-after" in headers) is limiter.headers
         assert bool({name for name in headers if "ratelimit" in name}) is limiter.headers
+
+
+@pytest.mark.parametrize("limiter", ["nginx-nodelay-4"], indirect=True)
+def test_nginx_writes_nothing_outside_its_own_folder(limiter: RealLimiter) -> None:
+    """Its configuration names no path outside its private folder, which holds its pid and logs, and goes with it."""
+    with limiter.start() as served:
+        assert isinstance(served, Nginx)
+        config = Path(served.folder, "nginx.conf").read_text()
+        paths = re.findall(r"\s(/[^\s;]+)", config)
+        written = set(os.listdir(served.folder))
+    assert len(paths) >= 8  # pid, two logs, five temporary folders
+    assert all(path.startswith(served.folder + "/") for path in paths), paths
+    assert {"nginx.conf", "nginx.pid", "access.log", "error.log"} <= written
+    assert not os.path.exists(served.folder)
 
 
 # -- one process --------------------------------------------------------------------------------------------------
