@@ -97,7 +97,7 @@ events {{
     worker_connections 4096;
 }}
 http {{
-    log_format timed '$msec $status $request_method $request_uri';
+    log_format timed '$msec $status $request_method $request_uri $upstream_response_time';
     access_log {folder}/access.log timed;
     client_body_temp_path {folder}/body;
     proxy_temp_path {folder}/proxy;
@@ -194,11 +194,11 @@ class Nginx:
             process.stderr.close()
 
     def log(self) -> list[tuple[float, int]]:
-        """When nginx answered each request (epoch seconds) and its status, in order of answer.
+        """When nginx decided each request (epoch seconds) and its status, in order of decision.
 
-        Past the first request, a queued request is answered once nginx lets it through to the app: these are the
-        instants the limiter admitted (or refused) each request. nginx writes a line once it has sent the answer,
-        so this waits until the log has not grown for 0.1 s.
+        A refused request is decided when nginx answers it; an admitted one when nginx passed it to the app (its
+        answer less the app's time): for a queued request, once it left the queue. nginx writes a line once it has
+        sent the answer, so this waits until the log has not grown for 0.1 s.
         """
         path = Path(self.folder, "access.log")
         size, settled = -1, time.monotonic() + 0.1
@@ -208,9 +208,10 @@ class Nginx:
             time.sleep(0.01)
         entries = []
         for line in path.read_text().splitlines():
-            at, status, _method, uri = line.split(" ", 3)
+            answered, status, _method, uri, upstream = line.split(" ", 4)  # upstream: "-", "0.002", "0.001, 0.002"
             if uri.startswith("/v1/"):
-                entries.append((float(at), int(status)))
+                app_time = sum(float(t) for t in upstream.replace(":", ",").split(",") if t not in ("", "-"))
+                entries.append((float(answered) - app_time, int(status)))
         return sorted(entries)
 
     def close(self) -> None:
