@@ -32,7 +32,7 @@ The workers run the SDK installed for the interpreter that runs this script. ``-
 same table with another interpreter (an older release installed in its own venv), so one command prints before
 and after.
 
-    python benchmarks/real_limiters.py                          # 9 limiters x (1, 4 processes): about 12 minutes
+    python benchmarks/real_limiters.py                          # 9 limiters x (1, 4 processes): about 10 minutes
     python benchmarks/real_limiters.py --limiters fastify,express-legacy,nginx-nodelay-100 --processes 1
     python benchmarks/real_limiters.py --window 60 --calls 250  # the real one-minute window (100r/m for nginx)
     python benchmarks/real_limiters.py --baseline /path/to/old-venv/bin/python
