@@ -13,8 +13,9 @@ through a private ``redis-server``.
 Everything is counted at the limiter, from its own log (the apps' ``/__admin/log``, nginx's access log): 429s,
 requests, and when it admitted each one. ``refused`` is 429s over all the requests the limiter saw.
 
-Utilization. ``elapsed`` runs from the first request the limiter saw to the last one it admitted (nginx: the time
-it answered, so a queued request counts when it was let through). The ideal is the best any client could do:
+Utilization. ``elapsed`` runs from the first request the limiter saw to the last one it admitted (nginx: when it
+passed a request to the app, so a queued one counts when it left the queue). The ideal is the best any client
+could do:
 
 - a fixed window admits ``limit`` at its first request, then ``limit`` more at each window's start:
   the n-th admission comes at best ``floor((n - 1) / limit) * window`` after the first request;
