@@ -23,6 +23,7 @@ from ._errors import (
     APIConnectionError,
     ClientClosedError,
     ConfigurationError,
+    RateLimitWaitError,
     SkipcallError,
     TooManyRequestsError,
     locate,
@@ -149,7 +150,7 @@ class BaseClient:
         Args:
             timeout: Seconds for one HTTP exchange, or None for no limit.
             retry: The retry policy, e.g. `RetryPolicy(max_attempts=1)` for no retries.
-            max_rate_limit_wait: Longest wait for a rate-limit token before `RateLimitWaitError`.
+            max_rate_limit_wait: Longest time the call waits for the rate limit, 429s included (see the client).
             headers: Extra headers sent with every request of the view (added to, or replacing, the view's own
                 extra headers). `Authorization` is refused: the key is the client's.
             priority: The rate-limit lane of the view's calls: `"interactive"` (someone waits for them: granted
@@ -234,21 +235,15 @@ class BaseClient:
         limiter = self._get_limiter()
         lane = lane_of(self._priority)
         started = limiter.clock()
-        deadline = math.inf if self._retry.deadline is None else started + self._retry.deadline
-        attempts = 1
+        call = _Call(math.inf if self._retry.deadline is None else started + self._retry.deadline)
         try:  # the first attempt is awaited directly: no retry machinery on the path most calls take
-            response = await self._attempt(limiter, request, path, 1, lane=lane, at_head=False, deadline=deadline)
+            response = await self._attempt(limiter, request, path, call, lane=lane)
         except SkipcallError as error:
             locate(error, method, path, resource_id)
 
             async def again(previous: BaseException) -> ApiResponse:
-                nonlocal attempts
-                attempts += 1
-                rejected = isinstance(previous, TooManyRequestsError)  # rejected by the server: back at the head
                 try:
-                    return await self._attempt(
-                        limiter, request, path, attempts, lane=lane, at_head=rejected, deadline=deadline
-                    )
+                    return await self._attempt(limiter, request, path, call, lane=lane)
                 except SkipcallError as failed:
                     locate(failed, method, path, resource_id)
                     raise
@@ -258,11 +253,13 @@ class BaseClient:
                 self._retry,
                 first_error=error,
                 idempotent=method in IDEMPOTENT_METHODS if idempotent is None else idempotent,
-                deadline_at=deadline,
+                deadline_at=call.deadline,
                 clock=limiter.clock,
                 sleep=asyncio.sleep,
                 on_retry=self._on_retry,
+                sends=call.count,
             )
+        attempts = call.sends
         if self._raw:
             raw = RawResponse(
                 response,
@@ -298,17 +295,29 @@ class BaseClient:
         return HttpRequest(method, url, headers, payload)
 
     async def _attempt(
-        self,
-        limiter: RateLimiter,
-        request: HttpRequest,
-        path: str,
-        number: int,
-        *,
-        lane: Lane,
-        at_head: bool,
-        deadline: float,
+        self, limiter: RateLimiter, request: HttpRequest, path: str, call: _Call, *, lane: Lane
     ) -> ApiResponse:
-        """One attempt, in four steps: a rate-limit token, a connection slot, the exchange, the response read.
+        """One attempt: sent until the server does not refuse it with a 429, within the call's rate-limit budget.
+
+        A 429 is the rate limit's doing, not the request's: the request goes back to the head of its lane and
+        waits there for the key's gate, and none of that counts as an attempt (`RetryPolicy.max_attempts`). What
+        bounds it is time: the call's waits for the rate limit, together, stay within `max_rate_limit_wait` (and
+        the call's deadline); past it, the last 429 is raised.
+        """
+        at_head = False
+        while True:
+            try:
+                return await self._send(limiter, request, path, call, lane=lane, at_head=at_head)
+            except TooManyRequestsError as refused:
+                if call.gave_up:  # the rate-limit budget is spent: this 429 is the call's answer
+                    raise
+                call.refused, at_head = refused, True  # back at the head of its lane, behind the gate
+                call.refusals += 1
+
+    async def _send(
+        self, limiter: RateLimiter, request: HttpRequest, path: str, call: _Call, *, lane: Lane, at_head: bool
+    ) -> ApiResponse:
+        """One request, in four steps: a rate-limit token, a connection slot, the exchange, the response read.
 
         Steps that need no waiting are inline rather than awaited (most requests find a token and a slot free):
         this function runs for every request, and each coroutine layer costs as much as a step.
@@ -316,7 +325,9 @@ class BaseClient:
         # 1. A rate-limit token, taken at once if free.
         ticket = None if at_head else limiter.try_acquire(lane)
         if ticket is None:
-            ticket = await self._admit(limiter, request, path, lane=lane, at_head=at_head, deadline=deadline)
+            ticket = await self._admit(limiter, request, path, call, lane=lane, at_head=at_head)
+        call.sends += 1
+        number, deadline = call.sends, call.deadline
         sent = False
         try:
             # 2. A connection slot, after on_request: a slow hook must not hold a connection.
@@ -359,13 +370,23 @@ class BaseClient:
         return ApiResponse(status, headers, decode_json(status, response.body, headers))
 
     async def _admit(
-        self, limiter: RateLimiter, request: HttpRequest, path: str, *, lane: Lane, at_head: bool, deadline: float
+        self, limiter: RateLimiter, request: HttpRequest, path: str, call: _Call, *, lane: Lane, at_head: bool
     ) -> Ticket:
-        """A rate-limit token, queued for in its lane (a request the server rejected goes back at the head)."""
+        """A rate-limit token, queued for in its lane (a request the server rejected goes back at the head), within
+        what is left of the call's `max_rate_limit_wait`; past it, the call's last 429 if it got one."""
         started = limiter.clock()
-        give_up_at = min(started + self._max_rate_limit_wait, deadline)
-        ticket = await limiter.acquire(lane, at_head=at_head, give_up_at=give_up_at)
+        give_up_at = min(started + self._max_rate_limit_wait - call.waited, call.deadline)
+        try:
+            ticket = await limiter.acquire(lane, at_head=at_head, give_up_at=give_up_at)
+        except RateLimitWaitError as too_long:
+            if call.refused is None:
+                raise
+            call.gave_up = True
+            call.refused.retry_after = too_long.retry_after
+            call.refused.add_note(f"refused {call.refusals} times; {too_long}")
+            raise call.refused from too_long
         waited = limiter.clock() - started
+        call.waited += waited
         if waited > 0:
             logger.debug("%s %s waited %.3f s for the rate limit", request.method, path, waited)
             if self._on_rate_limit_wait is not None:
@@ -389,6 +410,24 @@ class BaseClient:
     ) -> Coroutine[Any, Any, Page[T]]:
         """One page of ``item_model`` (a GET); ``resource_id`` names the parent (a sequence, a workspace)."""
         return self._request("GET", path, page_decoder(item_model), params=params, resource_id=resource_id)
+
+
+class _Call:
+    """One call's bookkeeping across its requests: its deadline, requests sent, time spent waiting for the rate
+    limit, and the last 429 the server answered it with."""
+
+    __slots__ = ("deadline", "gave_up", "refusals", "refused", "sends", "waited")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.gave_up = False
+        self.sends = 0
+        self.waited = 0.0
+        self.refused: TooManyRequestsError | None = None
+        self.refusals = 0
+
+    def count(self) -> int:
+        return self.sends
 
 
 def _checked_timeout(timeout: float | None) -> float | None:

@@ -70,8 +70,11 @@ class SkipcallClient(CallsMixin, ContactsMixin, SequencesMixin, TagsMixin, Stats
             defaults.
         rate_limiting: How the key is paced (the plan's limit and window if known, the probe, the store); see
             [`RateLimitPolicy`][skipcall_async.RateLimitPolicy]. None: the defaults.
-        max_rate_limit_wait: Longest wait in seconds for a rate-limit token before the call fails with
-            [`RateLimitWaitError`][skipcall_async.RateLimitWaitError]. Default 300.
+        max_rate_limit_wait: Longest time in seconds a call waits for the rate limit, all its waits together
+            (a request refused with a 429 waits and is sent again); past it the call fails with
+            [`RateLimitWaitError`][skipcall_async.RateLimitWaitError], or with its last
+            [`TooManyRequestsError`][skipcall_async.TooManyRequestsError] if it got one. Default 300; 0 makes a
+            429 final at once.
         on_request: Async hook given a [`RequestEvent`][skipcall_async.RequestEvent] before each attempt.
         on_response: Async hook given a [`ResponseEvent`][skipcall_async.ResponseEvent] for every response,
             errors and 429s included.

@@ -183,7 +183,8 @@ class RateLimitError(SkipcallError):
 
 
 class TooManyRequestsError(RateLimitError, APIError):
-    """429: the server refused the request because the key's rate limit was exceeded, and retries ran out.
+    """429: the server refused the request because the key's rate limit was exceeded, and the call's time for
+    rate-limit waits (``max_rate_limit_wait``) ran out before it was admitted.
 
     Both a [`RateLimitError`][skipcall_async.RateLimitError] and an [`APIError`][skipcall_async.APIError].
     """

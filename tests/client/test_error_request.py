@@ -147,9 +147,10 @@ async def test_a_rate_limit_wait_error_names_the_request_never_sent() -> None:
 
 
 async def test_a_429_after_the_retries_names_the_request(backend: Backend) -> None:
-    """TooManyRequestsError is an APIError: status first, then the request."""
+    """TooManyRequestsError is an APIError: status first, then the request (no time to wait for the rate limit:
+    the 429 is final at once)."""
     backend.respond(429, {"error": {"code": "RATE_LIMITED", "message": "slow down", "status": 429}}, Retry_After="0")
-    async with SkipcallClient(API_KEY, base_url=backend.url, retry=NO_RETRY) as client:
+    async with SkipcallClient(API_KEY, base_url=backend.url, max_rate_limit_wait=0) as client:
         with pytest.raises(TooManyRequestsError) as info:
             await client.get_call("c-9")
     assert str(info.value) == "429 GET /v1/calls/c-9: slow down (RATE_LIMITED)"

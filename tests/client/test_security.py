@@ -36,7 +36,8 @@ async def test_the_key_is_absent_from_errors_and_logs(
     """Error messages, reprs, tracebacks and every log record at DEBUG are free of the key."""
     caplog.set_level(logging.DEBUG, logger="skipcall_async")
     backend.respond(status, {"error": {"code": "X", "message": "m"}}, Retry_After="0.01")
-    async with SkipcallClient(API_KEY, base_url=backend.url, retry=RetryPolicy(max_attempts=2, base=0)) as client:
+    retry = RetryPolicy(max_attempts=2, base=0)
+    async with SkipcallClient(API_KEY, base_url=backend.url, retry=retry, max_rate_limit_wait=0.05) as client:
         with pytest.raises(APIError) as info:
             await client.get_call("x")
     rendered = "".join(traceback.format_exception(info.value)) + repr(info.value) + str(vars(info.value))
