@@ -4,6 +4,8 @@
 
     SkipcallError                      base of everything below
     ├── ConfigurationError             bad client set-up (missing key, unsafe base URL); also a ValueError
+    ├── InvalidArgumentError           an operation's argument, refused before sending; also a ValueError
+    │   └── InvalidArgumentTypeError   ... because of its type; also a TypeError
     ├── ClientClosedError              the client was used after ``aclose()``
     ├── DecodeError                    a 2xx body that is not the JSON (or the shape) promised
     ├── APIConnectionError             the request did not get a response (DNS, refused, reset)
@@ -73,6 +75,26 @@ class ConfigurationError(SkipcallError, ValueError):
     Raised at once, when the client or a policy is built: a missing or blank key, an unsafe or malformed base
     URL, a value out of range.
     """
+
+
+class InvalidArgumentError(SkipcallError, ValueError):
+    """An operation was called with an argument the API cannot take: refused before anything is sent.
+
+    Also a `ValueError`, so code written for the SDK's earlier `ValueError`s keeps working. Examples: a blank or
+    `..` id, `size` outside 1 to 100, a date that is not one.
+
+    Attributes:
+        argument (str | None): The argument's name (`"call_id"`, `"contacts[].contact_id"`), None when the error
+            is about the arguments together (an update with nothing to change).
+    """
+
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
+        self.argument = argument
+        super().__init__(message)
+
+
+class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
+    """An argument of the wrong type, such as a bare string where a list of ids is expected (also a `TypeError`)."""
 
 
 class ClientClosedError(SkipcallError, RuntimeError):

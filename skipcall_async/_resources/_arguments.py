@@ -1,4 +1,7 @@
-"""Argument checks and body building shared by the operations; errors name the offending argument."""
+"""Argument checks and body building shared by the operations.
+
+Every refusal is an `InvalidArgumentError` (`InvalidArgumentTypeError` for a wrong type) naming the argument.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .._codec import to_camel
+from .._errors import InvalidArgumentError, InvalidArgumentTypeError
 from .._types import NOT_GIVEN
 
 MAX_BATCH = 100
@@ -21,12 +25,16 @@ def body(fields: Mapping[str, Any], *, omit_none: bool) -> dict[str, Any]:
     }
 
 
-def encodable(name: str, value: str) -> str:
-    """``value`` if it can be sent as UTF-8: a lone surrogate (from a bad decode) cannot, in a path, query or body."""
+def encodable(name: str, value: str, *, argument: str | None = None) -> str:
+    """``value`` if it can be sent as UTF-8: a lone surrogate (from a bad decode) cannot, in a path, query or body.
+
+    ``name`` is how the message names the value (``custom_fields['k']``), ``argument`` the argument, if not ``name``.
+    """
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ValueError(f"{name} is not valid text: it holds a lone surrogate at index {exc.start}") from None
+        message = f"{name} is not valid text: it holds a lone surrogate at index {exc.start}"
+        raise InvalidArgumentError(message, argument=argument or name) from None
     return value
 
 
@@ -36,15 +44,15 @@ def check_text(
     """A string within the documented length bounds; ``None`` and ``NOT_GIVEN`` pass unless ``required``."""
     if value is None or value is NOT_GIVEN:
         if required:
-            raise TypeError(f"{name} is required: a str, not {value!r}")
+            raise InvalidArgumentTypeError(f"{name} is required: a str, not {value!r}", argument=name)
         return
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+        raise InvalidArgumentTypeError(f"{name} must be a str, not {type(value).__name__}", argument=name)
     encodable(name, value)
     if len(value.strip()) < min_length:
-        raise ValueError(f"{name} must not be empty")
+        raise InvalidArgumentError(f"{name} must not be empty", argument=name)
     if max_length is not None and len(value) > max_length:
-        raise ValueError(f"{name} must be at most {max_length} characters, got {len(value)}")
+        raise InvalidArgumentError(f"{name} must be at most {max_length} characters, got {len(value)}", argument=name)
 
 
 def string_list(
@@ -55,39 +63,43 @@ def string_list(
     ``no_commas``: the list is sent as one comma-separated value, so an item holding a comma would be read as two.
     """
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        raise TypeError(f"{name} must be a list of strings, not {type(values).__name__}")
+        raise InvalidArgumentTypeError(f"{name} must be a list of strings, not {type(values).__name__}", argument=name)
     items = list(values)
     for item in items:
         if not isinstance(item, str) or not item.strip():
-            raise ValueError(f"{name} must contain only non-empty strings, got {item!r}")
+            raise InvalidArgumentError(f"{name} must contain only non-empty strings, got {item!r}", argument=name)
         encodable(name, item)
         if no_commas and "," in item:
-            raise ValueError(f"{name} items must not contain a comma (the list is sent comma-separated), got {item!r}")
+            message = f"{name} items must not contain a comma (the list is sent comma-separated), got {item!r}"
+            raise InvalidArgumentError(message, argument=name)
     if len(items) < min_items:
-        raise ValueError(f"{name} must contain at least {min_items} item(s)")
+        raise InvalidArgumentError(f"{name} must contain at least {min_items} item(s)", argument=name)
     if max_items is not None and len(items) > max_items:
-        raise ValueError(f"{name} must contain at most {max_items} items, got {len(items)}")
+        raise InvalidArgumentError(f"{name} must contain at most {max_items} items, got {len(items)}", argument=name)
     return items
 
 
 def optional_id(name: str, value: str | None) -> str | None:
     """An id sent as a query or body value: ``None`` or a non-empty string."""
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ValueError(f"{name} must be a non-empty string or None, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be a non-empty string or None, got {value!r}", argument=name)
     return None if value is None else encodable(name, value)
 
 
 def text_map(name: str, value: Any) -> dict[str, str]:
     """A mapping of strings to strings, as the API documents ``customFields``: nothing else can be sent as JSON."""
     if not isinstance(value, Mapping):
-        raise TypeError(f"{name} must be a mapping of field name to str, not {type(value).__name__}")
+        raise InvalidArgumentTypeError(
+            f"{name} must be a mapping of field name to str, not {type(value).__name__}", argument=name
+        )
     checked = {}
     for key, item in value.items():
         if not isinstance(key, str):
-            raise TypeError(f"{name} keys must be str, not {type(key).__name__}")
+            raise InvalidArgumentTypeError(f"{name} keys must be str, not {type(key).__name__}", argument=name)
         if not isinstance(item, str):
-            raise TypeError(f"{name}[{key!r}] must be a str (the API takes text values), not {type(item).__name__}")
-        checked[encodable(f"{name} key", key)] = encodable(f"{name}[{key!r}]", item)
+            message = f"{name}[{key!r}] must be a str (the API takes text values), not {type(item).__name__}"
+            raise InvalidArgumentTypeError(message, argument=name)
+        checked[encodable(f"{name} key", key, argument=name)] = encodable(f"{name}[{key!r}]", item, argument=name)
     return checked
 
 
@@ -97,14 +109,16 @@ def iso(name: str, value: date | datetime | str | None) -> str | None:
         return None if value is None else encodable(name, value)
     if isinstance(value, date):  # datetime is a date too
         return value.isoformat()
-    raise TypeError(f"{name} must be a date, datetime or ISO string, not {type(value).__name__}")
+    raise InvalidArgumentTypeError(
+        f"{name} must be a date, datetime or ISO string, not {type(value).__name__}", argument=name
+    )
 
 
 def choice(name: str, value: str | None, allowed: Iterable[str]) -> str | None:
     """One of the documented values (or None)."""
     allowed = tuple(allowed)
     if value is not None and value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        raise InvalidArgumentError(f"{name} must be one of {', '.join(allowed)}; got {value!r}", argument=name)
     return value
 
 

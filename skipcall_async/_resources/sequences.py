@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Final
 
 from .._base_client import BaseClient
+from .._errors import InvalidArgumentError, InvalidArgumentTypeError
 from .._models import Page, Sequence, SequenceContact, SequenceContactAssignment, SequenceContactsResult
 from .._pagination import MAX_PAGE_SIZE, page_params
 from .._urls import segment
@@ -22,13 +23,15 @@ STATUS_FILTER: Final = "status"
 
 def _assignments(contacts: Iterable[str | SequenceContactAssignment]) -> list[dict[str, str]]:
     if isinstance(contacts, str) or not isinstance(contacts, Iterable):
-        raise TypeError("contacts must be a list of contact ids or SequenceContactAssignment")
+        message = "contacts must be a list of contact ids or SequenceContactAssignment"
+        raise InvalidArgumentTypeError(message, argument="contacts")
     items: list[dict[str, str]] = []
     for entry in contacts:
         if isinstance(entry, str):
             entry = SequenceContactAssignment(contact_id=entry)
         if not isinstance(entry, SequenceContactAssignment):
-            raise TypeError(f"contacts entries must be ids or SequenceContactAssignment, got {entry!r}")
+            message = f"contacts entries must be ids or SequenceContactAssignment, got {entry!r}"
+            raise InvalidArgumentTypeError(message, argument="contacts")
         segment(entry.contact_id, "contacts[].contact_id")
         optional_id("contacts[].assigned_to_workspace_membership_id", entry.assigned_to_workspace_membership_id)
         item = {"contactId": entry.contact_id}
@@ -36,7 +39,9 @@ def _assignments(contacts: Iterable[str | SequenceContactAssignment]) -> list[di
             item["assignedToWorkspaceMembershipId"] = entry.assigned_to_workspace_membership_id
         items.append(item)
     if not 1 <= len(items) <= MAX_BATCH:
-        raise ValueError(f"contacts must hold 1 to {MAX_BATCH} entries, got {len(items)}")
+        raise InvalidArgumentError(
+            f"contacts must hold 1 to {MAX_BATCH} entries, got {len(items)}", argument="contacts"
+        )
     return items
 
 

@@ -6,6 +6,7 @@ import warnings
 from typing import Final, get_args
 
 from .._base_client import BaseClient
+from .._errors import InvalidArgumentError
 from .._models import CallDurationStats, StatusDistribution, TagDistribution, TeamStats
 from .._types import DateLike, Granularity, StatsCallType, TeamStatsPeriod
 from .._urls import QueryValue
@@ -197,7 +198,7 @@ class StatsMixin(BaseClient):
             TypeError: A date that is not a date, datetime or string.
         """
         if choice("period", period, PERIODS) is None:
-            raise ValueError("period is required: one of " + ", ".join(PERIODS))
+            raise InvalidArgumentError("period is required: one of " + ", ".join(PERIODS), argument="period")
         params: dict[str, QueryValue] = {
             "period": period,
             "startDate": iso("start_date", start_date),

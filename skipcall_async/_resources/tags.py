@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._base_client import BaseClient
 from .._decode import no_result
+from .._errors import InvalidArgumentTypeError
 from .._models import Tag
 from .._urls import segment
 from ._arguments import check_text
@@ -27,7 +28,7 @@ class TagsMixin(BaseClient):
         """
         check_text("label", label, min_length=1, required=True)
         if not isinstance(is_success_tag, bool):
-            raise TypeError("is_success_tag must be a bool")
+            raise InvalidArgumentTypeError("is_success_tag must be a bool", argument="is_success_tag")
         return await self._request_model("POST", "/v1/tags", Tag, body={"label": label, "isSuccessTag": is_success_tag})
 
     async def delete_tag(self, tag_id: str) -> None:

@@ -17,6 +17,7 @@ from .._errors import (
     BadRequestError,
     ConfigurationError,
     DecodeError,
+    InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitWaitError,
@@ -41,7 +42,7 @@ def _seconds(value: float | None) -> str:
 
 def describe(error: BaseException, settings: Settings) -> tuple[str, int]:
     """(one-line message, exit code) for an error raised while a command ran."""
-    if isinstance(error, SettingsError | ConfigurationError):
+    if isinstance(error, SettingsError | ConfigurationError | InvalidArgumentError):  # nothing was sent
         return str(error), EXIT_USAGE
     if isinstance(error, AuthenticationError):
         return (
