@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Final
 
 import pytest
@@ -118,3 +119,59 @@ def test_the_argument_error_survives_pickling() -> None:
     error = InvalidArgumentTypeError("call_id must be a str, not int", argument="call_id")
     again = pickle.loads(pickle.dumps(error))
     assert (type(again), str(again), again.argument) == (InvalidArgumentTypeError, str(error), "call_id")
+
+
+@pytest.mark.parametrize(
+    "text", ["", "2026-02-30", "\N{SLIGHTLY SMILING FACE}", "31/01/2026", "2026-01-31T25:00", "tomorrow"]
+)
+async def test_a_date_text_that_is_not_iso_8601_is_refused(backend: Backend, text: str) -> None:
+    """Checked before sending, naming the argument, for each statistics operation."""
+    for call in (
+        lambda c: c.get_tag_distribution(start_date=text),
+        lambda c: c.get_status_distribution(end_date=text),
+        lambda c: c.get_call_duration_stats(start_date="2026-01-01", end_date=text),
+        lambda c: c.get_team_stats(period="custom", start_date=text),
+    ):
+        error = await refused(backend, call)
+        assert error.argument in ("start_date", "end_date")
+        assert f"must be an ISO 8601 date or date-time (2026-01-31, 2026-01-31T09:00:00Z), got {text!r}" in str(error)
+    assert backend.sent == []
+
+
+SECONDS_WEST = timezone(-timedelta(minutes=30, seconds=15))
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        (date(2026, 1, 31), "2026-01-31"),
+        ("2026-01-31", "2026-01-31"),
+        ("20260131", "2026-01-31"),
+        (datetime(2026, 1, 31, 9, 0, tzinfo=UTC), "2026-01-31T09:00:00.000Z"),
+        (datetime(2026, 1, 31, 9, 0), "2026-01-31T09:00:00.000Z"),  # naive: UTC
+        (datetime(2026, 1, 31, 9, 0, tzinfo=timezone(timedelta(hours=2))), "2026-01-31T07:00:00.000Z"),
+        (datetime(2026, 1, 31, 9, 0, tzinfo=SECONDS_WEST), "2026-01-31T09:30:15.000Z"),
+        ("2026-01-31T09:00:00-00:30:15", "2026-01-31T09:30:15.000Z"),
+        ("2026-01-31T09:00", "2026-01-31T09:00:00.000Z"),
+        ("2026-01-31 11:00:00.5+02:00", "2026-01-31T09:00:00.500Z"),
+    ],
+)
+async def test_a_date_is_sent_in_one_iso_8601_form(backend: Backend, given: date | str, sent: str) -> None:
+    """A day as ``YYYY-MM-DD``; an instant in UTC with milliseconds, as the API writes timestamps."""
+    backend.respond(200, {"data": []})
+    async with SkipcallClient(API_KEY, base_url=backend.url) as client:
+        await client.get_call_duration_stats(start_date=given, end_date=given)
+        await client.get_team_stats(period="custom", start_date=given)
+    first, second = backend.sent
+    assert (first.query, second.query) == (
+        {"startDate": sent, "endDate": sent},
+        {"period": "custom", "startDate": sent},
+    )
+
+
+async def test_a_date_out_of_range_in_utc_is_refused(backend: Backend) -> None:
+    """The first instant of year 1 an hour east of UTC has no UTC form: refused, not an OverflowError."""
+    early = datetime.min.replace(tzinfo=timezone(timedelta(hours=1)))
+    error = await refused(backend, lambda c: c.get_status_distribution(start_date=early))
+    assert error.argument == "start_date"
+    assert backend.sent == []

@@ -6,11 +6,12 @@ Every refusal is an `InvalidArgumentError` (`InvalidArgumentTypeError` for a wro
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from .._codec import to_camel
 from .._errors import InvalidArgumentError, InvalidArgumentTypeError
+from .._field_types import timestamp_json
 from .._types import NOT_GIVEN
 
 MAX_BATCH = 100
@@ -104,14 +105,39 @@ def text_map(name: str, value: Any) -> dict[str, str]:
 
 
 def iso(name: str, value: date | datetime | str | None) -> str | None:
-    """A date parameter in ISO format."""
-    if value is None or isinstance(value, str):
-        return None if value is None else encodable(name, value)
-    if isinstance(value, date):  # datetime is a date too
+    """A date argument in the one ISO 8601 form the API's examples use, checked before it is sent.
+
+    A date is sent as ``2026-01-31``. A datetime is an instant, sent in UTC as the API writes its timestamps,
+    ``2026-01-31T09:00:00.000Z`` (an offset with seconds, ``-00:30:15``, has no ISO form); a naive one is read as
+    UTC, as the SDK reads a timestamp without an offset. Text must be one of the two, and is sent in that form.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return _instant(name, value)
+    if isinstance(value, date):
         return value.isoformat()
-    raise InvalidArgumentTypeError(
-        f"{name} must be a date, datetime or ISO string, not {type(value).__name__}", argument=name
-    )
+    if not isinstance(value, str):
+        message = f"{name} must be a date, datetime or ISO string, not {type(value).__name__}"
+        raise InvalidArgumentTypeError(message, argument=name)
+    text = encodable(name, value)
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    try:
+        return _instant(name, datetime.fromisoformat(text))
+    except ValueError:
+        message = f"{name} must be an ISO 8601 date or date-time (2026-01-31, 2026-01-31T09:00:00Z), got {text!r}"
+        raise InvalidArgumentError(message, argument=name) from None
+
+
+def _instant(name: str, moment: datetime) -> str:
+    try:
+        utc = moment.replace(tzinfo=UTC) if moment.utcoffset() is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidArgumentError(f"{name} is out of range once in UTC: {moment!r}", argument=name) from None
+    return timestamp_json(utc)
 
 
 def choice(name: str, value: str | None, allowed: Iterable[str]) -> str | None:

@@ -81,9 +81,9 @@ class ContactsMixin(BaseClient):
             The created contact.
 
         Raises:
-            ValueError: A name is blank or a text is too long, a phone number is blank, or a text holds a lone
+            InvalidArgumentError: A name is blank or a text is too long, a phone number is blank, or a text holds a lone
                 surrogate.
-            TypeError: An argument has the wrong type (a name None, `phone_numbers` a bare string,
+            InvalidArgumentTypeError: An argument has the wrong type (a name None, `phone_numbers` a bare string,
                 `allow_phone_calls` not a bool, `custom_fields` not a mapping of str to str).
             BadRequestError: The server refused the contact.
         """
@@ -116,8 +116,8 @@ class ContactsMixin(BaseClient):
 
         Raises:
             NotFoundError: No such contact, or it lies outside the key's workspaces.
-            ValueError: `contact_id` is blank.
-            TypeError: `contact_id` is not a string.
+            InvalidArgumentError: `contact_id` is blank.
+            InvalidArgumentTypeError: `contact_id` is not a string.
         """
         path = f"/v1/contacts/{segment(contact_id, 'contact_id')}"
         return await self._request_model("GET", path, Contact, resource_id=contact_id)
@@ -165,9 +165,10 @@ class ContactsMixin(BaseClient):
             The contact as it is after the update.
 
         Raises:
-            ValueError: No field to change, a blank id or name, a text that is too long, or one holding a lone
+            InvalidArgumentError: No field to change, a blank id or name, a text that is too long, or one holding a lone
                 surrogate.
-            TypeError: An argument is None or has the wrong type (`custom_fields` not a mapping of str to str).
+            InvalidArgumentTypeError: An argument is None or has the wrong type (`custom_fields` not a mapping of
+                str to str).
             NotFoundError: No such contact, or it lies outside the key's workspaces.
             BadRequestError: The server refused the change.
         """

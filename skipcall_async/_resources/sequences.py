@@ -67,8 +67,8 @@ class SequencesMixin(BaseClient):
             The created sequence.
 
         Raises:
-            ValueError: `name` or an id is blank.
-            TypeError: `assigned_to_ids` is a bare string or not iterable.
+            InvalidArgumentError: `name` or an id is blank.
+            InvalidArgumentTypeError: `assigned_to_ids` is a bare string or not iterable.
             BadRequestError: The server refused it (an unknown membership id, a workspace outside the key's scope).
         """
         check_text("name", name, min_length=1)
@@ -103,8 +103,8 @@ class SequencesMixin(BaseClient):
 
         Raises:
             NotFoundError: No such sequence, or it lies outside the key's workspaces.
-            ValueError: `page` or `size` is out of range, or an id or filter is blank.
-            TypeError: `sequence_id` is not a string.
+            InvalidArgumentError: `page` or `size` is out of range, or an id or filter is blank.
+            InvalidArgumentTypeError: `sequence_id` is not a string.
         """
         params = {
             TAG_FILTER: optional_id("tag", tag),
@@ -137,8 +137,8 @@ class SequencesMixin(BaseClient):
             An async iterator of the sequence's contacts.
 
         Raises:
-            ValueError: `page_size` is out of range, or an id or filter is blank.
-            TypeError: `sequence_id` is not a string.
+            InvalidArgumentError: `page_size` is out of range, or an id or filter is blank.
+            InvalidArgumentTypeError: `sequence_id` is not a string.
         """
         segment(sequence_id, "sequence_id")
         optional_id("tag", tag)
@@ -163,8 +163,8 @@ class SequencesMixin(BaseClient):
             The server's answer (its fields are undocumented: see its `extra`).
 
         Raises:
-            ValueError: No entry, more than 100, or a blank id.
-            TypeError: `contacts` is a bare string, or an entry is neither an id nor an assignment.
+            InvalidArgumentError: No entry, more than 100, or a blank id.
+            InvalidArgumentTypeError: `contacts` is a bare string, or an entry is neither an id nor an assignment.
             NotFoundError: No such sequence, or it lies outside the key's workspaces.
         """
         payload = {ADD_CONTACTS_KEY: _assignments(contacts)}
@@ -191,8 +191,8 @@ class SequencesMixin(BaseClient):
             The server's answer (its fields are undocumented: see its `extra`).
 
         Raises:
-            ValueError: No id, more than 100, or a blank id.
-            TypeError: `contact_ids` is a bare string or not iterable.
+            InvalidArgumentError: No id, more than 100, or a blank id.
+            InvalidArgumentTypeError: `contact_ids` is a bare string or not iterable.
             NotFoundError: No such sequence, or it lies outside the key's workspaces.
         """
         ids = string_list("contact_ids", contact_ids, min_items=1, max_items=MAX_BATCH)

@@ -22,8 +22,8 @@ class TagsMixin(BaseClient):
             The created tag.
 
         Raises:
-            ValueError: `label` is blank.
-            TypeError: `label` is not a string (None included) or `is_success_tag` is not a bool.
+            InvalidArgumentError: `label` is blank.
+            InvalidArgumentTypeError: `label` is not a string (None included) or `is_success_tag` is not a bool.
             BadRequestError: The server refused the tag.
         """
         check_text("label", label, min_length=1, required=True)
@@ -40,7 +40,7 @@ class TagsMixin(BaseClient):
         Raises:
             BadRequestError: The tag is its workspace's last success tag, which the API refuses to delete.
             NotFoundError: No such tag, or it lies outside the key's workspaces.
-            ValueError: `tag_id` is blank.
-            TypeError: `tag_id` is not a string.
+            InvalidArgumentError: `tag_id` is blank.
+            InvalidArgumentTypeError: `tag_id` is not a string.
         """
         return await self._request("DELETE", f"/v1/tags/{segment(tag_id, 'tag_id')}", no_result, resource_id=tag_id)
