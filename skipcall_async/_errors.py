@@ -7,7 +7,7 @@
     ├── InvalidArgumentError           an operation's argument, refused before sending; also a ValueError
     │   └── InvalidArgumentTypeError   ... because of its type; also a TypeError
     ├── ClientClosedError              the client was used after ``aclose()``
-    ├── DecodeError                    a 2xx body that is not the JSON (or the shape) promised
+    ├── DecodeError                    a 2xx body (or from_dict's data) not the JSON promised; also a ValueError
     ├── APIConnectionError             the request did not get a response (DNS, refused, reset)
     │   └── APITimeoutError            ... because a timeout fired
     ├── RateLimitError                 the rate limit stopped the request (``retry_after``)
@@ -101,23 +101,37 @@ class ClientClosedError(SkipcallError, RuntimeError):
     """The client was used after [`aclose`][skipcall_async.SkipcallClient.aclose] (also a `RuntimeError`)."""
 
 
-class DecodeError(SkipcallError):
-    """A successful response whose body is not the JSON, or not the shape, the operation promises.
+class DecodeError(SkipcallError, ValueError):
+    """JSON that is not what was promised: a successful response's body, or the data given to `Model.from_dict`.
+
+    The body is not JSON, or it does not fit the model (a value of the wrong type, a required field missing, a
+    number no float can hold), or it was nested too deeply to read. Also a `ValueError`, which `from_dict` raised
+    before. The decoding policy is in the "Models and JSON" page.
 
     Attributes:
-        status (int): The response's HTTP status.
+        status (int | None): The response's HTTP status; None when `from_dict` raised it.
+        field (str | None): The path of the field that does not fit (`contact.firstName`, `data[2].count`), None
+            when the data as a whole does not (not JSON, not an object).
         snippet (str): The start of the body, for the message and logs.
         headers (Mapping[str, str]): The response's headers (never the request's, so never the key).
     """
 
     def __init__(
-        self, message: str, *, status: int, body: bytes | str = b"", headers: Mapping[str, str] | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: bytes | str = b"",
+        headers: Mapping[str, str] | None = None,
+        field: str | None = None,
     ) -> None:
         self.status = status
+        self.field = field
         self.headers: Mapping[str, str] = CIMultiDict(headers or {})  # case-insensitive, and picklable
         self.snippet = snippet(body)
-        detail = f" Body starts: {self.snippet!r}" if self.snippet else ""
-        super().__init__(f"{message} (HTTP {status}).{detail}")
+        http = f" (HTTP {status})" if status is not None else ""
+        detail = f" Body starts: {self.snippet!r}" if self.snippet and status is not None else ""
+        super().__init__(f"{message}{http}.{detail}")
 
 
 class APIConnectionError(SkipcallError):

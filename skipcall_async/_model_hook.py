@@ -1,10 +1,11 @@
 """The converter's structure function (lenient) and unstructure function for a model, generated once per class.
 
 Structuring does what cattrs' generated function does, cheaper per response. Each field is read once. A value that
-already has the field's scalar type (``str``, ``bool``, ``int``, ``float``, or ``None`` where allowed) is taken
-as it is. Everything else goes through the converter's own hook for the field's type. Unknown keys land in
-``extra``; a missing required key raises ``KeyError``, which the funnel reports as a ``DecodeError``. The strict
-converter keeps cattrs' stock function, and the tests check that both decode the documented examples alike.
+already has the field's scalar type (``str``, ``bool``, ``int``, a finite ``float``, or ``None`` where allowed) is
+taken as it is. Everything else goes through the converter's own hook for the field's type, which converts it or
+refuses it (the decoding policy is the codec's). Unknown keys land in ``extra``; a missing required key raises
+``KeyError``, which the funnel reports as a ``DecodeError``. The strict converter keeps cattrs' stock function, and
+the tests check that both decode the documented examples alike.
 
 Unstructuring builds the JSON object in one dict display, keys in field order (the API's order), then adds the
 unknown fields from ``extra``. Strings, booleans, integers and nulls are taken as they are; timestamps are written
@@ -130,7 +131,11 @@ def _conversion(i: int, tp: Any, conv: cattrs.Converter, namespace: dict[str, An
     scalar, nullable = scalar_of(tp)
     if scalar is not None:
         namespace[f"s{i}"] = scalar
-        accept = f"v is None or type(v) is s{i}" if nullable else f"type(v) is s{i}"
+        accept = f"type(v) is s{i}"
+        if scalar is float:  # finite only (inf - inf and nan - nan are nan): the hook refuses the others
+            accept += " and v - v == 0.0"
+        if nullable:
+            accept = f"v is None or {accept}"
         return f"v if {accept} else {generic}", nullable
     return generic, False
 
