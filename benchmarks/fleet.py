@@ -1,7 +1,7 @@
 """Fleet benchmark: P worker processes on one API key, sharing its quota through Redis or each pacing on its own.
 
 For each server rule and each P, ``--calls`` calls are dealt round-robin to P worker processes
-(``python -m skipcall_async._fleet_run``, the same workers as the fleet tests and the demo), which all start their
+(``tests/support/fleet_worker.py``, the same workers as the fleet tests), which all start their
 ``asyncio.gather`` at one instant against one fake server, once with ``SKIPCALL_REDIS_URL`` pointing at a private
 ``redis-server`` and once without. Every worker states the window in its policy unless ``--no-window``.
 
@@ -10,9 +10,9 @@ The fake server runs in a child process of its own, started per run with a fresh
 because that command does not hand back when it admitted each request, and utilization is judged on the server's
 side: ideal / span of the admitted requests (first 200 to last 200), the ideal being the earliest the rule could
 admit every call. The rules ``real-nestjs`` and ``real-nestjs+block`` run the real @nestjs/throttler instead, in
-the NestJS app of ``benchmarks/nestjs`` (Node.js 20+; its log gives the admissions), with the library's default
-block (one window) and a two-window block. Each rule's block duration is given to the server in unscaled seconds, as its
-``--block-duration`` option is: ``--time-scale`` divides it like the window.
+the NestJS app of ``tests/support/limiters/nestjs`` (Node.js 20+; its log gives the admissions), with the library's
+default block (one window) and a two-window block. Each rule's block duration is given to the server in unscaled
+seconds, as its ``--block-duration`` option is: ``--time-scale`` divides it like the window.
 
 Then, apart: the latency of taking a token when capacity is free (a server with no effective limit, each
 worker's quota known through one warm-up call first), and chaos runs of 4 workers through Redis: one worker
@@ -42,14 +42,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import _support  # noqa: F401 (tests/ on sys.path, for the support package)
 import redis
 
-from skipcall_async._fleet_run import WorkerReport, collect, go, split, start_workers, wait_ready
 from skipcall_async._pacing.redis.link import Scope
 from skipcall_async._secret import ApiKey
 from skipcall_async._urls import normalize_base_url
 from skipcall_async.testing import FakeSkipcall, Faults, Plan, RateLimitRule
-from skipcall_async.testing._redis import INSTALL_HINT, RedisServer, find_redis_server, free_port
+from support.fleet import WorkerReport, collect, go, split, start_workers, wait_ready
+from support.redis_servers import INSTALL_HINT, RedisServer, find_redis_server, free_port
 
 PLAN_WINDOW = 60.0  # the plan's window before --time-scale divides it
 SDK_TIMEOUT, SDK_LEASE_SLACK = 30.0, 10.0  # the client's default timeout and the Redis store's default lease slack
@@ -60,8 +61,8 @@ RUN_TIMEOUT = 400.0  # seconds a fleet may run before its workers are killed (re
 class Rule:
     """A server rule as this benchmark runs it; ``block_windows`` is the nestjs block in windows (0: none).
 
-    ``real``: the real @nestjs/throttler in a NestJS app (``benchmarks/nestjs``) rather than the fake server;
-    its ``block_windows`` None leaves ``blockDuration`` unset (the library then blocks for one window).
+    ``real``: the real @nestjs/throttler in a NestJS app (``tests/support/limiters/nestjs``) rather than the fake
+    server; its ``block_windows`` None leaves ``blockDuration`` unset (the library then blocks for one window).
     """
 
     name: str
@@ -149,7 +150,7 @@ class RealServer:
     """The real @nestjs/throttler in a NestJS app, with the interface of `ServerProcess`."""
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
-        from nestjs import NestApp, throttler
+        from support.limiters.nestjs import NestApp, throttler
 
         window = PLAN_WINDOW / float(spec["time_scale"])
         block = spec["block_duration"]

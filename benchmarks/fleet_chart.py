@@ -1,6 +1,6 @@
 """Draw docs/img/fleet.png: four processes on one key, sharing its quota through Redis and each on its own.
 
-Four worker processes (``python -m skipcall_async._fleet_run``) fetch ``--calls`` calls between them with
+Four worker processes (``tests/support/fleet_worker.py``) fetch ``--calls`` calls between them with
 ``asyncio.gather`` from one fake server enforcing the starter plan (100 requests per minute) with a time scale, so
 a minute lasts a few seconds. Top panel: the workers share the key's quota through a private ``redis-server``
 (``SKIPCALL_REDIS_URL``); bottom panel: each paces on its own. Bars count, per quarter second, the requests the
@@ -19,12 +19,13 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import _support  # noqa: F401 (tests/ on sys.path, for the support package)
 import matplotlib.pyplot as plt
 from pacing_chart import per_bucket
 
-from skipcall_async._fleet_run import collect, go, split, start_workers, wait_ready
 from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule, RecordedRequest
-from skipcall_async.testing._redis import RedisServer
+from support.fleet import collect, go, split, start_workers, wait_ready
+from support.redis_servers import RedisServer
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "img" / "fleet.png"
 

@@ -11,7 +11,7 @@ A bulk gather of ``--bulk`` calls starts at once; beside it, one interactive ``g
 ``1 proc``: all in this process, one client. ``2 procs``: the bulk gather in one worker process and the
 interactive calls in another, sharing the key through a private ``redis-server``. Rules: fixed windows on the
 clock and from the first request, a sliding log (the package's fake server, in a process of its own) and the
-real @nestjs/throttler (``benchmarks/nestjs``), 100 requests per window.
+real @nestjs/throttler (``tests/support/limiters/nestjs``), 100 requests per window.
 
 Judged per mode: interactive latency (p50, p99, max, from a call's start to its result), utilization of all
 traffic (the ideal, ``floor((calls - 1) / limit) * window``, over the span of the server's admissions), 429s and
@@ -33,11 +33,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import _support  # noqa: F401 (tests/ on sys.path, for the support package)
 from fleet import PLAN_WINDOW, RealServer, Rule, ServerProcess, start_servers
 
 from skipcall_async import RateLimitPolicy, SkipcallClient
-from skipcall_async._fleet_run import collect, go, start_workers, wait_ready
-from skipcall_async.testing._redis import RedisServer
+from support.fleet import collect, go, start_workers, wait_ready
+from support.redis_servers import RedisServer
 
 RULES = {
     "fixed-clock": Rule("fixed-clock", "fixed-clock"),

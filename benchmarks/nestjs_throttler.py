@@ -1,9 +1,9 @@
 """The SDK against the real @nestjs/throttler: utilization and 429s, 1 to 8 processes, in-process and through Redis.
 
-A NestJS app guarded by the real @nestjs/throttler (``benchmarks/nestjs``, the lockfile's release; one
+A NestJS app guarded by the real @nestjs/throttler (``tests/support/limiters/nestjs``, the lockfile's release; one
 ``GET /v1/calls/:id`` route, tracked by bearer key) serves each run on a fresh port, so every run starts from an
-empty count. ``--calls`` ``get_call`` are dealt round-robin to P worker processes (``python -m
-skipcall_async._fleet_run``, as a user's processes would be), which start their gather at one instant; with
+empty count. ``--calls`` ``get_call`` are dealt round-robin to P worker processes
+(``tests/support/fleet_worker.py``, as a user's processes would be), which start their gather at one instant; with
 ``redis`` they share the key's quota through a private ``redis-server``, with ``alone`` each paces on its own.
 Nothing is stated in the policy (the window is learned, as a new user's client does) unless ``--told``.
 
@@ -41,10 +41,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from nestjs import NestApp, throttler
+import _support  # noqa: F401 (tests/ on sys.path, for the support package)
 
-from skipcall_async._fleet_run import collect, go, split, start_workers, wait_ready
-from skipcall_async.testing._redis import RedisServer
+from support.fleet import collect, go, split, start_workers, wait_ready
+from support.limiters.nestjs import NestApp, throttler
+from support.redis_servers import RedisServer
 
 KEY = "sk_live_benchmark_key"
 BLOCKS = {"default": None, "none": 0.0}  # else seconds: None leaves blockDuration unset (the library: one ttl)
@@ -211,8 +212,8 @@ def main() -> None:
         argv = sys.argv[1:]
         at = argv.index("--baseline")
         print("before:", flush=True)
-        # From this script's folder: its workers run ``python -m skipcall_async._fleet_run``, and a checkout's
-        # working directory on sys.path would hand them this checkout's SDK instead of the baseline's.
+        # By path and from this script's folder, never the checkout's root: a process started there with ``-m`` or
+        # ``-c`` would find this checkout's SDK on sys.path instead of the baseline's (the workers run by path).
         here = os.path.dirname(os.path.abspath(__file__))
         subprocess.run([args.baseline, os.path.abspath(__file__), *argv[:at], *argv[at + 2 :]], check=True, cwd=here)
         print("\nafter:", flush=True)

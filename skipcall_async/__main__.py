@@ -2,6 +2,6 @@
 
 import sys
 
-from ._demo import main
+from ._demo.command import main
 
 sys.exit(main())

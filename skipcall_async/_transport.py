@@ -1,7 +1,9 @@
-"""The only module that imports aiohttp: send one request, return status, headers and body.
+"""Send one request, return status, headers and body: the only module that sends requests through aiohttp.
 
-Translates every aiohttp and socket exception into ``APIConnectionError`` or ``APITimeoutError``.
-Follows redirects itself so that the ``Authorization`` header is only ever sent to the base URL's host.
+Elsewhere the client only names ``aiohttp.ClientSession`` (a user may pass one in), and the fake server in
+``testing`` is an aiohttp web app. Translates every aiohttp and socket exception into ``APIConnectionError`` or
+``APITimeoutError``. Follows redirects itself so that the ``Authorization`` header is only ever sent to the base
+URL's host.
 """
 
 from __future__ import annotations
