@@ -66,7 +66,7 @@ class CallsMixin(BaseClient):
 
         Raises:
             NotFoundError: No such call, or it lies outside the key's workspaces.
-            InvalidArgumentError: `call_id` is blank.
+            InvalidArgumentError: `call_id` is blank, or `.` or `..`.
             InvalidArgumentTypeError: `call_id` is not a string.
         """
         return await self._request_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}", Call, resource_id=call_id)
@@ -82,7 +82,7 @@ class CallsMixin(BaseClient):
 
         Raises:
             NotFoundError: No such call or no recording, or the call lies outside the key's workspaces.
-            InvalidArgumentError: `call_id` is blank.
+            InvalidArgumentError: `call_id` is blank, or `.` or `..`.
             InvalidArgumentTypeError: `call_id` is not a string.
         """
         path = f"/v1/calls/{segment(call_id, 'call_id')}/recording"
@@ -99,7 +99,7 @@ class CallsMixin(BaseClient):
 
         Raises:
             NotFoundError: No such call or no transcription, or the call lies outside the key's workspaces.
-            InvalidArgumentError: `call_id` is blank.
+            InvalidArgumentError: `call_id` is blank, or `.` or `..`.
             InvalidArgumentTypeError: `call_id` is not a string.
         """
         return await self._request_model(

@@ -116,7 +116,7 @@ class ContactsMixin(BaseClient):
 
         Raises:
             NotFoundError: No such contact, or it lies outside the key's workspaces.
-            InvalidArgumentError: `contact_id` is blank.
+            InvalidArgumentError: `contact_id` is blank, or `.` or `..`.
             InvalidArgumentTypeError: `contact_id` is not a string.
         """
         path = f"/v1/contacts/{segment(contact_id, 'contact_id')}"

@@ -89,7 +89,7 @@ class OrganizationMixin(BaseClient):
 
         Raises:
             NotFoundError: No such workspace, or it lies outside the key's scope.
-            InvalidArgumentError: `page` or `size` is out of range, or `workspace_id` is blank.
+            InvalidArgumentError: `page` or `size` is out of range, or `workspace_id` is blank, `.` or `..`.
             InvalidArgumentTypeError: `workspace_id` is not a string.
         """
         return await self._request_page(
@@ -116,7 +116,7 @@ class OrganizationMixin(BaseClient):
             An async iterator of workspace members.
 
         Raises:
-            InvalidArgumentError: `page_size` is out of range, or `workspace_id` is blank.
+            InvalidArgumentError: `page_size` is out of range, or `workspace_id` is blank, `.` or `..`.
             InvalidArgumentTypeError: `workspace_id` is not a string.
         """
         segment(workspace_id, "workspace_id")

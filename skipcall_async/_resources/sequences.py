@@ -103,7 +103,7 @@ class SequencesMixin(BaseClient):
 
         Raises:
             NotFoundError: No such sequence, or it lies outside the key's workspaces.
-            InvalidArgumentError: `page` or `size` is out of range, or an id or filter is blank.
+            InvalidArgumentError: `page` or `size` is out of range, or an id or filter is blank (an id `.` or `..`).
             InvalidArgumentTypeError: `sequence_id` is not a string.
         """
         params = {
@@ -137,7 +137,7 @@ class SequencesMixin(BaseClient):
             An async iterator of the sequence's contacts.
 
         Raises:
-            InvalidArgumentError: `page_size` is out of range, or an id or filter is blank.
+            InvalidArgumentError: `page_size` is out of range, or an id or filter is blank (an id `.` or `..`).
             InvalidArgumentTypeError: `sequence_id` is not a string.
         """
         segment(sequence_id, "sequence_id")
@@ -163,7 +163,7 @@ class SequencesMixin(BaseClient):
             The server's answer (its fields are undocumented: see its `extra`).
 
         Raises:
-            InvalidArgumentError: No entry, more than 100, or a blank id.
+            InvalidArgumentError: No entry, more than 100, or an id blank, `.` or `..`.
             InvalidArgumentTypeError: `contacts` is a bare string, or an entry is neither an id nor an assignment.
             NotFoundError: No such sequence, or it lies outside the key's workspaces.
         """
@@ -191,7 +191,7 @@ class SequencesMixin(BaseClient):
             The server's answer (its fields are undocumented: see its `extra`).
 
         Raises:
-            InvalidArgumentError: No id, more than 100, or a blank id.
+            InvalidArgumentError: No id, more than 100, or an id blank, `.` or `..`.
             InvalidArgumentTypeError: `contact_ids` is a bare string or not iterable.
             NotFoundError: No such sequence, or it lies outside the key's workspaces.
         """

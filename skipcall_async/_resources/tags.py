@@ -40,7 +40,7 @@ class TagsMixin(BaseClient):
         Raises:
             BadRequestError: The tag is its workspace's last success tag, which the API refuses to delete.
             NotFoundError: No such tag, or it lies outside the key's workspaces.
-            InvalidArgumentError: `tag_id` is blank.
+            InvalidArgumentError: `tag_id` is blank, or `.` or `..`.
             InvalidArgumentTypeError: `tag_id` is not a string.
         """
         return await self._request("DELETE", f"/v1/tags/{segment(tag_id, 'tag_id')}", no_result, resource_id=tag_id)

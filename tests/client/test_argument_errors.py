@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Final
 
 import pytest
-from conftest import API_KEY, Backend
 
 from skipcall_async import (
     InvalidArgumentError,
@@ -21,6 +20,7 @@ from skipcall_async import (
     SkipcallClient,
     SkipcallError,
 )
+from support.backends import API_KEY, Backend
 
 Call = Callable[[SkipcallClient], Any]
 # (argument named, a call that passes it a value of the right type the API cannot take)

@@ -16,13 +16,13 @@ from typing import Any, Final
 import aiohttp
 import pytest
 import yarl
-from api_description import DESCRIPTION
-from conftest import API_KEY, Backend
-from prism_server import prism_proxy
-from threaded_server import threaded_server
 
 from skipcall_async import InvalidArgumentError, NotFoundError, RetryPolicy, SkipcallClient, SkipcallError
 from skipcall_async.testing import FakeSkipcall
+from support.api_description import DESCRIPTION
+from support.backends import API_KEY, Backend
+from support.prism import prism_proxy
+from support.threaded_server import threaded_server
 
 DOT_SEGMENTS: Final = (".", "..", "%2E", "%2e%2E", ".%2E", "%252E%252E", "%25%32%45.")
 
@@ -51,6 +51,8 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeSkip
         yield fake, url
 
 
+@pytest.mark.node
+@pytest.mark.slow
 async def test_the_proxy_turns_an_encoded_dot_segment_into_another_endpoint(proxied: tuple[FakeSkipcall, str]) -> None:
     """Why encoding is not enough: ``%2E%2E`` sent to the proxy reaches the server as ``..``, a step up the path."""
     fake, url = proxied
@@ -66,6 +68,8 @@ async def test_the_proxy_turns_an_encoded_dot_segment_into_another_endpoint(prox
     assert status == 201  # a contact was created by what was meant as an add to a sequence
 
 
+@pytest.mark.node
+@pytest.mark.slow
 @pytest.mark.parametrize("value", DOT_SEGMENTS)
 @pytest.mark.parametrize("operation", sorted(BY_PATH_PARAMETER))
 async def test_through_the_proxy_no_dot_segment_is_sent(
@@ -85,6 +89,8 @@ async def test_through_the_proxy_no_dot_segment_is_sent(
     assert fake.requests[seen:] == []
 
 
+@pytest.mark.node
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("value", "path"), [("...", "/v1/calls/..."), ("..x", "/v1/calls/..x"), ("a.%2E", "/v1/calls/a.%252E")]
 )
