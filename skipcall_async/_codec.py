@@ -479,8 +479,8 @@ def failing_field(data: Any, model: Any) -> str | None:
     Only called once decoding has failed, so the fast path of a response pays nothing for the error's detail.
     """
     model = optional_inner(model) or model
-    if isinstance(model, type) and issubclass(model, Page):
-        return None
+    if _is_page_of(model):
+        return _page_item_path(data, get_args(model)[0])
     if not (_is_model(model) and isinstance(data, dict)):
         return None
     for field in attrs.fields(model):
@@ -491,6 +491,22 @@ def failing_field(data: Any, model: Any) -> str | None:
             converter.structure(data[key], field.type)
         except STRUCTURE_ERRORS:
             return key + (_inner_path(data[key], field.type) or "")
+    return None
+
+
+def _page_item_path(data: Any, item: Any) -> str | None:
+    """``data[2].date``: the first item of a page body that does not fit ``item``, and where in it."""
+    try:
+        items, _ = split_envelope(data)
+    except TypeError:
+        return None
+    where = ITEMS_KEY if isinstance(data, dict) else ""
+    for i, value in enumerate(items):
+        try:
+            converter.structure(value, item)
+        except STRUCTURE_ERRORS:
+            deeper = failing_field(value, item)
+            return f"{where}[{i}]" + ("." + deeper if deeper else "")
     return None
 
 
