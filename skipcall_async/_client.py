@@ -72,6 +72,9 @@ class SkipcallClient(CallsMixin, ContactsMixin, SequencesMixin, TagsMixin, Stats
             [`RateLimitPolicy`][skipcall_async.RateLimitPolicy]. None: the defaults.
         max_rate_limit_wait: Longest wait in seconds for a rate-limit token before the call fails with
             [`RateLimitWaitError`][skipcall_async.RateLimitWaitError]. Default 300.
+        max_response_bytes: The largest response body read, in bytes (after gzip is undone): reading stops there,
+            and a larger successful body raises [`ResponseTooLargeError`][skipcall_async.ResponseTooLargeError].
+            Default 16 MiB; None: no limit.
         on_request: Async hook given a [`RequestEvent`][skipcall_async.RequestEvent] before each attempt.
         on_response: Async hook given a [`ResponseEvent`][skipcall_async.ResponseEvent] for every response,
             errors and 429s included.

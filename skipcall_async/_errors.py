@@ -8,6 +8,7 @@
     │   └── InvalidArgumentTypeError   ... because of its type; also a TypeError
     ├── ClientClosedError              the client was used after ``aclose()``
     ├── DecodeError                    a 2xx body (or from_dict's data) not the JSON promised; also a ValueError
+    │   └── ResponseTooLargeError      ... because it passed ``max_response_bytes``: reading stopped there
     ├── APIConnectionError             the request did not get a response (DNS, refused, reset)
     │   └── APITimeoutError            ... because a timeout fired
     ├── RateLimitError                 the rate limit stopped the request (``retry_after``)
@@ -132,6 +133,32 @@ class DecodeError(SkipcallError, ValueError):
         http = f" (HTTP {status})" if status is not None else ""
         detail = f" Body starts: {self.snippet!r}" if self.snippet and status is not None else ""
         super().__init__(f"{message}{http}.{detail}")
+
+
+class ResponseTooLargeError(DecodeError):
+    """A successful response whose body passed the client's `max_response_bytes`: reading stopped at the limit.
+
+    Nothing past the limit was read or kept, so a server or proxy sending an endless body costs the limit's worth
+    of memory at most. Not retried: the same request would get the same body. Raise the limit with
+    `with_options(max_response_bytes=...)` for a call known to answer that much.
+
+    Attributes:
+        limit (int): The limit, in bytes of the body as decoded from its transfer encoding (after gzip).
+    """
+
+    def __init__(
+        self, *, status: int, limit: int, body: bytes | str = b"", headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.limit = limit
+        message = f"Response body is larger than max_response_bytes ({limit:,} bytes); reading stopped there"
+        super().__init__(message, status=status, body=body, headers=headers)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _rebuild_too_large, (self.status, self.limit, self.snippet, dict(self.headers)), self.__dict__
+
+
+def _rebuild_too_large(status: int, limit: int, start: str, headers: dict[str, str]) -> ResponseTooLargeError:
+    return ResponseTooLargeError(status=status, limit=limit, body=start, headers=headers)
 
 
 class APIConnectionError(SkipcallError):
