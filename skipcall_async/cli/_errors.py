@@ -21,6 +21,7 @@ from .._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitWaitError,
+    ResponseTooLargeError,
     ServerError,
     SkipcallError,
     TooManyRequestsError,
@@ -75,6 +76,12 @@ def describe(error: BaseException, settings: Settings) -> tuple[str, int]:
         return f"no answer within --timeout {settings.timeout:g} s after {error.attempts} attempt(s)", EXIT_ERROR
     if isinstance(error, APIConnectionError):
         return f"cannot reach the API: {error}", EXIT_ERROR
+    if isinstance(error, ResponseTooLargeError):
+        return (
+            f"the API's answer ({error.status}) is larger than --max-response-bytes {error.limit}: "
+            "raise it, or give 0 for no limit",
+            EXIT_ERROR,
+        )
     if isinstance(error, DecodeError):
         return f"unexpected answer from the API: {error}", EXIT_ERROR
     if isinstance(error, SkipcallError):
