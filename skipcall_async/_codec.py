@@ -39,8 +39,10 @@ from ._errors import DecodeError
 from ._field_types import (
     allows_none,
     json_number,
+    kept_raw,
     open_enum_of,
     optional_inner,
+    raw_problem,
     scalar_of,
     timestamp,
     timestamp_json,
@@ -209,7 +211,7 @@ def _structure_json_object(value: Any, _: Any) -> dict[str, Any]:
     """Free-form JSON (``customFields``): an object, its values kept as they came; cattrs' hook takes pairs too."""
     if type(value) is not dict:
         raise TypeError(f"expected an object, got {json_kind(value)}")
-    return dict(value)
+    return kept_raw(dict(value))
 
 
 def _model_hook_factory(cl: type[Model], conv: cattrs.Converter) -> Callable[[Any, Any], Model]:
@@ -336,6 +338,9 @@ def _page_structure_hook(tp: Any, conv: cattrs.Converter) -> Callable[[Any, Any]
             attr = META_KEYS.get(key)
             if attr is None:
                 extra[key] = value
+                problem = raw_problem(value)
+                if problem is not None:
+                    raise ValueError(f"{key!r} {problem}")
             elif value is not None:
                 try:
                     known[attr] = value if type(value) is int else _structure_int(value, int)
@@ -483,15 +488,17 @@ def failing_field(data: Any, model: Any) -> str | None:
         return _page_item_path(data, get_args(model)[0])
     if not (_is_model(model) and isinstance(data, dict)):
         return None
+    known = set()
     for field in attrs.fields(model):
         key = to_camel(field.name)
+        known.add(key)
         if field.name == "extra" or key not in data:
             continue
         try:
             converter.structure(data[key], field.type)
         except STRUCTURE_ERRORS:
             return key + (_inner_path(data[key], field.type) or "")
-    return None
+    return next((key for key, value in data.items() if key not in known and raw_problem(value)), None)
 
 
 def _page_item_path(data: Any, item: Any) -> str | None:

@@ -105,11 +105,19 @@ def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON value")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_not_json)
+def _finite(text: str) -> float:
+    number = float(text)
+    if number - number != 0.0:  # 1e400: past any float, which Python would read as infinity
+        raise ValueError(f"{text[:40]} is past the largest number a float holds")
+    return number
+
+
+_DECODER = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite)
 
 
 def parse_json(body: bytes) -> Any:
-    """``json.loads`` without ``NaN`` and ``Infinity``, which JSON does not have: a ``ValueError`` for them."""
+    """``json.loads`` without ``NaN`` and ``Infinity``, which JSON does not have, nor numbers past a float's range
+    (``1e400``), which Python would read as infinity: a ``ValueError`` for them."""
     return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
 
 

@@ -3,7 +3,8 @@
 Structuring does what cattrs' generated function does, cheaper per response. Each field is read once. A value that
 already has the field's scalar type (``str``, ``bool``, ``int``, a finite ``float``, or ``None`` where allowed) is
 taken as it is. Everything else goes through the converter's own hook for the field's type, which converts it or
-refuses it (the decoding policy is the codec's). Unknown keys land in ``extra``; a missing required key raises
+refuses it (the decoding policy is the codec's). Unknown keys land in ``extra`` (refused if nested past
+``MAX_RAW_DEPTH``); a missing required key raises
 ``KeyError``, which the funnel reports as a ``DecodeError``. The strict converter keeps cattrs' stock function, and
 the tests check that both decode the documented examples alike.
 
@@ -29,7 +30,7 @@ from typing import Any
 import attrs
 import cattrs
 
-from ._field_types import SCALARS, allows_none, open_enum_of, optional_inner, scalar_of, timestamp_json
+from ._field_types import SCALARS, allows_none, kept_raw, open_enum_of, optional_inner, scalar_of, timestamp_json
 from ._models import Model
 
 _MISSING = object()
@@ -52,6 +53,7 @@ def model_hook(
         "cl": cl,
         "new": object.__new__,
         "set_extra": _slot_setter(cl, "extra"),
+        "kept_raw": kept_raw,
         "MISSING": _MISSING,
         "NO_EXTRA": attrs.fields(cl).extra.default,
         "MappingProxyType": types.MappingProxyType,
@@ -89,7 +91,7 @@ def model_hook(
         "    if known.issuperset(o):",
         "        set_extra(self, NO_EXTRA)",
         "    else:",
-        "        set_extra(self, MappingProxyType({k: v for k, v in o.items() if k not in known}))",
+        "        set_extra(self, MappingProxyType(kept_raw({k: v for k, v in o.items() if k not in known})))",
         "    return self",
     ]
     structure: Callable[[Any, Any], Model] = _defined("structure", lines, cl, namespace)

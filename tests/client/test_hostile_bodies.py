@@ -41,15 +41,15 @@ HUGE_INTEGER = "9" * 401
 @pytest.mark.parametrize(
     ("number", "why"),
     [
-        ("1e400", "(at callCount): expected a finite number, got inf"),
-        ("-1e400", "(at callCount): expected a finite number, got -inf"),
+        ("1e400", "not valid JSON (ValueError: 1e400 is past the largest number a float holds)"),
+        ("-1e400", "not valid JSON (ValueError: -1e400 is past the largest number a float holds)"),
         ("Infinity", "not valid JSON (ValueError: Infinity is not a JSON value)"),
         ("-Infinity", "not valid JSON (ValueError: -Infinity is not a JSON value)"),
         ("NaN", "not valid JSON (ValueError: NaN is not a JSON value)"),
     ],
 )
 async def test_an_integer_field_beyond_any_number_is_a_decode_error(backend: Backend, number: str, why: str) -> None:
-    """get_contact with ``callCount`` of 1e400 or Infinity (OverflowError before): DecodeError naming the field."""
+    """get_contact with ``callCount`` of 1e400 or Infinity (OverflowError before): DecodeError saying why."""
     backend.respond(200, body=body_with(ex.CONTACT, "callCount", number))
     async with SkipcallClient(API_KEY, base_url=backend.url, retry=NO_RETRY) as client:
         with pytest.raises(DecodeError) as refused:

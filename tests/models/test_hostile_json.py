@@ -161,3 +161,34 @@ def test_the_error_for_a_page_names_the_item() -> None:
     with pytest.raises(DecodeError) as bare:
         Page.from_dict([ex.TAG, {**ex.TAG, "isSuccessTag": None}], Tag)
     assert bare.value.field == "[1].isSuccessTag"
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "why"),
+    [
+        ({**ex.CONTACT, "newField": math.nan}, "newField", "'newField' holds nan, which is not a JSON number"),
+        ({**ex.CONTACT, "newField": {"a": [math.inf]}}, "newField", "'newField' holds inf, which is not a JSON number"),
+        ({**ex.CONTACT, "newField": nested(101)}, "newField", "'newField' is nested more than 100 levels deep"),
+        ({**ex.CONTACT, "customFields": {"k": nested(101)}}, "customFields", "'k' is nested more than 100 levels"),
+        ({**ex.CONTACT, "customFields": {"k": -math.inf}}, "customFields", "'k' holds -inf"),
+    ],
+)
+def test_json_kept_raw_must_be_json_a_model_can_write_back(data: dict[str, Any], field: str, why: str) -> None:
+    """Kept as it came, but only JSON: no NaN or infinity, no nesting past 100 levels, which to_dict, repr and
+    json.dumps of the model could not write (a RecursionError from to_dict before)."""
+    with pytest.raises(DecodeError) as refused:
+        Contact.from_dict(data)
+    assert refused.value.field == field
+    assert why in str(refused.value)
+
+
+def test_json_kept_raw_up_to_the_limit_is_written_back_unchanged() -> None:
+    """Exactly 100 levels is kept, and to_dict, repr and json.dumps handle it."""
+    deepest = nested(100)
+    contact = Contact.from_dict({**ex.CONTACT, "customFields": {"k": deepest}, "newField": nested(100)})
+    written = contact.to_dict()
+    assert written["customFields"]["k"] == deepest
+    assert written["newField"] == nested(100)
+    assert json.loads(json.dumps(written)) == written
+    assert "custom_fields={'k': [[[" in repr(contact)
+    assert repr(contact.extra).startswith("mappingproxy({'newField': [[[")
