@@ -3,7 +3,8 @@
 Decoding is lenient about what the SDK does not model, and strict about the types of what it does (the policy,
 written out in docs/models.md). Kept as it came: a field the SDK does not model (in ``Model.extra``), an enum value
 it does not know (a plain ``str``), free-form JSON (``customFields``), paging metadata that is not an integer (in
-the page's ``extra``). Converted, losslessly: an integer where text is expected becomes its digits; a number sent
+the page's ``extra``), as long as it is JSON a model can write back (``kept_raw``: no NaN or infinity, no nesting
+past 100 levels). Converted, losslessly: an integer where text is expected becomes its digits; a number sent
 as a string in JSON's own number syntax becomes the number; a whole float where an integer is expected becomes
 it; timestamps (including those the API documents as ``object``) become timezone-aware datetimes. Anything else
 of the wrong JSON type, non-finite numbers and numbers a float cannot hold included, is an error naming the field:

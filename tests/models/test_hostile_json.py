@@ -131,7 +131,7 @@ def test_what_the_sdk_does_not_model_is_kept_as_it_came() -> None:
     assert dict(page.extra) == {"total": "many", "page": 2.5}
 
 
-@pytest.mark.parametrize("depth", [1_000, 100_000])
+@pytest.mark.parametrize("depth", [1_000, 20_000])
 @pytest.mark.parametrize("field", ["lastModificationSource", "phoneNumbers", "customFields", "firstName"])
 def test_a_value_nested_past_any_limit_is_a_decode_error(field: str, depth: int) -> None:
     """Nesting that would exhaust the interpreter's recursion (a RecursionError before) is refused as data."""
@@ -140,7 +140,7 @@ def test_a_value_nested_past_any_limit_is_a_decode_error(field: str, depth: int)
     assert (refused.value.field or "").startswith(field)
 
 
-@pytest.mark.parametrize("depth", [1_000, 100_000])
+@pytest.mark.parametrize("depth", [1_000, 20_000])
 def test_a_whole_document_nested_too_deeply_is_a_decode_error(depth: int) -> None:
     """The document itself, deeply nested where a model or a page is expected: the SDK's error, not Python's."""
     with pytest.raises(DecodeError):
