@@ -8,6 +8,7 @@ rather than reading everything and then refusing it.
 from __future__ import annotations
 
 import gzip
+import json
 import pickle
 import zlib
 from collections.abc import AsyncIterator, Iterator
@@ -26,6 +27,7 @@ from skipcall_async import (
     SkipcallClient,
     SkipcallError,
 )
+from support import examples as ex
 from support.backends import API_KEY, RATE_HEADERS
 
 MiB = 1024 * 1024
@@ -44,6 +46,7 @@ class StreamingServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/v1/calls/{how}", self._handle)
+        app.router.add_get("/v1/calls", self._page)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -78,6 +81,25 @@ class StreamingServer:
             await response.write_eof()
         except (ConnectionResetError, ConnectionError):
             pass  # the client hung up: what it read is what was written so far
+        return response
+
+    async def _page(self, request: web.Request) -> web.StreamResponse:
+        """A page of calls, as many as fill the bytes ``workspaceIds`` asks for (``bytes-<n>``), streamed."""
+        self.requests += 1
+        self.written = 0
+        size = int(request.query["workspaceIds"].removeprefix("bytes-"))
+        response = web.StreamResponse(headers={**RATE_HEADERS, "Content-Type": "application/json"})
+        await response.prepare(request)
+        call = json.dumps(ex.CALL).encode()
+        try:
+            await response.write(b'{"data": [' + call)
+            while self.written < size:
+                await response.write(b"," + call)
+                self.written += len(call) + 1
+            await response.write(b"]}")
+            await response.write_eof()
+        except ConnectionError:
+            pass
         return response
 
 
@@ -141,6 +163,17 @@ async def test_a_gigabyte_body_is_cut_at_the_default_limit(server: StreamingServ
     assert refused.value.limit == 16 * MiB
     assert server.written < 64 * MiB  # what the client read, and what the sockets buffered: not 1 GiB
     assert server.requests == 1
+
+
+async def test_a_50_mb_page_is_cut_at_the_default_limit(server: StreamingServer) -> None:
+    """A list answered with a 50 MB page (55,072 calls decoded at a 738 MB peak before): refused at 16 MiB."""
+    async with client_of(server) as client:
+        with pytest.raises(ResponseTooLargeError) as refused:
+            await client.list_calls(workspace_ids=[f"bytes-{50_000_000}"])
+        assert server.written < 40 * MiB  # the read stopped: the server could not write the rest
+        assert len(await client.list_calls(workspace_ids=["bytes-100000"])) > 50  # an ordinary page reads whole
+    assert (refused.value.status, refused.value.limit, refused.value.path) == (200, 16 * MiB, "/v1/calls")
+    assert refused.value.snippet.startswith('{"data": [{"id": ')
 
 
 async def test_a_declared_length_past_the_limit_is_refused_before_reading(server: StreamingServer) -> None:
