@@ -24,6 +24,7 @@ from ._errors import (
     ClientClosedError,
     ConfigurationError,
     RateLimitWaitError,
+    ResponseTooLargeError,
     SkipcallError,
     TooManyRequestsError,
     locate,
@@ -53,6 +54,8 @@ T = TypeVar("T")
 USER_AGENT = f"skipcall-async/{__version__}"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RATE_LIMIT_WAIT = 300.0
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+"""16 MiB: over a hundred times a full page of 100 calls, and several times the transcription of a long call."""
 
 
 class BaseClient:
@@ -69,6 +72,7 @@ class BaseClient:
         retry: RetryPolicy | None = None,
         rate_limiting: RateLimitPolicy | None = None,
         max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         on_request: Hook[RequestEvent] | None = None,
         on_response: Hook[ResponseEvent] | None = None,
         on_retry: Hook[RetryEvent] | None = None,
@@ -85,6 +89,7 @@ class BaseClient:
         self._rate_policy = rate_limiting or RateLimitPolicy()
         self._store = resolve_store(self._rate_policy.store)
         self._max_rate_limit_wait = _checked_wait(max_rate_limit_wait)
+        self._max_response_bytes = _checked_max_bytes(max_response_bytes)
         self._priority: Lane | None = None  # a view's own lane; None: the enclosing `priority` block's
         self._extra_headers: Mapping[str, str] = {}
         self._parent: BaseClient | None = None  # set on views (with_options, the raw view): the client they share
@@ -140,6 +145,7 @@ class BaseClient:
         max_rate_limit_wait: float | NotGiven = NOT_GIVEN,
         headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
         priority: Priority | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | NotGiven | None = NOT_GIVEN,
     ) -> Self:
         """A view of this client for some calls with other settings; it shares everything else.
 
@@ -156,6 +162,8 @@ class BaseClient:
             priority: The rate-limit lane of the view's calls: `"interactive"` (someone waits for them: granted
                 first) or `"bulk"` (exports, syncs: they may not take the window's interactive reserve). It wins
                 over an enclosing [`priority`][skipcall_async.priority] block.
+            max_response_bytes: The largest response body the view's calls read, in bytes, or None for no limit
+                (a larger successful body raises [`ResponseTooLargeError`][skipcall_async.ResponseTooLargeError]).
 
         Returns:
             The view: a client of the same class.
@@ -174,6 +182,8 @@ class BaseClient:
             view._extra_headers = {**self._extra_headers, **_checked_headers(headers)}
         if not isinstance(priority, NotGiven):
             view._priority = checked_priority(priority)
+        if not isinstance(max_response_bytes, NotGiven):
+            view._max_response_bytes = _checked_max_bytes(max_response_bytes)
         return view
 
     def _view(self) -> Self:
@@ -342,7 +352,7 @@ class BaseClient:
                     timeout = _min_timeout(timeout, deadline - limiter.clock())
                 started = limiter.clock() if self._on_response is not None else 0.0  # the clock is read when needed
                 sent = True
-                response = await self._transport.send(request, timeout=timeout)
+                response = await self._transport.send(request, timeout=timeout, max_bytes=self._max_response_bytes)
             finally:
                 self._slots.release()
         except BaseException as error:
@@ -366,7 +376,10 @@ class BaseClient:
                 logger.info("%s %s got 429; the gate is closed for this key", request.method, path)
                 if wait is None:
                     wait = rate_headers.reset_after
-            raise api_error(status, headers, response.body, retry_after=wait)
+            raise api_error(status, headers, response.body, retry_after=wait)  # a cut body only feeds its message
+        if response.cut:
+            limit = self._max_response_bytes or 0
+            raise ResponseTooLargeError(status=status, limit=limit, body=response.body[:1000], headers=headers)
         return ApiResponse(status, headers, decode_json(status, response.body, headers))
 
     async def _admit(
@@ -434,6 +447,12 @@ def _checked_timeout(timeout: float | None) -> float | None:
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
         raise ConfigurationError(f"timeout must be positive seconds or None, got {timeout!r}")
     return timeout
+
+
+def _checked_max_bytes(limit: int | None) -> int | None:
+    if limit is not None and (type(limit) is not int or limit < 1):
+        raise ConfigurationError(f"max_response_bytes must be a positive number of bytes or None, got {limit!r}")
+    return limit
 
 
 def _checked_retry(retry: RetryPolicy | None) -> RetryPolicy | None:

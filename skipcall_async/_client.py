@@ -75,6 +75,9 @@ class SkipcallClient(CallsMixin, ContactsMixin, SequencesMixin, TagsMixin, Stats
             [`RateLimitWaitError`][skipcall_async.RateLimitWaitError], or with its last
             [`TooManyRequestsError`][skipcall_async.TooManyRequestsError] if it got one. Default 300; 0 makes a
             429 final at once.
+        max_response_bytes: The largest response body read, in bytes (after gzip is undone): reading stops there,
+            and a larger successful body raises [`ResponseTooLargeError`][skipcall_async.ResponseTooLargeError].
+            Default 16 MiB; None: no limit.
         on_request: Async hook given a [`RequestEvent`][skipcall_async.RequestEvent] before each attempt.
         on_response: Async hook given a [`ResponseEvent`][skipcall_async.ResponseEvent] for every response,
             errors and 429s included.

@@ -4,8 +4,11 @@
 
     SkipcallError                      base of everything below
     ├── ConfigurationError             bad client set-up (missing key, unsafe base URL); also a ValueError
+    ├── InvalidArgumentError           an operation's argument, refused before sending; also a ValueError
+    │   └── InvalidArgumentTypeError   ... because of its type; also a TypeError
     ├── ClientClosedError              the client was used after ``aclose()``
-    ├── DecodeError                    a 2xx body that is not the JSON (or the shape) promised
+    ├── DecodeError                    a 2xx body (or from_dict's data) not the JSON promised; also a ValueError
+    │   └── ResponseTooLargeError      ... because it passed ``max_response_bytes``: reading stopped there
     ├── APIConnectionError             the request did not get a response (DNS, refused, reset)
     │   └── APITimeoutError            ... because a timeout fired
     ├── RateLimitError                 the rate limit stopped the request (``retry_after``)
@@ -75,27 +78,87 @@ class ConfigurationError(SkipcallError, ValueError):
     """
 
 
+class InvalidArgumentError(SkipcallError, ValueError):
+    """An operation was called with an argument the API cannot take: refused before anything is sent.
+
+    Also a `ValueError`, so code written for the SDK's earlier `ValueError`s keeps working. Examples: a blank or
+    `..` id, `size` outside 1 to 100, a date that is not one.
+
+    Attributes:
+        argument (str | None): The argument's name (`"call_id"`, `"contacts[].contact_id"`), None when the error
+            is about the arguments together (an update with nothing to change).
+    """
+
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
+        self.argument = argument
+        super().__init__(message)
+
+
+class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
+    """An argument of the wrong type, such as a bare string where a list of ids is expected (also a `TypeError`)."""
+
+
 class ClientClosedError(SkipcallError, RuntimeError):
     """The client was used after [`aclose`][skipcall_async.SkipcallClient.aclose] (also a `RuntimeError`)."""
 
 
-class DecodeError(SkipcallError):
-    """A successful response whose body is not the JSON, or not the shape, the operation promises.
+class DecodeError(SkipcallError, ValueError):
+    """JSON that is not what was promised: a successful response's body, or the data given to `Model.from_dict`.
+
+    The body is not JSON, or it does not fit the model (a value of the wrong type, a required field missing, a
+    number no float can hold), or it was nested too deeply to read. Also a `ValueError`, which `from_dict` raised
+    before. The decoding policy is in the "Models and JSON" page.
 
     Attributes:
-        status (int): The response's HTTP status.
+        status (int | None): The response's HTTP status; None when `from_dict` raised it.
+        field (str | None): The path of the field that does not fit (`contact.firstName`, `data[2].count`), None
+            when the data as a whole does not (not JSON, not an object).
         snippet (str): The start of the body, for the message and logs.
         headers (Mapping[str, str]): The response's headers (never the request's, so never the key).
     """
 
     def __init__(
-        self, message: str, *, status: int, body: bytes | str = b"", headers: Mapping[str, str] | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: bytes | str = b"",
+        headers: Mapping[str, str] | None = None,
+        field: str | None = None,
     ) -> None:
         self.status = status
+        self.field = field
         self.headers: Mapping[str, str] = CIMultiDict(headers or {})  # case-insensitive, and picklable
         self.snippet = snippet(body)
-        detail = f" Body starts: {self.snippet!r}" if self.snippet else ""
-        super().__init__(f"{message} (HTTP {status}).{detail}")
+        http = f" (HTTP {status})" if status is not None else ""
+        detail = f" Body starts: {self.snippet!r}" if self.snippet and status is not None else ""
+        super().__init__(f"{message}{http}.{detail}")
+
+
+class ResponseTooLargeError(DecodeError):
+    """A successful response whose body passed the client's `max_response_bytes`: reading stopped at the limit.
+
+    Nothing past the limit was read or kept, so a server or proxy sending an endless body costs the limit's worth
+    of memory at most. Not retried: the same request would get the same body. Raise the limit with
+    `with_options(max_response_bytes=...)` for a call known to answer that much.
+
+    Attributes:
+        limit (int): The limit, in bytes of the body as decoded from its transfer encoding (after gzip).
+    """
+
+    def __init__(
+        self, *, status: int, limit: int, body: bytes | str = b"", headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.limit = limit
+        message = f"Response body is larger than max_response_bytes ({limit:,} bytes); reading stopped there"
+        super().__init__(message, status=status, body=body, headers=headers)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _rebuild_too_large, (self.status, self.limit, self.snippet, dict(self.headers)), self.__dict__
+
+
+def _rebuild_too_large(status: int, limit: int, start: str, headers: dict[str, str]) -> ResponseTooLargeError:
+    return ResponseTooLargeError(status=status, limit=limit, body=start, headers=headers)
 
 
 class APIConnectionError(SkipcallError):

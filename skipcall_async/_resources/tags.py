@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._base_client import BaseClient
 from .._decode import no_result
+from .._errors import InvalidArgumentTypeError
 from .._models import Tag
 from .._urls import segment
 from ._arguments import check_text
@@ -21,13 +22,13 @@ class TagsMixin(BaseClient):
             The created tag.
 
         Raises:
-            ValueError: `label` is blank.
-            TypeError: `label` is not a string (None included) or `is_success_tag` is not a bool.
+            InvalidArgumentError: `label` is blank.
+            InvalidArgumentTypeError: `label` is not a string (None included) or `is_success_tag` is not a bool.
             BadRequestError: The server refused the tag.
         """
         check_text("label", label, min_length=1, required=True)
         if not isinstance(is_success_tag, bool):
-            raise TypeError("is_success_tag must be a bool")
+            raise InvalidArgumentTypeError("is_success_tag must be a bool", argument="is_success_tag")
         return await self._request_model("POST", "/v1/tags", Tag, body={"label": label, "isSuccessTag": is_success_tag})
 
     async def delete_tag(self, tag_id: str) -> None:
@@ -39,7 +40,7 @@ class TagsMixin(BaseClient):
         Raises:
             BadRequestError: The tag is its workspace's last success tag, which the API refuses to delete.
             NotFoundError: No such tag, or it lies outside the key's workspaces.
-            ValueError: `tag_id` is blank.
-            TypeError: `tag_id` is not a string.
+            InvalidArgumentError: `tag_id` is blank, or `.` or `..`.
+            InvalidArgumentTypeError: `tag_id` is not a string.
         """
         return await self._request("DELETE", f"/v1/tags/{segment(tag_id, 'tag_id')}", no_result, resource_id=tag_id)

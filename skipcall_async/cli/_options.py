@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from .._base_client import DEFAULT_MAX_RESPONSE_BYTES
 from ._render import FORMATS
 from ._settings import Settings
 
@@ -16,8 +17,8 @@ Command = Callable[..., Any]
 
 
 def connection_options(command: Command) -> Command:
-    """Add ``--api-key-file``, ``--base-url``, ``--timeout``, ``--max-rate-limit-wait``, ``--rate-limit-window``
-    and ``--verbose``.
+    """Add ``--api-key-file``, ``--base-url``, ``--timeout``, ``--max-rate-limit-wait``, ``--rate-limit-window``,
+    ``--max-response-bytes`` and ``--verbose``.
 
     The command receives them as one ``settings`` argument.
     """
@@ -30,6 +31,7 @@ def connection_options(command: Command) -> Command:
         timeout: float,
         max_rate_limit_wait: float,
         rate_limit_window: float | None,
+        max_response_bytes: int,
         verbose: bool,
         **kwargs: Any,
     ) -> Any:
@@ -39,6 +41,7 @@ def connection_options(command: Command) -> Command:
             timeout=timeout,
             max_rate_limit_wait=max_rate_limit_wait,
             rate_limit_window=rate_limit_window,
+            max_response_bytes=max_response_bytes or None,
             verbose=verbose,
         )
         return command(*args, settings=settings, **kwargs)
@@ -74,6 +77,14 @@ def connection_options(command: Command) -> Command:
             default=None,
             metavar="SECONDS",
             help="The plan's rate-limit window, if known, for exact pacing (default: learned from the headers).",
+        ),
+        click.option(
+            "--max-response-bytes",
+            type=click.IntRange(min=0),
+            default=DEFAULT_MAX_RESPONSE_BYTES,
+            show_default=True,
+            metavar="BYTES",
+            help="The largest answer read; a larger one fails the command. 0: no limit.",
         ),
         click.option("--verbose", "-v", is_flag=True, help="Show the SDK's log on stderr."),
     ]

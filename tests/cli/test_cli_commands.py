@@ -433,3 +433,17 @@ def test_version_and_help() -> None:
         assert f"  {command} " in help_text
     assert "rate-limit" in help_text
     assert "export" in help_text
+
+
+def test_max_response_bytes_bounds_what_a_command_reads(api: FakeSkipcall) -> None:
+    """An answer past ``--max-response-bytes`` fails the command, naming the option; 0 lifts the limit."""
+    before = len(api.requests)
+    cut = invoke(api, "calls", "list", "--size", "100", "--max-response-bytes", "1000", "--format", "jsonl")
+    assert cut.exit_code == 1
+    assert "is larger than --max-response-bytes 1000: raise it, or give 0 for no limit" in cut.stderr
+    assert cut.stdout == ""
+    unlimited = invoke(api, "calls", "list", "--size", "100", "--max-response-bytes", "0", "--format", "jsonl")
+    assert unlimited.exit_code == 0, unlimited.stderr
+    assert len(lines(unlimited.stdout)) == 100
+    assert sent_since(api, before) == [("GET", "/v1/calls", {"page": "0", "size": "100"})] * 2
+    assert "--max-response-bytes BYTES" in invoke(None, "calls", "list", "--help").stdout

@@ -84,8 +84,7 @@ def test_https_and_loopback_base_urls_are_accepted(url: str) -> None:
     ("call_id", "raw_path"),
     [
         ("../contacts", "/v1/calls/..%2Fcontacts"),
-        ("..", "/v1/calls/%2E%2E"),
-        (".", "/v1/calls/%2E"),
+        ("...", "/v1/calls/..."),  # not a dot segment: "." and ".." are refused (test_hostile_ids.py)
         ("a/b?c=d#e", "/v1/calls/a%2Fb%3Fc%3Dd%23e"),
         ("é 1", "/v1/calls/%C3%A9%201"),
     ],
