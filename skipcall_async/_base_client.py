@@ -25,6 +25,7 @@ from ._errors import (
     ConfigurationError,
     SkipcallError,
     TooManyRequestsError,
+    event_loop_error,
     locate,
 )
 from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, emit
@@ -232,6 +233,8 @@ class BaseClient:
             raise ClientClosedError("the client is closed; create a new SkipcallClient")
         request = self._build(method, path, params, body)
         limiter = self._get_limiter()
+        if limiter.loop is not asyncio.get_running_loop():  # its futures and connections would fail obscurely
+            raise event_loop_error(type(self).__name__, closed=limiter.loop.is_closed())
         lane = lane_of(self._priority)
         started = limiter.clock()
         deadline = math.inf if self._retry.deadline is None else started + self._retry.deadline

@@ -5,6 +5,7 @@
     SkipcallError                      base of everything below
     ├── ConfigurationError             bad client set-up (missing key, unsafe base URL); also a ValueError
     ├── ClientClosedError              the client was used after ``aclose()``
+    ├── EventLoopError                 an async client was used in another event loop than its own
     ├── DecodeError                    a 2xx body that is not the JSON (or the shape) promised
     ├── APIConnectionError             the request did not get a response (DNS, refused, reset)
     │   └── APITimeoutError            ... because a timeout fired
@@ -77,6 +78,28 @@ class ConfigurationError(SkipcallError, ValueError):
 
 class ClientClosedError(SkipcallError, RuntimeError):
     """The client was used after [`aclose`][skipcall_async.SkipcallClient.aclose] (also a `RuntimeError`)."""
+
+
+class EventLoopError(SkipcallError, RuntimeError):
+    """An async client was used in an event loop other than the one it first sent a request in (also a
+    `RuntimeError`).
+
+    Its connections and its rate-limit queue belong to that loop: a second `asyncio.run(...)` with a client made
+    outside it is the usual cause. Make the client inside the coroutine each loop runs
+    (`async with SkipcallClient() as client:`), or use a [`SyncSkipcallClient`][skipcall_async.SyncSkipcallClient]
+    from synchronous code.
+    """
+
+
+def event_loop_error(client: str, *, closed: bool) -> EventLoopError:
+    """The error for a ``client`` used outside its loop; ``closed``: that loop has ended."""
+    where = "has ended" if closed else "is another one"
+    return EventLoopError(
+        f"this {client} belongs to the event loop it first sent a request in, which {where}: make the client inside "
+        f"the coroutine each loop runs (`async with {client}() as client:` inside the function you pass to "
+        "asyncio.run), or use SyncSkipcallClient from synchronous code (scripts, notebooks, Django or Flask views, "
+        "Celery tasks)"
+    )
 
 
 class DecodeError(SkipcallError):
