@@ -243,7 +243,8 @@ class SyncSkipcallClient(_Blocking):
     def _target(self) -> SkipcallClient:
         """The async client (or view) the calls run on, made again in a process forked from the one that made it."""
         root = self._root
-        if root._generation != PORTAL.generation:
+        if root._generation != PORTAL.generation:  # forked: the parent's connections are not this process's
+            root._client._transport.abandon()
             root._client = SkipcallClient(root._api_key, **root._settings)
             root._generation = PORTAL.generation
             PORTAL.close_at_exit(root, root._close_async)

@@ -105,6 +105,18 @@ class AiohttpTransport:
             raise APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}") from exc
         raise APIConnectionError(f"more than {MAX_REDIRECTS} redirects", request_sent=True)
 
+    def abandon(self) -> None:
+        """Let go of the session without closing it, and refuse further requests.
+
+        For a session whose connections cannot be closed from here: its loop has ended, or it is the parent's in
+        a forked child (closing them there could cut the parent's). It is marked closed so that aiohttp does not
+        log it as leaked when it is collected; its sockets are released with it, nothing sent on them.
+        """
+        session, self._session = self._session, None
+        self._closed = True
+        if session is not None and self._owns_session and session.connector is not None:
+            session.connector._closed = True
+
     async def aclose(self) -> None:
         """Close the session if this transport created it; a borrowed session stays open."""
         self._closed = True

@@ -50,6 +50,11 @@ class SharedKey:
             self.backends.add(backend)
         return limiter
 
+    def in_use(self) -> bool:
+        """Whether a loop that has not been closed has a limiter over this state."""
+        with self.lock:
+            return any(not backend.loop.is_closed() for backend in self.backends)
+
     def idle_until(self, now: float) -> float | None:
         """When the state stops mattering to every loop: None while a limiter of any loop has tasks waiting."""
         with self.lock:

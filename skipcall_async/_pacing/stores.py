@@ -118,9 +118,10 @@ class InProcessRateLimitStore(RateLimitStore):
             return registry.get(base_url, key, settings, lambda: self._shared_limiter(base_url, key, settings))
 
     def _shared_limiter(self, base_url: str, key: ApiKey, settings: Settings) -> RateLimiter:
-        """A limiter of the running loop over the key's one state in the process (made by the first loop)."""
+        """A limiter of the running loop over the key's one state in the process, shared with every loop still
+        open that uses the key (the state of loops that have all ended is not inherited, as before loops shared)."""
         shared = self._shared.get((base_url, key.fingerprint))
-        if shared is None:
+        if shared is None or not shared.in_use():  # after the loops that used it ended (asyncio.run), start afresh
             shared = self._shared[(base_url, key.fingerprint)] = SharedKey(in_process_rules(settings))
         return shared.limiter(window=settings.stated_window, probe=settings.probe)
 
