@@ -67,6 +67,10 @@ class SkipcallError(Exception):
         text = super().__str__()
         return f"{self.method} {self.path}: {text}" if self.method is not None else text
 
+    def __repr__(self) -> str:
+        # The message with its request, as str shows it: what a list from gather(..., return_exceptions=True) prints.
+        return f"{type(self).__name__}({str(self)!r})"
+
 
 class ConfigurationError(SkipcallError, ValueError):
     """The client was set up with an argument it cannot work with (also a `ValueError`).
@@ -178,7 +182,21 @@ class BadRequestError(APIError):
 
 
 class AuthenticationError(APIError):
-    """401: the API key is invalid, revoked or missing."""
+    """401: the API key is invalid, revoked or missing.
+
+    Its message says what to check: the key the client was given (`api_key=...`, else `SKIPCALL_API_KEY`), and
+    that it is a key for the API at the client's base URL (a test key against production, or the reverse, is
+    refused too).
+    """
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}. {AUTHENTICATION_HINT}"
+
+
+AUTHENTICATION_HINT = (
+    "Check the API key: the client's api_key argument, else the SKIPCALL_API_KEY environment variable; it must be "
+    "a live key of the organisation, for the API at the client's base URL (SKIPCALL_BASE_URL)"
+)
 
 
 class PermissionDeniedError(APIError):
