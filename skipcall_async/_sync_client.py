@@ -123,6 +123,13 @@ class _Blocking:
 
     _client: SkipcallClient
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, member in vars(cls).items():  # the async operations' names moved here, as help() shows them
+            function = member.fget if isinstance(member, property) else member
+            if inspect.isfunction(function):
+                function.__qualname__, function.__module__ = f"{cls.__qualname__}.{name}", cls.__module__
+
     def _target(self) -> Any:
         return self._client
 
