@@ -18,7 +18,7 @@ import contextlib
 import os
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Final, TypeVar
 
 from ._errors import EventLoopError
@@ -36,7 +36,9 @@ class Portal:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.generation = 0  # counts forks: a client made in an earlier generation belongs to another process
-        self._closers: weakref.WeakKeyDictionary[object, Callable[[], Awaitable[None]]] = weakref.WeakKeyDictionary()
+        self._closers: weakref.WeakKeyDictionary[object, Callable[[], Coroutine[Any, Any, None]]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def loop(self) -> asyncio.AbstractEventLoop:
         """The running loop, started on first use."""
@@ -73,10 +75,26 @@ class Portal:
         """Start ``coroutine`` on the loop without waiting for it."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop())
 
-    def close_at_exit(self, owner: object, close: Callable[[], Awaitable[None]]) -> None:
-        """Have ``close()`` run when the interpreter exits, unless ``owner`` is gone by then."""
+    def close_with(self, owner: object, close: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``close()`` on the loop once ``owner`` is collected, or when the interpreter exits if it is not.
+
+        ``close`` must not refer to ``owner`` (it would keep it alive).
+        """
         with self._lock:
             self._closers[owner] = close
+        finalizer = weakref.finalize(owner, self._close_soon, close, self.generation)
+        finalizer.atexit = False  # at exit, _exit closes what is left and waits for it
+
+    def _close_soon(self, close: Callable[[], Coroutine[Any, Any, None]], generation: int) -> None:
+        """``close()`` started on the loop, without waiting (its owner was collected, in any thread)."""
+        loop = self._loop
+        if generation != self.generation or loop is None or loop.is_closed():
+            return  # a forked child's copy of the parent's client, or no loop any more: nothing of ours to close
+        closing = close()
+        try:
+            asyncio.run_coroutine_threadsafe(closing, loop)
+        except RuntimeError:
+            closing.close()
 
     def forget(self, owner: object) -> None:
         with self._lock:

@@ -178,7 +178,7 @@ class SyncSkipcallClient(_Blocking):
         self._root: SyncSkipcallClient = self
         self._options: dict[str, Any] = {}  # a view's with_options arguments
         self._view: SkipcallClient | None = None  # a view's async view, made on first use
-        PORTAL.close_at_exit(self, self._close_async)
+        PORTAL.close_with(self, self._client.aclose)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -198,9 +198,6 @@ class SyncSkipcallClient(_Blocking):
         PORTAL.forget(self)
         if self._generation == PORTAL.generation:  # a client of the parent process: its connections are not ours
             self._run(self._client.aclose())
-
-    async def _close_async(self) -> None:
-        await self._client.aclose()
 
     @property
     def closed(self) -> bool:
@@ -254,7 +251,7 @@ class SyncSkipcallClient(_Blocking):
             root._client._transport.abandon()
             root._client = SkipcallClient(root._api_key, **root._settings)
             root._generation = PORTAL.generation
-            PORTAL.close_at_exit(root, root._close_async)
+            PORTAL.close_with(root, root._client.aclose)
             self._view = None
         if not self._options:
             return root._client

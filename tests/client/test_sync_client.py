@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import typing
 from collections.abc import Iterator
 
@@ -186,6 +187,20 @@ def test_closed_client_refuses_calls(fake_api: FakeSkipcall) -> None:
         client.health()
     with pytest.raises(ClientClosedError):
         client.__enter__()
+
+
+def test_a_client_dropped_without_close_closes_its_connections(fake_api: FakeSkipcall) -> None:
+    """A client that is collected while open (no with, no close) has its async client closed on the loop thread,
+    so aiohttp never reports an unclosed session; the registry for closing at exit does not keep it alive."""
+    client = SyncSkipcallClient(fake_api.api_key, base_url=fake_api.url)
+    assert client.health().status == "ok"
+    inner = client._client
+    del client
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while not inner.closed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert inner.closed
 
 
 def test_threads_share_one_client_and_its_rate_limit_state(client: SyncSkipcallClient, fake_api: FakeSkipcall) -> None:
