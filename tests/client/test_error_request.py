@@ -133,13 +133,15 @@ async def test_a_401_says_what_to_check(backend: Backend) -> None:
 
 @pytest.mark.slow
 async def test_a_timeout_names_the_request() -> None:
-    """A response slower than the timeout: APITimeoutError says which call timed out."""
+    """A response slower than the timeout: APITimeoutError says which call timed out, and on which server."""
     async with FakeSkipcall(api_keys=(API_KEY,), faults=Faults(latency=1.0)) as server:
         call_id = in_scope(server, 1)[0]
         async with SkipcallClient(API_KEY, base_url=server.url, timeout=0.05, retry=NO_RETRY) as client:
             with pytest.raises(APITimeoutError) as info:
                 await client.get_call_transcription(call_id)
-    assert str(info.value) == f"GET /v1/calls/{call_id}/transcription: no complete response within 0.05 s"
+    assert str(info.value) == (
+        f"GET /v1/calls/{call_id}/transcription: no complete response from {server.url} within 0.05 s"
+    )
     assert_names(info.value, "GET", f"/v1/calls/{call_id}/transcription", call_id)
     assert [r.path for r in server.requests] == [f"/v1/calls/{call_id}/transcription"]
 
