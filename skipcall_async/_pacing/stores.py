@@ -105,7 +105,8 @@ class InProcessRateLimitStore(RateLimitStore):
         self._lock = threading.Lock()  # loops in several threads ask for limiters
 
     def __repr__(self) -> str:
-        return f"InProcessRateLimitStore(keys={sum(len(r) for r in self._registries.values())})"
+        with self._lock:  # loops in other threads may be adding limiters
+            return f"InProcessRateLimitStore(keys={len(self._shared)})"
 
     def _limiter_for(
         self, base_url: str, key: ApiKey, settings: Settings, *, timeout: float | None = None
