@@ -81,42 +81,55 @@ class SharedMemoryBackend(MemoryBackend):
     def __repr__(self) -> str:
         return f"SharedMemoryBackend({self.shared.state!r})"
 
+    # Each step calls the rules itself, on the shared state (not through MemoryBackend's steps and the property):
+    # this runs for every request.
+
     def take_now(self, lane: Lane, lease: str, local_now: float) -> Ticket | None:
-        with self.shared.lock:
-            return super().take_now(lane, lease, local_now)
+        shared = self.shared
+        with shared.lock:
+            stamp = shared.rules.take(shared.state, local_now, lane, lease)
+        return None if stamp is None else Ticket(stamp, local_now, lease)
 
     def reserve_now(
         self, member: str, waiting: Waiting, new_id: Callable[[], str], local_now: float
     ) -> tuple[Grant, bool]:
-        with self.shared.lock:
-            return super().reserve_now(member, waiting, new_id, local_now)
+        shared = self.shared
+        with shared.lock:
+            return shared.rules.reserve(shared.state, local_now, member, {}, waiting, new_id, lasts=0.0), False
 
     async def reserve(self, member: str, asked: Mapping[Lane, list[str]], *, lasts: float) -> Grant:
-        with self.shared.lock:
-            return self.rules.reserve(self.state, self.clock(), member, asked, lasts=lasts)
+        shared = self.shared
+        with shared.lock:
+            return shared.rules.reserve(shared.state, self.clock(), member, asked, lasts=lasts)
 
     def record_now(self, ticket: Ticket, seen: Observation, local_now: float) -> bool:
-        with self.shared.lock:
-            room = super().record_now(ticket, seen, local_now)
-        self._poke_others()
+        shared = self.shared
+        with shared.lock:
+            room = shared.rules.record(shared.state, local_now, ticket.lease, ticket.stamp, seen, wakes=False)
+        if len(shared.backends) > 1:
+            self._poke_others()
         return room
 
     def release(self, ticket: Ticket, *, sent: bool, local_now: float) -> None:
-        with self.shared.lock:
-            super().release(ticket, sent=sent, local_now=local_now)
-        self._poke_others()
+        shared = self.shared
+        with shared.lock:
+            shared.rules.release(shared.state, local_now, ticket.lease, sent=sent, wakes=False)
+        if len(shared.backends) > 1:
+            self._poke_others()
 
     def view(self, local_now: float) -> QuotaView:
-        with self.shared.lock:
-            return super().view(local_now)
+        shared = self.shared
+        with shared.lock:
+            return shared.rules.view(shared.state, local_now)
 
     def idle_until(self, local_now: float) -> float | None:
         return self.shared.idle_until(local_now)
 
     def _poke_others(self) -> None:
-        """Tell the limiters of other loops with tasks waiting to ask again: this step may have made room."""
-        if len(self.shared.backends) < 2:  # one loop (a reader racing a new loop's limiter: it asks on its own)
-            return
+        """Tell the limiters of other loops with tasks waiting to ask again: this step may have made room.
+
+        Called only with several loops on the key (a new loop's limiter that the count missed asks on its own).
+        """
         with self.shared.lock:
             others = [(b, b.limiter) for b in self.shared.backends if b is not self and b.limiter is not None]
         for backend, limiter in others:
