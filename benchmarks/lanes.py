@@ -21,7 +21,7 @@ ids returned. ``--chart PATH`` draws the interactive latencies with and without 
     python benchmarks/lanes.py --window 60 --bulk 300 --every 6 --rules fixed-first   # 10 % of the limit
     python benchmarks/lanes.py --chart docs/img/lanes.png --rules fixed-first
 
-Needs ``pip install -e '.[bench,redis]'``, a ``redis-server`` and, for the real throttler, Node.js 20+.
+Needs ``pip install -e '.[redis]' --group bench``, a ``redis-server`` and, for the real throttler, Node.js 20+.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from ._errors import (
     ClientClosedError,
     ConfigurationError,
     DecodeError,
+    EventLoopError,
     InvalidArgumentError,
     InvalidArgumentTypeError,
     NotFoundError,
@@ -68,6 +69,7 @@ from ._pacing.stores import InProcessRateLimitStore, RateLimitStore
 from ._priority import Priority, priority
 from ._raw_response import RawResponse
 from ._retry import RetryPolicy
+from ._sync_client import SyncSkipcallClient, SyncWithRawResponse
 from ._types import NOT_GIVEN, DateLike, Granularity, NotGiven, StatsCallType, TeamStatsPeriod
 from ._version import __version__
 
@@ -90,6 +92,7 @@ __all__ = [
     "Contact",
     "DateLike",
     "DecodeError",
+    "EventLoopError",
     "Granularity",
     "Health",
     "Hook",
@@ -130,6 +133,8 @@ __all__ = [
     "StatsCallType",
     "StatusDistribution",
     "StatusDistributionItem",
+    "SyncSkipcallClient",
+    "SyncWithRawResponse",
     "Tag",
     "TagDistribution",
     "TagDistributionItem",

@@ -27,6 +27,7 @@ from ._errors import (
     ResponseTooLargeError,
     SkipcallError,
     TooManyRequestsError,
+    event_loop_error,
     locate,
 )
 from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, emit
@@ -243,6 +244,8 @@ class BaseClient:
             raise ClientClosedError("the client is closed; create a new SkipcallClient")
         request = self._build(method, path, params, body)
         limiter = self._get_limiter()
+        if limiter.loop is not asyncio.get_running_loop():  # its futures and connections would fail obscurely
+            raise self._outside_its_loop(limiter)
         lane = lane_of(self._priority)
         started = limiter.clock()
         call = _Call(math.inf if self._retry.deadline is None else started + self._retry.deadline)
@@ -286,6 +289,13 @@ class BaseClient:
         except SkipcallError as error:
             locate(error, method, path, resource_id)
             raise
+
+    def _outside_its_loop(self, limiter: RateLimiter) -> SkipcallError:
+        """The error for a call in another loop than the client's; a client whose loop has ended lets go of its
+        connections, which nothing can close any more, so that only this error is reported."""
+        if limiter.loop.is_closed():
+            (self._parent or self)._transport.abandon()
+        return event_loop_error(type(self).__name__, closed=limiter.loop.is_closed())
 
     def _build(self, method: str, path: str, params: Mapping[str, QueryValue] | None, body: Any) -> HttpRequest:
         """The HTTP request of one call: the only place the key is revealed."""

@@ -38,6 +38,8 @@ def one_class(cls: C) -> C:
         function = member.fget if isinstance(member, property) else member
         if inspect.isfunction(function) and "__class__" in function.__code__.co_freevars:
             raise TypeError(f"{cls.__name__}.{name} uses super() or __class__, which would not survive the move")
+        if inspect.isfunction(function):  # help() on Python 3.13 names the module and class a method says it has
+            function.__qualname__, function.__module__ = f"{cls.__qualname__}.{name}", cls.__module__
     return type(cls)(cls.__name__, (object,), namespace)
 
 

@@ -7,6 +7,7 @@
     ├── InvalidArgumentError           an operation's argument, refused before sending; also a ValueError
     │   └── InvalidArgumentTypeError   ... because of its type; also a TypeError
     ├── ClientClosedError              the client was used after ``aclose()``
+    ├── EventLoopError                 an async client was used in another event loop than its own
     ├── DecodeError                    a 2xx body (or from_dict's data) not the JSON promised; also a ValueError
     │   └── ResponseTooLargeError      ... because it passed ``max_response_bytes``: reading stopped there
     ├── APIConnectionError             the request did not get a response (DNS, refused, reset)
@@ -69,6 +70,10 @@ class SkipcallError(Exception):
         text = super().__str__()
         return f"{self.method} {self.path}: {text}" if self.method is not None else text
 
+    def __repr__(self) -> str:
+        # The message with its request, as str shows it: what a list from gather(..., return_exceptions=True) prints.
+        return f"{type(self).__name__}({str(self)!r})"
+
 
 class ConfigurationError(SkipcallError, ValueError):
     """The client was set up with an argument it cannot work with (also a `ValueError`).
@@ -100,6 +105,28 @@ class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
 
 class ClientClosedError(SkipcallError, RuntimeError):
     """The client was used after [`aclose`][skipcall_async.SkipcallClient.aclose] (also a `RuntimeError`)."""
+
+
+class EventLoopError(SkipcallError, RuntimeError):
+    """An async client was used in an event loop other than the one it first sent a request in (also a
+    `RuntimeError`).
+
+    Its connections and its rate-limit queue belong to that loop: a second `asyncio.run(...)` with a client made
+    outside it is the usual cause. Make the client inside the coroutine each loop runs
+    (`async with SkipcallClient() as client:`), or use a [`SyncSkipcallClient`][skipcall_async.SyncSkipcallClient]
+    from synchronous code.
+    """
+
+
+def event_loop_error(client: str, *, closed: bool) -> EventLoopError:
+    """The error for a ``client`` used outside its loop; ``closed``: that loop has ended."""
+    where = "has ended" if closed else "is another one"
+    return EventLoopError(
+        f"this {client} belongs to the event loop it first sent a request in, which {where}: make the client inside "
+        f"the coroutine each loop runs (`async with {client}() as client:` inside the function you pass to "
+        "asyncio.run), or use SyncSkipcallClient from synchronous code (scripts, notebooks, Django or Flask views, "
+        "Celery tasks)"
+    )
 
 
 class DecodeError(SkipcallError, ValueError):
@@ -218,7 +245,21 @@ class BadRequestError(APIError):
 
 
 class AuthenticationError(APIError):
-    """401: the API key is invalid, revoked or missing."""
+    """401: the API key is invalid, revoked or missing.
+
+    Its message says what to check: the key the client was given (`api_key=...`, else `SKIPCALL_API_KEY`), and
+    that it is a key for the API at the client's base URL (a test key against production, or the reverse, is
+    refused too).
+    """
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}. {AUTHENTICATION_HINT}"
+
+
+AUTHENTICATION_HINT = (
+    "Check the API key: the client's api_key argument, else the SKIPCALL_API_KEY environment variable; it must be "
+    "a live key of the organisation, for the API at the client's base URL (SKIPCALL_BASE_URL)"
+)
 
 
 class PermissionDeniedError(APIError):

@@ -107,12 +107,26 @@ class AiohttpTransport:
                         return HttpResponse(status, response.headers, payload, request.url, cut)
                 request = _redirected(request, status, location)
         except TimeoutError as exc:
-            raise APITimeoutError(f"no complete response within {timeout} s") from exc
+            raise APITimeoutError(f"no complete response from {_site(request.url)} within {timeout} s") from exc
         except aiohttp.ClientConnectorError as exc:
-            raise APIConnectionError(f"cannot connect: {exc.os_error}", request_sent=False) from exc
+            message = f"cannot connect to {_site(request.url)}: {exc.os_error}"
+            raise APIConnectionError(message, request_sent=False) from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}") from exc
-        raise APIConnectionError(f"more than {MAX_REDIRECTS} redirects", request_sent=True)
+            message = f"connection to {_site(request.url)} failed: {type(exc).__name__}: {exc}"
+            raise APIConnectionError(message) from exc
+        raise APIConnectionError(f"more than {MAX_REDIRECTS} redirects from {_site(request.url)}", request_sent=True)
+
+    def abandon(self) -> None:
+        """Let go of the session without closing it, and refuse further requests.
+
+        For a session whose connections cannot be closed from here: its loop has ended, or it is the parent's in
+        a forked child (closing them there could cut the parent's). It is marked closed so that aiohttp does not
+        log it as leaked when it is collected; its sockets are released with it, nothing sent on them.
+        """
+        session, self._session = self._session, None
+        self._closed = True
+        if session is not None and self._owns_session and session.connector is not None:
+            session.connector._closed = True
 
     async def aclose(self) -> None:
         """Close the session if this transport created it; a borrowed session stays open."""
@@ -158,6 +172,13 @@ def _redirected(request: HttpRequest, status: int, location: str) -> HttpRequest
     if origin(url) != origin(request.url):
         headers.pop("Authorization", None)
     return HttpRequest(method, url, headers, body)
+
+
+def _site(url: str) -> str:
+    """``scheme://host:port`` of ``url``, for error messages: which server could not be reached (the base URL's,
+    unless a redirect led elsewhere), never a path, query or credentials."""
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
 
 
 @functools.lru_cache(maxsize=32)

@@ -42,7 +42,7 @@ def connection_options(command: Command) -> Command:
             max_rate_limit_wait=max_rate_limit_wait,
             rate_limit_window=rate_limit_window,
             max_response_bytes=max_response_bytes or None,
-            verbose=verbose,
+            verbose=verbose or _verbose_before_the_command(),
         )
         return command(*args, settings=settings, **kwargs)
 
@@ -93,6 +93,12 @@ def connection_options(command: Command) -> Command:
     return wrapper
 
 
+def _verbose_before_the_command() -> bool:
+    """Whether ``-v`` came before the command's name (``skipcall -v calls list``): the root group's option."""
+    context = click.get_current_context(silent=True)
+    return context is not None and bool(context.find_root().params.get("verbose"))
+
+
 format_option = click.option(
     "--format",
     "fmt",
@@ -106,7 +112,7 @@ def list_options(command: Command) -> Command:
     """Add ``--all``, ``--page`` and ``--size`` to a list command."""
     options = [
         click.option("--all", "every_page", is_flag=True, help="Every page, not one."),
-        click.option("--page", type=click.IntRange(min=0), default=0, show_default=True, help="Page index, from 0."),
+        click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page number, from 1."),
         click.option(
             "--size", type=click.IntRange(1, 100), default=100, show_default=True, help="Items per page, 1 to 100."
         ),
