@@ -53,7 +53,7 @@ _expose_interpreters()
 
 # The SDK's dependencies, whose resolved versions each test session prints first: CI installs the newest release of
 # each, so a break that a new release causes shows in the log without a rerun.
-DEPENDENCIES = ("aiohttp", "attrs", "cattrs", "multidict", "tenacity", "redis", "hiredis")
+DEPENDENCIES = ("aiohttp", "attrs", "cattrs", "http-sf", "multidict", "tenacity", "redis", "hiredis")
 _PRINT_VERSIONS = (
     "import importlib.metadata as m, platform, sys\n"
     "print('python', platform.python_version())\n"
