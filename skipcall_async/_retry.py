@@ -8,7 +8,6 @@ connection) or the operation is documented idempotent. Backoff is full-jitter ex
 
 from __future__ import annotations
 
-import logging
 import math
 import random
 from collections.abc import Awaitable, Callable
@@ -18,9 +17,6 @@ import attrs
 import tenacity
 
 from ._errors import APIConnectionError, ServerError, SkipcallError, TooManyRequestsError
-from ._events import Hook, RetryEvent, emit
-
-logger = logging.getLogger("skipcall_async")
 
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
@@ -90,6 +86,8 @@ def is_retryable(error: BaseException, *, idempotent: bool) -> bool:
 
 
 Sleep = Callable[[float], Awaitable[None]]
+# Told of each retry before its sleep: the attempt that failed, its error, the sleep (the call's observer).
+RetryObserver = Callable[[int, BaseException, float], Awaitable[None]]
 
 
 def mark_attempts(error: BaseException, attempts: int) -> None:
@@ -111,13 +109,14 @@ async def run_with_retries(
     deadline_at: float,
     clock: Callable[[], float],
     sleep: Sleep,
-    on_retry: Hook[RetryEvent] | None = None,
+    on_retry: RetryObserver | None = None,
 ) -> T:
     """Attempts after a failed first one, until one succeeds, an error is final, or the policy says stop.
 
     The caller makes the first attempt itself (most calls succeed at once, so tenacity is only entered after a
     failure) and passes its error. ``attempt(previous_error)`` makes the next one. ``deadline_at`` (on ``clock``,
-    ``inf`` for none) counts from the call's start: no retry starts that would end past it.
+    ``inf`` for none) counts from the call's start: no retry starts that would end past it. ``on_retry`` is
+    told of each retry before its sleep.
     """
     if policy.max_attempts == 1 or not is_retryable(first_error, idempotent=idempotent):
         mark_attempts(first_error, 1)
@@ -128,12 +127,8 @@ async def run_with_retries(
 
     async def before_sleep(state: tenacity.RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
-        delay = state.upcoming_sleep
-        logger.info(
-            "retrying after %s (attempt %d failed), sleeping %.2f s", _describe(error), state.attempt_number, delay
-        )
-        if error is not None:
-            await emit(on_retry, RetryEvent(attempt=state.attempt_number, error=error, delay=delay))
+        if on_retry is not None and error is not None:
+            await on_retry(state.attempt_number, error, state.upcoming_sleep)
 
     retrying = tenacity.AsyncRetrying(
         stop=stop,
@@ -171,7 +166,3 @@ class _StopAtDeadline(tenacity.stop.stop_base):
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         return self.clock() + retry_state.upcoming_sleep >= self.deadline_at
-
-
-def _describe(error: BaseException | None) -> str:
-    return "an unknown failure" if error is None else f"{type(error).__name__}: {error}"
