@@ -17,7 +17,7 @@ import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import urlsplit
 
 from ._errors import APIError
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from opentelemetry.metrics import CallbackOptions, Counter, Histogram, Meter, Observation
     from opentelemetry.trace import Span, Tracer
 
-    from ._pacing.limiter import RateLimiter
+    from ._pacing.limiter import RateLimitSnapshot
 
 SCOPE: Final = "skipcall_async"
 SCHEMA_URL: Final = "https://opentelemetry.io/schemas/1.27.0"
@@ -296,32 +296,49 @@ class CallTelemetry:
             self._meters.operation_duration.record(elapsed, attributes)
 
 
-# -- the gauges: every key's limiter in this process -------------------------------------------------------------
-
-_limiters: weakref.WeakKeyDictionary[RateLimiter, dict[str, Any]] = weakref.WeakKeyDictionary()
-_limiters_lock = threading.Lock()  # the gauges are read by the metric reader's thread
+# -- the gauges: the key of every open client in this process ---------------------------------------------------
 
 
-def watch_limiter(limiter: RateLimiter, base_url: str, fingerprint: str) -> None:
-    """Report ``limiter`` (one key's) in the gauges while it lives."""
-    if limiter in _limiters:
+class Watched(Protocol):
+    """What the gauges read of a client (``BaseClient`` is one)."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def rate_limit(self) -> RateLimitSnapshot: ...
+
+
+_clients: weakref.WeakKeyDictionary[Watched, dict[str, Any]] = weakref.WeakKeyDictionary()
+_clients_lock = threading.Lock()  # the gauges are read by the metric reader's thread
+
+
+def watch_client(client: Watched, base_url: str, fingerprint: str) -> None:
+    """Report ``client``'s key in the gauges until it is closed (clients on one key report it once)."""
+    if client in _clients:
         return
     host, port = server_of(base_url)
-    with _limiters_lock:
-        _limiters[limiter] = {"server.address": host, "server.port": port, "skipcall.api_key.fingerprint": fingerprint}
+    with _clients_lock:
+        _clients[client] = {"server.address": host, "server.port": port, "skipcall.api_key.fingerprint": fingerprint}
 
 
-def _snapshots() -> Iterator[tuple[Any, dict[str, Any]]]:
-    """Each live limiter's snapshot, read from the reader's thread (a read that races a change is tried again)."""
-    with _limiters_lock:
-        limiters = list(_limiters.items())
-    for limiter, attributes in limiters:
+def _snapshots() -> Iterator[tuple[RateLimitSnapshot, dict[str, Any]]]:
+    """Each open client's key, once, read from the reader's thread (a read that races a change is tried again)."""
+    with _clients_lock:
+        clients = list(_clients.items())
+    seen = set()
+    for client, attributes in clients:
+        key = tuple(attributes.values())
+        if key in seen or client.closed:
+            continue
         for _ in range(3):
             try:
-                yield limiter.snapshot(), attributes
-                break
+                snapshot = client.rate_limit
             except RuntimeError:  # a collection changed size while it was read: the event loop moved on
                 continue
+            seen.add(key)
+            yield snapshot, attributes
+            break
 
 
 def _observation(value: float, attributes: dict[str, Any]) -> Observation:
@@ -346,4 +363,4 @@ def _observe_waiting(_: CallbackOptions) -> Iterable[Observation]:
     return observations
 
 
-__all__ = ["CallTelemetry", "Signals", "error_type", "load", "server_of", "signals", "watch_limiter"]
+__all__ = ["CallTelemetry", "Signals", "error_type", "load", "server_of", "signals", "watch_client"]

@@ -25,7 +25,7 @@ from ._priority import lane_of
 from ._retry import RetryObserver
 
 if TYPE_CHECKING:
-    from ._pacing.limiter import RateLimiter
+    from ._pacing.limiter import RateLimiter, RateLimitSnapshot
     from ._pacing.settings import Lane
     from ._routes import Route
     from ._secret import ApiKey
@@ -48,6 +48,13 @@ class Observed(Protocol):
     _priority: Lane | None
 
     _key: ApiKey
+    _parent: Any  # the client a view was made from, or None
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def rate_limit(self) -> RateLimitSnapshot: ...
 
     @property
     def base_url(self) -> str: ...
@@ -188,8 +195,8 @@ class CallObserver:
         if self._telemetry is not None:
             self._telemetry.answered(status, elapsed, retry_after, attempt)
             if self._telemetry._meters is not None:
-                client = self.client
-                _otel.watch_limiter(client._get_limiter(), client.base_url, client._key.fingerprint)
+                client = self.client._parent or self.client  # a view reports its client's key
+                _otel.watch_client(client, client.base_url, client._key.fingerprint)
         if logger.isEnabledFor(logging.DEBUG):
             log_request(self._fields, attempt, status, elapsed, waited, self.path)
         if status == 429:
