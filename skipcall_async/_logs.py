@@ -2,16 +2,15 @@
 
 Levels, on the ``skipcall_async`` logger: DEBUG, one line per request sent (operation, route, status, attempt,
 time on the wire, the rate-limit wait before it); INFO, a 429, a retry, a call that failed after retrying, and a
-summary of rate-limit waits per key (at most one line per ``SUMMARY_INTERVAL`` while tasks keep waiting, instead
-of one per task). Each record also carries its fields as attributes (``record.operation``, ``record.route``, ...)
-for structured log handlers.
+summary of rate-limit waits per key (one line per burst of waits, and one per ``SUMMARY_INTERVAL`` while waits go
+on, instead of one per task). Each record also carries its fields as attributes (``record.operation``,
+``record.route``, ...) for structured log handlers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
 import warnings
 from collections.abc import Callable, Mapping
@@ -22,7 +21,8 @@ logger = logging.getLogger("skipcall_async")
 LOG_ENV: Final = "SKIPCALL_LOG"
 LEVELS: Final = {"debug": logging.DEBUG, "info": logging.INFO}
 FORMAT: Final = "[%(asctime)s %(name)s %(levelname)s] %(message)s"
-SUMMARY_INTERVAL: Final = 10.0  # seconds between two summaries of rate-limit waits on one key
+SUMMARY_INTERVAL: Final = 10.0  # seconds between two summaries of rate-limit waits on one key, while waits go on
+QUIET: Final = 1.0  # seconds without a wait on the key after which its summary is written
 
 
 class _EnvironmentHandler(logging.StreamHandler):  # type: ignore[type-arg]  # generic only in typeshed
@@ -124,11 +124,12 @@ def log_failure(fields: dict[str, Any], attempts: int, error: BaseException, ela
 class WaitSummary:
     """Rate-limit waits on one key, told at INFO as one line per burst rather than one per waiting task.
 
-    A line is written when the key's queue empties, or, while tasks keep waiting, once per ``SUMMARY_INTERVAL``
-    (a timer on the event loop writes what a burst ending too soon after the last line left untold).
+    The line is written once the key's queue has stayed empty for ``QUIET`` seconds (the burst is over; waits
+    that follow sooner join it), or every ``SUMMARY_INTERVAL`` seconds while waits go on. Timers on the event loop
+    write it, so a program that ends within ``QUIET`` of its last wait does not get it.
     """
 
-    __slots__ = ("_longest", "_timer", "_told_at", "_total", "count", "lanes", "waiting")
+    __slots__ = ("_longest", "_since", "_timer", "_total", "count", "lanes", "waiting")
 
     def __init__(self, waiting: Callable[[], int]) -> None:
         self.waiting = waiting  # tasks of this process still queued on the key
@@ -136,7 +137,7 @@ class WaitSummary:
         self._total = 0.0
         self._longest = 0.0
         self.lanes: dict[str, int] = {}
-        self._told_at = -math.inf
+        self._since: float | None = None  # when the first wait of the untold ones ended
         self._timer: asyncio.TimerHandle | None = None
 
     def add(self, waited: float, lane: str) -> None:
@@ -145,21 +146,25 @@ class WaitSummary:
         self._total += waited
         self._longest = max(self._longest, waited)
         self.lanes[lane] = self.lanes.get(lane, 0) + 1
-        if self._timer is not None:
-            return
         loop = asyncio.get_running_loop()
-        now, due = loop.time(), self._told_at + SUMMARY_INTERVAL
-        if now >= due and self.waiting() == 0:
-            self.tell(now)
-        else:
-            self._timer = loop.call_later(max(0.0, due - now), self._tell_later)
+        now = loop.time()
+        if self._since is None:
+            self._since = now
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if now - self._since >= SUMMARY_INTERVAL:
+            self.tell()
+        elif self.waiting() == 0:
+            self._timer = loop.call_later(QUIET, self.tell)
+        else:  # those still queued will end their waits here, or give up: the interval's timer covers the latter
+            self._timer = loop.call_later(SUMMARY_INTERVAL - (now - self._since), self.tell)
 
-    def _tell_later(self) -> None:
-        self._timer = None
-        self.tell(asyncio.get_running_loop().time())
-
-    def tell(self, now: float) -> None:
+    def tell(self) -> None:
         """Write the line for the waits added since the last one, if any."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self.count == 0:
             return
         still_waiting = self.waiting()
@@ -174,8 +179,7 @@ class WaitSummary:
             f"; {still_waiting} still waiting" if still_waiting else "",
             extra={"waits": self.count, "longest_wait": self._longest, "still_waiting": still_waiting},
         )
-        self.count, self._total, self._longest, self.lanes = 0, 0.0, 0.0, {}
-        self._told_at = now
+        self.count, self._total, self._longest, self.lanes, self._since = 0, 0.0, 0.0, {}, None
 
 
 __all__ = [
