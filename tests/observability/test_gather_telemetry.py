@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import start_http_server
 
 from skipcall_async import SkipcallClient
 from skipcall_async.testing import FakeSkipcall, Plan, RateLimitRule
@@ -40,9 +40,8 @@ def total(prometheus: Prometheus, expression: str) -> float:
 
 async def test_a_300_call_gather_is_traced_measured_and_scraped_by_prometheus() -> None:
     """Spans, metrics and Prometheus agree with what the fake server received, request for request."""
-    registry = CollectorRegistry()
-    exporter = PrometheusMetricReader(registry=registry)
-    http_server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
+    exporter = PrometheusMetricReader()  # in prometheus_client's default registry until the meter provider shuts down
+    http_server, thread = start_http_server(0, addr="127.0.0.1")
     target = f"127.0.0.1:{http_server.server_port}"
     rule = RateLimitRule(plan=Plan(limit=LIMIT, window=60.0), time_scale=60.0)
     try:
