@@ -12,6 +12,7 @@ the SDK's own are under ``skipcall.``. docs/observability.md lists them all.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
@@ -123,6 +124,7 @@ class _Api:
 
     def __init__(self) -> None:
         from opentelemetry import context, metrics, propagate, trace
+        from opentelemetry.metrics import _internal as metrics_state
 
         self.context = context
         self.metrics = metrics
@@ -131,8 +133,20 @@ class _Api:
         self._tracer_provider: object = None
         self._meter_provider: object = None
         self._signals: Signals | None = None
+        # The public getters cost microseconds each (they look up an environment variable while nothing is set),
+        # which a call without telemetry should not pay. Where the API keeps its two globals as it has since 1.x,
+        # and no environment variable names a provider to load, reading them says "nothing set" in a few loads.
+        self._trace_state: Any = trace
+        self._metrics_state: Any = metrics_state
+        self._fast = (
+            hasattr(trace, "_TRACER_PROVIDER")
+            and hasattr(metrics_state, "_METER_PROVIDER")
+            and not {"OTEL_PYTHON_TRACER_PROVIDER", "OTEL_PYTHON_METER_PROVIDER"} & set(os.environ)
+        )
 
     def signals(self) -> Signals | None:
+        if self._fast and self._trace_state._TRACER_PROVIDER is None and self._metrics_state._METER_PROVIDER is None:
+            return None
         tracer_provider = self.trace.get_tracer_provider()
         meter_provider = self.metrics.get_meter_provider()
         if tracer_provider is self._tracer_provider and meter_provider is self._meter_provider:
