@@ -10,9 +10,12 @@ out (see ``cpu_instructions.py``). The same gather runs as:
 - ``off``: this SDK with the OpenTelemetry API installed and no SDK configured (the library's default state);
 - ``on``: the OpenTelemetry SDK configured: a tracer provider whose spans go to an exporter that drops them, and a
   meter provider read in memory; every span, event, propagation and metric is made;
-- ``hooks``: no OpenTelemetry, an ``on_response`` hook that does nothing: the price of any listener.
+- ``baseline hooks`` and ``hooks``: an ``on_response`` hook that does nothing, on the baseline and on this SDK.
 
-    python benchmarks/telemetry_overhead.py            # about four minutes; needs valgrind and the otel extra
+Each mode is printed as a ratio to ``baseline`` (``hooks`` to ``baseline hooks``).
+
+    python benchmarks/telemetry_overhead.py            # about twelve minutes; needs valgrind and the otel extra
+    python benchmarks/telemetry_overhead.py --modes baseline off --requests 1000
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 100
-MODES = ("baseline", "no otel", "off", "on", "hooks")
+MODES = ("baseline", "no otel", "off", "on", "baseline hooks", "hooks")
 
 
 def configure(mode: str) -> dict[str, Any]:
@@ -52,7 +55,7 @@ def configure(mode: str) -> dict[str, Any]:
         tracer_provider.add_span_processor(SimpleSpanProcessor(Dropping()))
         trace.set_tracer_provider(tracer_provider)
         metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
-    if mode == "hooks":
+    if mode.endswith("hooks"):
 
         async def on_response(event: object) -> None:
             return None
@@ -87,12 +90,12 @@ def instructions(mode: str, url: str, ids_file: Path, count: int, baseline: Path
 
 
 def child(args: argparse.Namespace) -> None:
-    if args.client == "baseline":
+    if args.client.startswith("baseline"):
         sys.path.insert(0, str(args.baseline_dir))  # the other revision's package, ahead of this one
     extra = configure(args.client)
     import skipcall_async
 
-    if args.client == "baseline":
+    if args.client.startswith("baseline"):
         assert Path(skipcall_async.__file__).is_relative_to(args.baseline_dir), skipcall_async.__file__
     from skipcall_async.testing import DEFAULT_KEY
 
@@ -113,6 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=300, help="N: runs of N and 3N requests are compared")
     parser.add_argument("--baseline-ref", default="main", help="the git revision measured as the baseline")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="the modes to run")
     parser.add_argument("--client", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--ids", type=Path, help=argparse.SUPPRESS)
@@ -143,14 +147,15 @@ def main() -> None:
             ids_file.write_text(json.dumps(asyncio.run(fetch_ids(url))))
             n = args.requests
             per_request = {}
-            for mode in MODES:
+            for mode in args.modes:
                 small = instructions(mode, url, ids_file, n, baseline)
                 large = instructions(mode, url, ids_file, 3 * n, baseline)
                 per_request[mode] = (large - small) / (2 * n)
                 print(f"{mode:9} {per_request[mode]:>10,.0f} instructions per request", flush=True)
-        base = per_request["baseline"]
-        for mode in MODES[1:]:
-            print(f"{mode} / baseline ({args.baseline_ref}): {per_request[mode] / base:.3f}")
+        for mode in args.modes:
+            base = "baseline hooks" if mode == "hooks" else "baseline"
+            if mode != base and base in per_request:
+                print(f"{mode} / {base} ({args.baseline_ref}): {per_request[mode] / per_request[base]:.3f}")
     finally:
         server.terminate()
         server.communicate(timeout=10)

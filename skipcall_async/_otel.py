@@ -288,15 +288,17 @@ class CallTelemetry:
         kind = None if error is None else error_type(error)
         if self.span is not None and self.span.is_recording():
             span = self.span
+            ended: dict[str, Any] = {"skipcall.rate_limit.wait_duration": waited}  # one call: the SDK locks per call
             if status is not None:
-                span.set_attribute("http.response.status_code", status)
+                ended["http.response.status_code"] = status
             if attempts > 1:
-                span.set_attribute("http.request.resend_count", attempts - 1)
-            span.set_attribute("skipcall.rate_limit.wait_duration", waited)
+                ended["http.request.resend_count"] = attempts - 1
             if rejections:
-                span.set_attribute("skipcall.rate_limit.rejections", rejections)
-            if error is not None and kind is not None:
-                span.set_attribute("error.type", kind)
+                ended["skipcall.rate_limit.rejections"] = rejections
+            if kind is not None:
+                ended["error.type"] = kind
+            span.set_attributes(ended)
+            if error is not None:
                 span.record_exception(error)
                 span.set_status(self._api.trace.StatusCode.ERROR, str(error))
         if self.span is not None:
