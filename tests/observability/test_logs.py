@@ -106,12 +106,13 @@ def logger_state() -> Iterator[None]:
 @pytest.mark.usefixtures("logger_state")
 def test_skipcall_log_sets_the_level_and_one_stderr_handler() -> None:
     """`debug` and `info` set the level; applying it again adds no second handler; records are printed once."""
+    handlers = list(LOGGER.handlers)
     assert configure_from_environment({LOG_ENV: "debug"}) == logging.DEBUG
     assert LOGGER.level == logging.DEBUG
     assert configure_from_environment({LOG_ENV: "INFO"}) == logging.INFO
     assert LOGGER.level == logging.INFO
-    added = [h for h in LOGGER.handlers if isinstance(h, logging.StreamHandler)]
-    assert len(added) == 1
+    [added] = [h for h in LOGGER.handlers if h not in handlers]
+    assert isinstance(added, logging.StreamHandler)
     assert LOGGER.propagate is False
     assert configure_from_environment({}) is None
 
