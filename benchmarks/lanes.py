@@ -20,8 +20,12 @@ ids returned. ``--chart PATH`` draws the interactive latencies with and without 
     python benchmarks/lanes.py                              # 10 s windows, every rule: about 15 minutes
     python benchmarks/lanes.py --window 60 --bulk 300 --every 6 --rules fixed-first   # 10 % of the limit
     python benchmarks/lanes.py --chart docs/img/lanes.png --rules fixed-first
+    python benchmarks/lanes.py --baseline /tmp/venv-before/bin/python --rules fixed-first,real-nestjs
 
-Needs ``pip install -e '.[bench,redis]'``, a ``redis-server`` and, for the real throttler, Node.js 20+.
+``--baseline PYTHON`` runs each rule first with that interpreter (an older release installed in its own venv; this
+script runs by path under it, in-process runs and workers alike: "before"), then with this one ("after").
+
+Needs ``pip install -e '.[redis]' --group bench``, a ``redis-server`` and, for the real throttler, Node.js 20+.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,6 +149,15 @@ def spec(rule: Rule, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def row(rule: str, setup: str, mode: str, outcome: Outcome, args: argparse.Namespace) -> str:
+    return sdk_cell(args.label) + rule_row(rule, setup, mode, outcome, args)
+
+
+def sdk_cell(label: str) -> str:
+    """The first column with --baseline: which SDK ran the row."""
+    return f"{label:<6}  " if label else ""
+
+
+def rule_row(rule: str, setup: str, mode: str, outcome: Outcome, args: argparse.Namespace) -> str:
     window = PLAN_WINDOW / args.time_scale
     span = outcome.admitted[-1] - outcome.admitted[0] if len(outcome.admitted) > 1 else math.nan
     ideal = math.floor((outcome.asked - 1) / args.limit) * window
@@ -189,22 +205,38 @@ def main() -> None:
     parser.add_argument("--modes", type=lambda t: t.split(","), default=list(MODES))
     parser.add_argument("--chart", metavar="PATH", help="draw the first rule's one-process latencies")
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--baseline", metavar="PYTHON", help="run each rule with this interpreter's SDK first")
+    parser.add_argument("--label", default="", help=argparse.SUPPRESS)  # rows only, under this SDK label
     args = parser.parse_args()
+    unknown = sorted(set(args.rules) - set(RULES))
+    if unknown:
+        parser.error(f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(RULES)}")
     args.time_scale = PLAN_WINDOW / args.window
     ideal = math.floor((args.bulk - 1) / args.limit) * args.window
     args.interactive = max(1, int(ideal / args.every))
-    print(f"{args.bulk} bulk calls gathered at once and one interactive call every {args.every:g} s "
-          f"({args.interactive} in all), {args.limit} requests per {args.window:g} s window.\n"
-          "Latency: an interactive call's start to its result, ms. util: ideal / span of every admission "
-          "(all traffic).\n")  # fmt: skip
-    header = ["rule", "setup", "mode", "p50 ms", "p99 ms", "max ms", "util", "429s", "ids"]
-    widths = [12, 7, 8, 7, 7, 7, 5, 5, 9]
-    print(f"{header[0]:<{widths[0]}}" + "".join(f"  {c:>{w}}" for c, w in zip(header[1:], widths[1:], strict=True)))
-    print("-" * (sum(widths) + 2 * (len(widths) - 1)), flush=True)
+    if not args.label:
+        print(f"{args.bulk} bulk calls gathered at once and one interactive call every {args.every:g} s "
+              f"({args.interactive} in all), {args.limit} requests per {args.window:g} s window.\n"
+              "Latency: an interactive call's start to its result, ms. util: ideal / span of every admission "
+              "(all traffic).\n")  # fmt: skip
+        if args.baseline:
+            print(f"before: the SDK of {args.baseline}; after: the SDK of {sys.executable}; each rule runs before, "
+                  "then after.\n")  # fmt: skip
+        header = ["rule", "setup", "mode", "p50 ms", "p99 ms", "max ms", "util", "429s", "ids"]
+        widths = [12, 7, 8, 7, 7, 7, 5, 5, 9]
+        titles = f"{header[0]:<{widths[0]}}" + "".join(
+            f"  {c:>{w}}" for c, w in zip(header[1:], widths[1:], strict=True)
+        )
+        titles = (sdk_cell("sdk") if args.baseline else "") + titles
+        print(f"{titles}\n{'-' * len(titles)}", flush=True)
+    if args.baseline:
+        args.label = "after"
     charted: dict[str, Outcome] = {}
     with RedisServer() as redis:
         store_url = redis.url
         for name in args.rules:
+            if args.baseline:
+                before(args.baseline, name)
             rule = RULES[name]
             for setup in args.setups:
                 for mode in args.modes:
@@ -221,6 +253,19 @@ def main() -> None:
     if args.chart and charted:
         chart(args.chart, charted, f"{args.bulk} bulk calls and one interactive call every {args.every:g} s, "
                                    f"{args.limit} per {args.window:g} s ({args.rules[0]})")  # fmt: skip
+
+
+def before(python: str, rule: str) -> None:
+    """Run ``rule`` with another interpreter's SDK: this script, by path, under it, printing its rows only."""
+    argv = sys.argv[1:]
+    for option in ("--baseline", "--rules", "--chart"):
+        while option in argv:
+            at = argv.index(option)
+            del argv[at : at + 2]
+    # By path and from this script's folder, never the checkout's root, whose SDK would shadow the baseline's.
+    here = os.path.dirname(os.path.abspath(__file__))
+    command = [python, os.path.abspath(__file__), *argv, "--rules", rule, "--label", "before"]
+    subprocess.run(command, check=True, cwd=here)
 
 
 if __name__ == "__main__":

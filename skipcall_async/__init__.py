@@ -15,10 +15,14 @@ from ._errors import (
     ClientClosedError,
     ConfigurationError,
     DecodeError,
+    EventLoopError,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     RateLimitWaitError,
+    ResponseTooLargeError,
     ServerError,
     SkipcallError,
     TooManyRequestsError,
@@ -66,6 +70,7 @@ from ._pacing.stores import InProcessRateLimitStore, RateLimitStore
 from ._priority import Priority, priority
 from ._raw_response import RawResponse
 from ._retry import RetryPolicy
+from ._sync_client import SyncSkipcallClient, SyncWithRawResponse
 from ._types import NOT_GIVEN, DateLike, Granularity, NotGiven, StatsCallType, TeamStatsPeriod
 from ._version import __version__
 
@@ -88,11 +93,14 @@ __all__ = [
     "Contact",
     "DateLike",
     "DecodeError",
+    "EventLoopError",
     "FailureEvent",
     "Granularity",
     "Health",
     "Hook",
     "InProcessRateLimitStore",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "LastModificationSource",
     "Model",
     "NOT_GIVEN",
@@ -114,6 +122,7 @@ __all__ = [
     "RedisRateLimitStore",
     "RequestEvent",
     "ResponseEvent",
+    "ResponseTooLargeError",
     "RetryEvent",
     "RetryPolicy",
     "Sequence",
@@ -126,6 +135,8 @@ __all__ = [
     "StatsCallType",
     "StatusDistribution",
     "StatusDistributionItem",
+    "SyncSkipcallClient",
+    "SyncWithRawResponse",
     "Tag",
     "TagDistribution",
     "TagDistributionItem",

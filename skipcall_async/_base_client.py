@@ -23,8 +23,11 @@ from ._errors import (
     APIConnectionError,
     ClientClosedError,
     ConfigurationError,
+    RateLimitWaitError,
+    ResponseTooLargeError,
     SkipcallError,
     TooManyRequestsError,
+    event_loop_error,
     locate,
 )
 from ._events import FailureEvent, Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent
@@ -52,6 +55,8 @@ T = TypeVar("T")
 USER_AGENT = f"skipcall-async/{__version__}"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RATE_LIMIT_WAIT = 300.0
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+"""16 MiB: over a hundred times a full page of 100 calls, and several times the transcription of a long call."""
 
 
 class BaseClient:
@@ -68,6 +73,7 @@ class BaseClient:
         retry: RetryPolicy | None = None,
         rate_limiting: RateLimitPolicy | None = None,
         max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         on_request: Hook[RequestEvent] | None = None,
         on_response: Hook[ResponseEvent] | None = None,
         on_retry: Hook[RetryEvent] | None = None,
@@ -85,6 +91,7 @@ class BaseClient:
         self._rate_policy = rate_limiting or RateLimitPolicy()
         self._store = resolve_store(self._rate_policy.store)
         self._max_rate_limit_wait = _checked_wait(max_rate_limit_wait)
+        self._max_response_bytes = _checked_max_bytes(max_response_bytes)
         self._priority: Lane | None = None  # a view's own lane; None: the enclosing `priority` block's
         self._extra_headers: Mapping[str, str] = {}
         self._parent: BaseClient | None = None  # set on views (with_options, the raw view): the client they share
@@ -143,6 +150,7 @@ class BaseClient:
         max_rate_limit_wait: float | NotGiven = NOT_GIVEN,
         headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
         priority: Priority | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | NotGiven | None = NOT_GIVEN,
     ) -> Self:
         """A view of this client for some calls with other settings; it shares everything else.
 
@@ -153,12 +161,14 @@ class BaseClient:
         Args:
             timeout: Seconds for one HTTP exchange, or None for no limit.
             retry: The retry policy, e.g. `RetryPolicy(max_attempts=1)` for no retries.
-            max_rate_limit_wait: Longest wait for a rate-limit token before `RateLimitWaitError`.
+            max_rate_limit_wait: Longest time the call waits for the rate limit, 429s included (see the client).
             headers: Extra headers sent with every request of the view (added to, or replacing, the view's own
                 extra headers). `Authorization` is refused: the key is the client's.
             priority: The rate-limit lane of the view's calls: `"interactive"` (someone waits for them: granted
                 first) or `"bulk"` (exports, syncs: they may not take the window's interactive reserve). It wins
                 over an enclosing [`priority`][skipcall_async.priority] block.
+            max_response_bytes: The largest response body the view's calls read, in bytes, or None for no limit
+                (a larger successful body raises [`ResponseTooLargeError`][skipcall_async.ResponseTooLargeError]).
 
         Returns:
             The view: a client of the same class.
@@ -177,6 +187,8 @@ class BaseClient:
             view._extra_headers = {**self._extra_headers, **_checked_headers(headers)}
         if not isinstance(priority, NotGiven):
             view._priority = checked_priority(priority)
+        if not isinstance(max_response_bytes, NotGiven):
+            view._max_response_bytes = _checked_max_bytes(max_response_bytes)
         return view
 
     def _view(self) -> Self:
@@ -236,23 +248,19 @@ class BaseClient:
             raise ClientClosedError("the client is closed; create a new SkipcallClient")
         request = self._build(method, path, params, body)
         limiter = self._get_limiter()
+        if limiter.loop is not asyncio.get_running_loop():  # its futures and connections would fail obscurely
+            raise self._outside_its_loop(limiter)
         lane = lane_of(self._priority)
         started = limiter.clock()
-        deadline = math.inf if self._retry.deadline is None else started + self._retry.deadline
-        attempts = 1
+        call = _Call(math.inf if self._retry.deadline is None else started + self._retry.deadline)
         try:  # the first attempt is awaited directly: no retry machinery on the path most calls take
-            response = await self._attempt(limiter, request, path, 1, lane=lane, at_head=False, deadline=deadline)
+            response = await self._attempt(limiter, request, path, call, lane=lane)
         except SkipcallError as error:
             locate(error, method, path, resource_id)
 
             async def again(previous: BaseException) -> ApiResponse:
-                nonlocal attempts
-                attempts += 1
-                rejected = isinstance(previous, TooManyRequestsError)  # rejected by the server: back at the head
                 try:
-                    return await self._attempt(
-                        limiter, request, path, attempts, lane=lane, at_head=rejected, deadline=deadline
-                    )
+                    return await self._attempt(limiter, request, path, call, lane=lane)
                 except SkipcallError as failed:
                     locate(failed, method, path, resource_id)
                     raise
@@ -262,11 +270,13 @@ class BaseClient:
                 self._retry,
                 first_error=error,
                 idempotent=method in IDEMPOTENT_METHODS if idempotent is None else idempotent,
-                deadline_at=deadline,
+                deadline_at=call.deadline,
                 clock=limiter.clock,
                 sleep=asyncio.sleep,
                 on_retry=retry_observer(),
+                sends=call.count,
             )
+        attempts = call.sends
         if self._raw:
             raw = RawResponse(
                 response,
@@ -283,6 +293,13 @@ class BaseClient:
         except SkipcallError as error:
             locate(error, method, path, resource_id)
             raise
+
+    def _outside_its_loop(self, limiter: RateLimiter) -> SkipcallError:
+        """The error for a call in another loop than the client's; a client whose loop has ended lets go of its
+        connections, which nothing can close any more, so that only this error is reported."""
+        if limiter.loop.is_closed():
+            (self._parent or self)._transport.abandon()
+        return event_loop_error(type(self).__name__, closed=limiter.loop.is_closed())
 
     def _build(self, method: str, path: str, params: Mapping[str, QueryValue] | None, body: Any) -> HttpRequest:
         """The HTTP request of one call: the only place the key is revealed."""
@@ -302,17 +319,29 @@ class BaseClient:
         return HttpRequest(method, url, headers, payload)
 
     async def _attempt(
-        self,
-        limiter: RateLimiter,
-        request: HttpRequest,
-        path: str,
-        number: int,
-        *,
-        lane: Lane,
-        at_head: bool,
-        deadline: float,
+        self, limiter: RateLimiter, request: HttpRequest, path: str, call: _Call, *, lane: Lane
     ) -> ApiResponse:
-        """One attempt, in four steps: a rate-limit token, a connection slot, the exchange, the response read.
+        """One attempt: sent until the server does not refuse it with a 429, within the call's rate-limit budget.
+
+        A 429 is the rate limit's doing, not the request's: the request goes back to the head of its lane and
+        waits there for the key's gate, and none of that counts as an attempt (`RetryPolicy.max_attempts`). What
+        bounds it is time: the call's waits for the rate limit, together, stay within `max_rate_limit_wait` (and
+        the call's deadline); past it, the last 429 is raised.
+        """
+        at_head = False
+        while True:
+            try:
+                return await self._send(limiter, request, path, call, lane=lane, at_head=at_head)
+            except TooManyRequestsError as refused:
+                if call.gave_up:  # the rate-limit budget is spent: this 429 is the call's answer
+                    raise
+                call.refused, at_head = refused, True  # back at the head of its lane, behind the gate
+                call.refusals += 1
+
+    async def _send(
+        self, limiter: RateLimiter, request: HttpRequest, path: str, call: _Call, *, lane: Lane, at_head: bool
+    ) -> ApiResponse:
+        """One request, in four steps: a rate-limit token, a connection slot, the exchange, the response read.
 
         Steps that need no waiting are inline rather than awaited (most requests find a token and a slot free):
         this function runs for every request, and each coroutine layer costs as much as a step.
@@ -321,7 +350,9 @@ class BaseClient:
         # 1. A rate-limit token, taken at once if free.
         ticket = None if at_head else limiter.try_acquire(lane)
         if ticket is None:
-            ticket = await self._admit(limiter, request, path, lane=lane, at_head=at_head, deadline=deadline)
+            ticket = await self._admit(limiter, request, path, call, lane=lane, at_head=at_head)
+        call.sends += 1
+        number, deadline = call.sends, call.deadline
         sent = False
         try:
             # 2. A connection slot, after on_request: a slow hook must not hold a connection.
@@ -336,7 +367,7 @@ class BaseClient:
                     timeout = _min_timeout(timeout, deadline - limiter.clock())
                 started = limiter.clock() if observer is not None else 0.0  # the clock is read when needed
                 sent = True
-                response = await self._transport.send(request, timeout=timeout)
+                response = await self._transport.send(request, timeout=timeout, max_bytes=self._max_response_bytes)
             finally:
                 self._slots.release()
         except BaseException as error:
@@ -358,17 +389,30 @@ class BaseClient:
         if not 200 <= status < 300:
             if status == 429 and wait is None:
                 wait = rate_headers.reset_after
-            raise api_error(status, headers, response.body, retry_after=wait)
+            raise api_error(status, headers, response.body, retry_after=wait)  # a cut body only feeds its message
+        if response.cut:
+            limit = self._max_response_bytes or 0
+            raise ResponseTooLargeError(status=status, limit=limit, body=response.body[:1000], headers=headers)
         return ApiResponse(status, headers, decode_json(status, response.body, headers))
 
     async def _admit(
-        self, limiter: RateLimiter, request: HttpRequest, path: str, *, lane: Lane, at_head: bool, deadline: float
+        self, limiter: RateLimiter, request: HttpRequest, path: str, call: _Call, *, lane: Lane, at_head: bool
     ) -> Ticket:
-        """A rate-limit token, queued for in its lane (a request the server rejected goes back at the head)."""
+        """A rate-limit token, queued for in its lane (a request the server rejected goes back at the head), within
+        what is left of the call's `max_rate_limit_wait`; past it, the call's last 429 if it got one."""
         started = limiter.clock()
-        give_up_at = min(started + self._max_rate_limit_wait, deadline)
-        ticket = await limiter.acquire(lane, at_head=at_head, give_up_at=give_up_at)
+        give_up_at = min(started + self._max_rate_limit_wait - call.waited, call.deadline)
+        try:
+            ticket = await limiter.acquire(lane, at_head=at_head, give_up_at=give_up_at)
+        except RateLimitWaitError as too_long:
+            if call.refused is None:
+                raise
+            call.gave_up = True
+            call.refused.retry_after = too_long.retry_after
+            call.refused.add_note(f"refused {call.refusals} times; {too_long}")
+            raise call.refused from too_long
         waited = limiter.clock() - started
+        call.waited += waited
         if waited > 0 and (observer := current_observer()) is not None:
             await observer.waited_for_token(waited, lane, limiter)
         return ticket
@@ -413,10 +457,34 @@ class BaseClient:
         return call if observer is None else observer.run(call)
 
 
+class _Call:
+    """One call's bookkeeping across its requests: its deadline, requests sent, time spent waiting for the rate
+    limit, and the last 429 the server answered it with."""
+
+    __slots__ = ("deadline", "gave_up", "refusals", "refused", "sends", "waited")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.gave_up = False
+        self.sends = 0
+        self.waited = 0.0
+        self.refused: TooManyRequestsError | None = None
+        self.refusals = 0
+
+    def count(self) -> int:
+        return self.sends
+
+
 def _checked_timeout(timeout: float | None) -> float | None:
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
         raise ConfigurationError(f"timeout must be positive seconds or None, got {timeout!r}")
     return timeout
+
+
+def _checked_max_bytes(limit: int | None) -> int | None:
+    if limit is not None and (type(limit) is not int or limit < 1):
+        raise ConfigurationError(f"max_response_bytes must be a positive number of bytes or None, got {limit!r}")
+    return limit
 
 
 def _checked_retry(retry: RetryPolicy | None) -> RetryPolicy | None:

@@ -38,6 +38,8 @@ def one_class(cls: C) -> C:
         function = member.fget if isinstance(member, property) else member
         if inspect.isfunction(function) and "__class__" in function.__code__.co_freevars:
             raise TypeError(f"{cls.__name__}.{name} uses super() or __class__, which would not survive the move")
+        if inspect.isfunction(function):  # help() on Python 3.13 names the module and class a method says it has
+            function.__qualname__, function.__module__ = f"{cls.__qualname__}.{name}", cls.__module__
     return type(cls)(cls.__name__, (object,), namespace)
 
 
@@ -70,8 +72,14 @@ class SkipcallClient(CallsMixin, ContactsMixin, SequencesMixin, TagsMixin, Stats
             defaults.
         rate_limiting: How the key is paced (the plan's limit and window if known, the probe, the store); see
             [`RateLimitPolicy`][skipcall_async.RateLimitPolicy]. None: the defaults.
-        max_rate_limit_wait: Longest wait in seconds for a rate-limit token before the call fails with
-            [`RateLimitWaitError`][skipcall_async.RateLimitWaitError]. Default 300.
+        max_rate_limit_wait: Longest time in seconds a call waits for the rate limit, all its waits together
+            (a request refused with a 429 waits and is sent again); past it the call fails with
+            [`RateLimitWaitError`][skipcall_async.RateLimitWaitError], or with its last
+            [`TooManyRequestsError`][skipcall_async.TooManyRequestsError] if it got one. Default 300; 0 makes a
+            429 final at once.
+        max_response_bytes: The largest response body read, in bytes (after gzip is undone): reading stops there,
+            and a larger successful body raises [`ResponseTooLargeError`][skipcall_async.ResponseTooLargeError].
+            Default 16 MiB; None: no limit.
         on_request: Async hook given a [`RequestEvent`][skipcall_async.RequestEvent] before each attempt.
         on_response: Async hook given a [`ResponseEvent`][skipcall_async.ResponseEvent] for every response,
             errors and 429s included.

@@ -1,10 +1,16 @@
 """The codec: every hook between the API's JSON and the models, pages included, on the one cattrs converter.
 
-Decoding is lenient: a field the SDK does not model lands in ``Model.extra``; an enum value it does not know stays
-a plain ``str``; a number where text is expected becomes its text (an object, an array or a boolean there is an
-error, never repr text); timestamps (including those the API documents as ``object``) become timezone-aware
-datetimes. ``strict_converter`` is the same converter with ``forbid_extra_keys=True``: the tests decode our own
-fixtures with it so that a misspelt model field fails loudly.
+Decoding is lenient about what the SDK does not model, and strict about the types of what it does (the policy,
+written out in docs/models.md). Kept as it came: a field the SDK does not model (in ``Model.extra``), an enum value
+it does not know (a plain ``str``), free-form JSON (``customFields``), paging metadata that is not an integer (in
+the page's ``extra``), as long as it is JSON a model can write back (``kept_raw``: no NaN or infinity, no nesting
+past 100 levels). Converted, losslessly: an integer where text is expected becomes its digits; a number sent
+as a string in JSON's own number syntax becomes the number; a whole float where an integer is expected becomes
+it; timestamps (including those the API documents as ``object``) become timezone-aware datetimes. Anything else
+of the wrong JSON type, non-finite numbers and numbers a float cannot hold included, is an error naming the field:
+never a different value (a tuple of characters, repr text, a truncated float, null read as False).
+``strict_converter`` is the same converter with ``forbid_extra_keys=True``: the tests decode our own fixtures with
+it so that a misspelt model field fails loudly.
 
 Encoding (``Model.to_dict``) is the way back: camelCase keys in the API's order, nulls kept, enum members as
 their strings, timestamps as ``timestamp_json`` writes them, whole floats as integers, and ``extra`` restored at
@@ -18,7 +24,9 @@ the package imports it first.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -28,11 +36,14 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from ._errors import DecodeError
 from ._field_types import (
     allows_none,
     json_number,
+    kept_raw,
     open_enum_of,
     optional_inner,
+    raw_problem,
     scalar_of,
     timestamp,
     timestamp_json,
@@ -60,57 +71,148 @@ def _structure_datetime(value: Any, _: type) -> datetime:
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     if isinstance(value, str):
         return timestamp(value)
-    raise TypeError(f"expected an ISO-8601 timestamp string, got {type(value).__name__}")
+    raise TypeError(f"expected an ISO-8601 timestamp string, got {json_kind(value)}")
 
 
 def _structure_bool(value: Any, _: type) -> bool:
-    """A JSON boolean, as for ``bool | None``: cattrs' own hook, ``bool(value)``, reads ``"false"`` as True.
+    """A JSON boolean, and nothing else: cattrs' own hook, ``bool(value)``, reads ``"false"`` as True.
 
-    Null still reads as False, as it did: the SDK's required booleans all default to False.
+    Null is refused too where the field is not optional: the API documents these booleans as never null, and
+    reading null as False would say something the API did not.
     """
     if type(value) is bool:
         return value
-    if value is None:
-        return False
-    raise TypeError(f"expected a boolean, got {type(value).__name__}")
+    raise TypeError(f"expected a boolean, got {json_kind(value)}")
 
 
 def _structure_str(value: Any, _: Any) -> str:
-    """Text: a string as it is, a number as its text (``75001`` -> ``"75001"``); nothing else.
+    """Text: a string as it is, an integer as its digits (``75001`` -> ``"75001"``, what the API sent); nothing else.
 
-    cattrs' own hook, ``str(value)``, would turn an object into Python's repr (``"{'k': False}"``) and a boolean
-    into ``"True"``: text the API never sent. Those are decoding errors, as a boolean sent as a string is.
+    cattrs' own hook, ``str(value)``, would turn an object into Python's repr (``"{'k': False}"``), a boolean into
+    ``"True"`` and ``1e5`` into ``"100000.0"``: text the API never sent. Those are decoding errors.
     """
     if type(value) is str:
         return value
-    if type(value) is int or type(value) is float:
+    if type(value) is int:
         return str(value)
-    raise TypeError(f"expected a string, got {_json_kind(value)}")
+    raise TypeError(f"expected a string, got {json_kind(value)}")
 
 
-def _json_kind(value: Any) -> str:
+_JSON_NUMBER: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+def _number(value: Any) -> int | float:
+    """A JSON number, or a string holding one in JSON's own syntax (``"245"``, as ORMs write big numbers).
+
+    No other text: not ``" 7 "``, ``"1_000"``, ``"+5"`` or ``"nan"``, which Python's ``int`` and ``float`` accept.
+    """
+    kind = type(value)
+    if kind is int or kind is float:
+        return value  # type: ignore[no-any-return]
+    if kind is str:
+        match = _JSON_NUMBER.fullmatch(value)
+        if match is not None:
+            return float(value) if match.group(1) or match.group(2) else int(value)
+    raise TypeError(f"expected a number, got {json_kind(value)}")
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    """An integer: a JSON number without a fraction (``5``, or ``5.0``, which is 5); never truncated (``5.7``)."""
+    if type(value) is int:
+        return value
+    number = _number(value)
+    if isinstance(number, int):
+        return number
+    if number - number != 0.0:
+        raise ValueError(f"expected a finite number, got {number}")
+    if not number.is_integer():
+        raise ValueError(f"expected an integer, got {number!r}")
+    return int(number)
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    """A finite float from a JSON number: not NaN or infinity, which JSON cannot hold, nor a number past a float's."""
+    number = _number(value)
+    try:
+        result = float(number)
+    except OverflowError:
+        raise ValueError(f"expected a number a float can hold, got {json_kind(number)}") from None
+    if result - result != 0.0:
+        raise ValueError(f"expected a finite number, got {result}")
+    return result
+
+
+def json_kind(value: Any) -> str:
+    """What JSON value ``value`` is, for an error message: ``an object``, ``the string ' 7 '``, ``null``."""
+    if value is None:
+        return "null"
     if isinstance(value, bool):
-        return "a boolean"
+        return f"the boolean {str(value).lower()}"
     if isinstance(value, dict):
         return "an object"
-    return "an array" if isinstance(value, list) else type(value).__name__
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}" + (" (cut)" if len(value) > 40 else "")
+    if isinstance(value, int):
+        return f"the number {value}" if value.bit_length() < 128 else f"an integer of {value.bit_length()} bits"
+    if isinstance(value, float):
+        return f"the number {value!r}"
+    return type(value).__name__
+
+
+_SCALAR_HOOKS: Final[dict[type, Callable[[Any, Any], Any]]] = {
+    str: _structure_str,
+    bool: _structure_bool,
+    int: _structure_int,
+    float: _structure_float,
+}
 
 
 def _open_enum_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    """A known value as its member, an unknown string as it is; anything but a string (or null) is an error."""
     enum_cls = open_enum_of(tp)
     assert enum_cls is not None  # the predicate matched
     optional = allows_none(tp)
+    members = enum_cls._value2member_map_
 
     def structure(value: Any, _: Any) -> Any:
+        if isinstance(value, str):
+            member = members.get(value)
+            if member is None:
+                logger.debug("unknown %s value %r kept as a string", enum_cls.__name__, value)
+                return str(value)
+            return member
         if value is None and optional:
             return None
-        try:
-            return enum_cls(value)
-        except ValueError:
-            logger.debug("unknown %s value %r kept as a string", enum_cls.__name__, value)
-            return str(value)
+        raise TypeError(f"expected a string, got {json_kind(value)}")
 
     return structure
+
+
+def _is_homogeneous_tuple(tp: Any) -> bool:
+    args = get_args(tp)
+    return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _tuple_hook(tp: Any, conv: cattrs.Converter) -> Callable[[Any, Any], tuple[Any, ...]]:
+    """``tuple[Item, ...]`` from a JSON array only: cattrs' hook takes any iterable, a string as its characters."""
+    item = get_args(tp)[0]
+    hook = conv.get_structure_hook(item)
+
+    def structure(value: Any, _: Any) -> tuple[Any, ...]:
+        if type(value) is not list and type(value) is not tuple:
+            raise TypeError(f"expected an array, got {json_kind(value)}")
+        return tuple([hook(element, item) for element in value])
+
+    return structure
+
+
+def _structure_json_object(value: Any, _: Any) -> dict[str, Any]:
+    """Free-form JSON (``customFields``): an object, its values kept as they came; cattrs' hook takes pairs too."""
+    if type(value) is not dict:
+        raise TypeError(f"expected an object, got {json_kind(value)}")
+    return kept_raw(dict(value))
 
 
 def _model_hook_factory(cl: type[Model], conv: cattrs.Converter) -> Callable[[Any, Any], Model]:
@@ -130,15 +232,10 @@ def _is_optional_scalar(tp: Any) -> bool:
 
 def _optional_scalar_hook(tp: Any) -> Callable[[Any, Any], Any]:
     scalar = optional_inner(tp)
+    hook = _SCALAR_HOOKS[scalar]
 
     def structure(value: Any, _: Any) -> Any:
-        if value is None or type(value) is scalar:
-            return value
-        if scalar is bool and not isinstance(value, bool):
-            raise TypeError(f"expected a boolean, got {type(value).__name__}")
-        if scalar is str:
-            return _structure_str(value, str)
-        return scalar(value)
+        return None if value is None else hook(value, scalar)
 
     return structure
 
@@ -222,17 +319,13 @@ def split_envelope(data: Any) -> tuple[list[Any], dict[str, Any]]:
     raise TypeError(f"expected a list or an object with a {ITEMS_KEY!r} list, got {type(data).__name__}")
 
 
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _is_page_of(tp: Any) -> bool:
     """``Page[Item]``: a page whose items' model is known, which is what a page body needs to be decoded."""
     return get_origin(tp) is Page
 
 
 def _page_structure_hook(tp: Any, conv: cattrs.Converter) -> Callable[[Any, Any], Page[Any]]:
-    """A page from its envelope: the items through the converter, the metadata it knows, the rest in ``extra``."""
+    """A page from its envelope: items through the converter; metadata read as integers, or else kept in ``extra``."""
     (item,) = get_args(tp)
     items_type: Any = list[item]  # type: ignore[valid-type]
     items_hook = conv.get_structure_hook(items_type)
@@ -240,8 +333,20 @@ def _page_structure_hook(tp: Any, conv: cattrs.Converter) -> Callable[[Any, Any]
     def structure(data: Any, _: Any) -> Page[Any]:
         raw_items, meta = split_envelope(data)
         items = items_hook(raw_items, items_type)
-        known = {attr: _int_or_none(meta.get(key)) for key, attr in META_KEYS.items()}
-        extra = {k: v for k, v in meta.items() if k not in META_KEYS}
+        known: dict[str, int] = {}
+        extra: dict[str, Any] = {}
+        for key, value in meta.items():
+            attr = META_KEYS.get(key)
+            if attr is None:
+                extra[key] = value
+                problem = raw_problem(value)
+                if problem is not None:
+                    raise ValueError(f"{key!r} {problem}")
+            elif value is not None:
+                try:
+                    known[attr] = value if type(value) is int else _structure_int(value, int)
+                except (TypeError, ValueError):  # not an integer: kept as it came, in extra
+                    extra[key] = value
         return Page(items=tuple(items), extra=MappingProxyType(extra), **known)
 
     return structure
@@ -277,8 +382,10 @@ def to_page(data: Any, item_model: type[T]) -> Page[T]:
 def _build(*, forbid_extra_keys: bool) -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=forbid_extra_keys, detailed_validation=forbid_extra_keys)
     conv.register_structure_hook(datetime, _structure_datetime)
-    conv.register_structure_hook(bool, _structure_bool)
-    conv.register_structure_hook(str, _structure_str)
+    for scalar, hook in _SCALAR_HOOKS.items():
+        conv.register_structure_hook(scalar, hook)
+    conv.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook)
+    conv.register_structure_hook_func(_is_json_object, _structure_json_object)
     conv.register_structure_hook_factory(lambda tp: optional_inner(tp) is not None, _optional_hook_factory)
     conv.register_structure_hook_factory(lambda tp: open_enum_of(tp) is not None, _open_enum_hook)
     conv.register_structure_hook_factory(_is_optional_scalar, _optional_scalar_hook)
@@ -306,15 +413,22 @@ STRUCTURE_ERRORS: tuple[type[Exception], ...] = (
     ValueError,
     KeyError,
     AttributeError,
+    ArithmeticError,
+    RecursionError,
     cattrs.BaseValidationError,
 )
-"""What a structure hook raises for data that does not fit the model (a required key missing, a wrong type)."""
+"""What a structure hook raises for data that does not fit the model (a required key missing, a wrong type).
+
+The hooks raise only the first two for a value; the others would come from data no hook expects (a value nested
+past the interpreter's recursion limit), and are caught all the same, so that nothing else reaches a user.
+"""
 
 
 def dict_decoder(tp: Any) -> Callable[[Any], Any]:
     """``Model.from_dict`` of a model class, and ``Page.from_dict`` of ``Page[Item]``: the lenient hook for ``tp``.
 
-    Data that does not fit raises a ``ValueError`` naming the model, with the hook's error as its cause.
+    Data that does not fit raises a ``DecodeError`` (also a ``ValueError``) naming the field, the hook's error as
+    its cause.
     """
     hook = converter.get_structure_hook(tp)
 
@@ -322,9 +436,30 @@ def dict_decoder(tp: Any) -> Callable[[Any], Any]:
         try:
             return hook(data, tp)
         except STRUCTURE_ERRORS as exc:
-            raise ValueError(f"data does not match {_described(tp)}: {exc!r}") from exc
+            raise mismatch("data", data, tp, exc) from exc
 
     return decode
+
+
+def mismatch(
+    subject: str, data: Any, tp: Any, error: Exception, *, status: int | None = None, headers: Any = None
+) -> DecodeError:
+    """The ``DecodeError`` for ``data`` that does not fit ``tp``: the failing field's path, the hook's message."""
+    try:
+        where = failing_field(data, tp)
+    except RecursionError:  # data nested deeper than the models: the top-level message says enough
+        where = None
+    at = f" (at {where})" if where else ""
+    message = f"{subject} does not match {_described(tp)}{at}: {error}"
+    return DecodeError(message, status=status, body=_json_text(data), headers=headers, field=where)
+
+
+def _json_text(data: Any) -> str:
+    """``data`` as JSON for an error's snippet, or nothing when it cannot be written (too deep, not JSON)."""
+    try:
+        return json.dumps(data, ensure_ascii=False, default=repr)[:1000]
+    except (ValueError, TypeError, RecursionError):
+        return ""
 
 
 def _described(tp: Any) -> str:
@@ -350,18 +485,36 @@ def failing_field(data: Any, model: Any) -> str | None:
     Only called once decoding has failed, so the fast path of a response pays nothing for the error's detail.
     """
     model = optional_inner(model) or model
-    if isinstance(model, type) and issubclass(model, Page):
-        return None
+    if _is_page_of(model):
+        return _page_item_path(data, get_args(model)[0])
     if not (_is_model(model) and isinstance(data, dict)):
         return None
+    known = set()
     for field in attrs.fields(model):
         key = to_camel(field.name)
+        known.add(key)
         if field.name == "extra" or key not in data:
             continue
         try:
             converter.structure(data[key], field.type)
         except STRUCTURE_ERRORS:
             return key + (_inner_path(data[key], field.type) or "")
+    return next((key for key, value in data.items() if key not in known and raw_problem(value)), None)
+
+
+def _page_item_path(data: Any, item: Any) -> str | None:
+    """``data[2].date``: the first item of a page body that does not fit ``item``, and where in it."""
+    try:
+        items, _ = split_envelope(data)
+    except TypeError:
+        return None
+    where = ITEMS_KEY if isinstance(data, dict) else ""
+    for i, value in enumerate(items):
+        try:
+            converter.structure(value, item)
+        except STRUCTURE_ERRORS:
+            deeper = failing_field(value, item)
+            return f"{where}[{i}]" + ("." + deeper if deeper else "")
     return None
 
 

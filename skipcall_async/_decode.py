@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
-from ._codec import STRUCTURE_ERRORS, converter, failing_field
+from ._codec import STRUCTURE_ERRORS, converter, mismatch
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -37,24 +37,30 @@ def error_fields(body: bytes) -> tuple[str | None, str | None]:
     """(code, message) from any of the error bodies the API is known to send, else (None, None).
 
     Shapes: ``{"error": {"code", "message", "status"}}``; ``{"code": "API_KEY_INVALID", "details": null}``;
-    and a framework validation body ``{"message": [...] | "...", "error": "Bad Request"}``.
+    and a framework validation body ``{"message": [...] | "...", "error": "Bad Request"}``. Only text is taken
+    (a number as its digits): a value of another type is left out rather than shown as Python's repr of it.
     """
     try:
-        data = json.loads(body) if body else None
-    except ValueError:
+        data = parse_json(body) if body else None
+    except (ValueError, RecursionError):
         return None, None
     if not isinstance(data, dict):
         return None, None
     inner = data.get("error")
     if isinstance(inner, dict):
         data = inner
-    code = data.get("code")
     message = data.get("message")
     if isinstance(message, list):
-        message = "; ".join(str(m) for m in message)
-    if message is None and isinstance(inner, str):
-        message = inner
-    return (str(code) if code is not None else None, str(message) if message is not None else None)
+        message = "; ".join(text for m in message if (text := _text(m)) is not None) or None
+    else:
+        message = _text(message)
+    if message is None:
+        message = _text(inner)
+    return _text(data.get("code")), message
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else str(value) if type(value) is int else None
 
 
 def api_error(status: int, headers: Mapping[str, str], body: bytes, *, retry_after: float | None) -> APIError:
@@ -78,14 +84,41 @@ def _default_message(status: int) -> str:
 
 
 def decode_json(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> Any:
-    """JSON of a successful response; an empty body is None; anything unparsable is a ``DecodeError``."""
+    """JSON of a successful response; an empty body is None; anything unparsable is a ``DecodeError``.
+
+    Unparsable includes what Python's ``json`` would read but JSON does not allow (``NaN``, ``Infinity``), and
+    values nested too deeply for the interpreter's recursion limit.
+    """
     if not body or body.isspace():
         return None
     try:
-        return json.loads(body)
-    except ValueError as exc:
-        message = f"Response body is not valid JSON ({exc.__class__.__name__})"
+        return parse_json(body)
+    except RecursionError as exc:
+        message = "Response body is nested too deeply to decode"
         raise DecodeError(message, status=status, body=body, headers=headers) from exc
+    except ValueError as exc:
+        message = f"Response body is not valid JSON ({exc.__class__.__name__}: {exc})"
+        raise DecodeError(message, status=status, body=body, headers=headers) from exc
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if number - number != 0.0:  # 1e400: past any float, which Python would read as infinity
+        raise ValueError(f"{text[:40]} is past the largest number a float holds")
+    return number
+
+
+_DECODER = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite)
+
+
+def parse_json(body: bytes) -> Any:
+    """``json.loads`` without ``NaN`` and ``Infinity``, which JSON does not have, nor numbers past a float's range
+    (``1e400``), which Python would read as infinity: a ``ValueError`` for them."""
+    return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
 
 
 class ApiResponse(NamedTuple):
@@ -108,7 +141,7 @@ def model_decoder(model: type[T], *, empty_ok: bool) -> Callable[[ApiResponse], 
     """``response -> model``, built once per model; ``empty_ok`` reads an empty body as ``{}``."""
     decoder = _model_decoders.get((model, empty_ok))
     if decoder is None:
-        hook, what = converter.get_structure_hook(model), model.__name__
+        hook = converter.get_structure_hook(model)
 
         def decode_model(data: Any) -> T:
             result: T = hook(data, model)
@@ -116,7 +149,7 @@ def model_decoder(model: type[T], *, empty_ok: bool) -> Callable[[ApiResponse], 
 
         def decoder(response: ApiResponse) -> T:
             data = {} if response.data is None and empty_ok else response.data
-            return _decode_as(response, data, decode_model, what, model)
+            return _decode_as(response, data, decode_model, model)
 
         _model_decoders[(model, empty_ok)] = decoder
     return decoder
@@ -126,7 +159,7 @@ def page_decoder(item_model: type[T]) -> Callable[[ApiResponse], Page[T]]:
     """``response -> Page[item_model]``, built once per item model."""
     decoder = _page_decoders.get(item_model)
     if decoder is None:
-        what, page_type = f"a page of {item_model.__name__}", Page[item_model]  # type: ignore[valid-type]
+        page_type = Page[item_model]  # type: ignore[valid-type]
         hook = converter.get_structure_hook(page_type)
 
         def decode_page(data: Any) -> Page[T]:
@@ -134,7 +167,7 @@ def page_decoder(item_model: type[T]) -> Callable[[ApiResponse], Page[T]]:
             return page
 
         def decoder(response: ApiResponse) -> Page[T]:
-            return _decode_as(response, response.data, decode_page, what)
+            return _decode_as(response, response.data, decode_page, page_type)
 
         _page_decoders[item_model] = decoder
     return decoder
@@ -150,11 +183,9 @@ def list_decoder(item_model: type[T]) -> Callable[[ApiResponse], list[T]]:
     return decoder
 
 
-def _decode_as(response: ApiResponse, data: Any, decode: Callable[[Any], T], what: str, model: Any = None) -> T:
+def _decode_as(response: ApiResponse, data: Any, decode: Callable[[Any], T], tp: Any) -> T:
+    """``decode(data)``, or the ``DecodeError`` naming the field of ``tp`` (a model, or ``Page[Item]``) that fails."""
     try:
         return decode(data)
     except STRUCTURE_ERRORS as exc:
-        where = failing_field(data, model) if model is not None else None
-        at = f" (at {where})" if where else ""
-        message, body = f"Response does not match {what}{at}: {exc}", json.dumps(data)
-        raise DecodeError(message, status=response.status, body=body, headers=response.headers) from exc
+        raise mismatch("Response", data, tp, exc, status=response.status, headers=response.headers) from exc

@@ -4,8 +4,12 @@
 
     SkipcallError                      base of everything below
     ├── ConfigurationError             bad client set-up (missing key, unsafe base URL); also a ValueError
+    ├── InvalidArgumentError           an operation's argument, refused before sending; also a ValueError
+    │   └── InvalidArgumentTypeError   ... because of its type; also a TypeError
     ├── ClientClosedError              the client was used after ``aclose()``
-    ├── DecodeError                    a 2xx body that is not the JSON (or the shape) promised
+    ├── EventLoopError                 an async client was used in another event loop than its own
+    ├── DecodeError                    a 2xx body (or from_dict's data) not the JSON promised; also a ValueError
+    │   └── ResponseTooLargeError      ... because it passed ``max_response_bytes``: reading stopped there
     ├── APIConnectionError             the request did not get a response (DNS, refused, reset)
     │   └── APITimeoutError            ... because a timeout fired
     ├── RateLimitError                 the rate limit stopped the request (``retry_after``)
@@ -66,6 +70,10 @@ class SkipcallError(Exception):
         text = super().__str__()
         return f"{self.method} {self.path}: {text}" if self.method is not None else text
 
+    def __repr__(self) -> str:
+        # The message with its request, as str shows it: what a list from gather(..., return_exceptions=True) prints.
+        return f"{type(self).__name__}({str(self)!r})"
+
 
 class ConfigurationError(SkipcallError, ValueError):
     """The client was set up with an argument it cannot work with (also a `ValueError`).
@@ -75,27 +83,109 @@ class ConfigurationError(SkipcallError, ValueError):
     """
 
 
+class InvalidArgumentError(SkipcallError, ValueError):
+    """An operation was called with an argument the API cannot take: refused before anything is sent.
+
+    Also a `ValueError`, so code written for the SDK's earlier `ValueError`s keeps working. Examples: a blank or
+    `..` id, `size` outside 1 to 100, a date that is not one.
+
+    Attributes:
+        argument (str | None): The argument's name (`"call_id"`, `"contacts[].contact_id"`), None when the error
+            is about the arguments together (an update with nothing to change).
+    """
+
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
+        self.argument = argument
+        super().__init__(message)
+
+
+class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
+    """An argument of the wrong type, such as a bare string where a list of ids is expected (also a `TypeError`)."""
+
+
 class ClientClosedError(SkipcallError, RuntimeError):
     """The client was used after [`aclose`][skipcall_async.SkipcallClient.aclose] (also a `RuntimeError`)."""
 
 
-class DecodeError(SkipcallError):
-    """A successful response whose body is not the JSON, or not the shape, the operation promises.
+class EventLoopError(SkipcallError, RuntimeError):
+    """An async client was used in an event loop other than the one it first sent a request in (also a
+    `RuntimeError`).
+
+    Its connections and its rate-limit queue belong to that loop: a second `asyncio.run(...)` with a client made
+    outside it is the usual cause. Make the client inside the coroutine each loop runs
+    (`async with SkipcallClient() as client:`), or use a [`SyncSkipcallClient`][skipcall_async.SyncSkipcallClient]
+    from synchronous code.
+    """
+
+
+def event_loop_error(client: str, *, closed: bool) -> EventLoopError:
+    """The error for a ``client`` used outside its loop; ``closed``: that loop has ended."""
+    where = "has ended" if closed else "is another one"
+    return EventLoopError(
+        f"this {client} belongs to the event loop it first sent a request in, which {where}: make the client inside "
+        f"the coroutine each loop runs (`async with {client}() as client:` inside the function you pass to "
+        "asyncio.run), or use SyncSkipcallClient from synchronous code (scripts, notebooks, Django or Flask views, "
+        "Celery tasks)"
+    )
+
+
+class DecodeError(SkipcallError, ValueError):
+    """JSON that is not what was promised: a successful response's body, or the data given to `Model.from_dict`.
+
+    The body is not JSON, or it does not fit the model (a value of the wrong type, a required field missing, a
+    number no float can hold), or it was nested too deeply to read. Also a `ValueError`, which `from_dict` raised
+    before. The decoding policy is in the "Models and JSON" page.
 
     Attributes:
-        status (int): The response's HTTP status.
+        status (int | None): The response's HTTP status; None when `from_dict` raised it.
+        field (str | None): The path of the field that does not fit (`contact.firstName`, `data[2].count`), None
+            when the data as a whole does not (not JSON, not an object).
         snippet (str): The start of the body, for the message and logs.
         headers (Mapping[str, str]): The response's headers (never the request's, so never the key).
     """
 
     def __init__(
-        self, message: str, *, status: int, body: bytes | str = b"", headers: Mapping[str, str] | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: bytes | str = b"",
+        headers: Mapping[str, str] | None = None,
+        field: str | None = None,
     ) -> None:
         self.status = status
+        self.field = field
         self.headers: Mapping[str, str] = CIMultiDict(headers or {})  # case-insensitive, and picklable
         self.snippet = snippet(body)
-        detail = f" Body starts: {self.snippet!r}" if self.snippet else ""
-        super().__init__(f"{message} (HTTP {status}).{detail}")
+        http = f" (HTTP {status})" if status is not None else ""
+        detail = f" Body starts: {self.snippet!r}" if self.snippet and status is not None else ""
+        super().__init__(f"{message}{http}.{detail}")
+
+
+class ResponseTooLargeError(DecodeError):
+    """A successful response whose body passed the client's `max_response_bytes`: reading stopped at the limit.
+
+    Nothing past the limit was read or kept, so a server or proxy sending an endless body costs the limit's worth
+    of memory at most. Not retried: the same request would get the same body. Raise the limit with
+    `with_options(max_response_bytes=...)` for a call known to answer that much.
+
+    Attributes:
+        limit (int): The limit, in bytes of the body as decoded from its transfer encoding (after gzip).
+    """
+
+    def __init__(
+        self, *, status: int, limit: int, body: bytes | str = b"", headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.limit = limit
+        message = f"Response body is larger than max_response_bytes ({limit:,} bytes); reading stopped there"
+        super().__init__(message, status=status, body=body, headers=headers)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _rebuild_too_large, (self.status, self.limit, self.snippet, dict(self.headers)), self.__dict__
+
+
+def _rebuild_too_large(status: int, limit: int, start: str, headers: dict[str, str]) -> ResponseTooLargeError:
+    return ResponseTooLargeError(status=status, limit=limit, body=start, headers=headers)
 
 
 class APIConnectionError(SkipcallError):
@@ -155,7 +245,21 @@ class BadRequestError(APIError):
 
 
 class AuthenticationError(APIError):
-    """401: the API key is invalid, revoked or missing."""
+    """401: the API key is invalid, revoked or missing.
+
+    Its message says what to check: the key the client was given (`api_key=...`, else `SKIPCALL_API_KEY`), and
+    that it is a key for the API at the client's base URL (a test key against production, or the reverse, is
+    refused too).
+    """
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}. {AUTHENTICATION_HINT}"
+
+
+AUTHENTICATION_HINT = (
+    "Check the API key: the client's api_key argument, else the SKIPCALL_API_KEY environment variable; it must be "
+    "a live key of the organisation, for the API at the client's base URL (SKIPCALL_BASE_URL)"
+)
 
 
 class PermissionDeniedError(APIError):
@@ -183,7 +287,8 @@ class RateLimitError(SkipcallError):
 
 
 class TooManyRequestsError(RateLimitError, APIError):
-    """429: the server refused the request because the key's rate limit was exceeded, and retries ran out.
+    """429: the server refused the request because the key's rate limit was exceeded, and the call's time for
+    rate-limit waits (``max_rate_limit_wait``) ran out before it was admitted.
 
     Both a [`RateLimitError`][skipcall_async.RateLimitError] and an [`APIError`][skipcall_async.APIError].
     """

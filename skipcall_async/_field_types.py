@@ -48,6 +48,40 @@ def allows_none(tp: Any) -> bool:
     return type(None) in _union_args(tp)
 
 
+MAX_RAW_DEPTH: Final = 100
+"""How deep JSON kept as it came (unknown fields, ``customFields``) may nest: far past any real payload, and well
+inside the interpreter's recursion limit, so that ``to_dict``, ``repr`` and ``json.dumps`` of a model always work."""
+
+
+def raw_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be kept as JSON: nested past ``MAX_RAW_DEPTH``, or holding a number JSON cannot write
+    (NaN, an infinity); None when it can. Walked without recursion."""
+    if type(value) is float:
+        return None if value - value == 0.0 else f"holds {value}, which is not a JSON number"
+    if not isinstance(value, dict | list | tuple):
+        return None
+    stack = [(value, 1)]
+    while stack:
+        container, depth = stack.pop()
+        if depth > MAX_RAW_DEPTH:
+            return f"is nested more than {MAX_RAW_DEPTH} levels deep"
+        for item in container.values() if isinstance(container, dict) else container:
+            if isinstance(item, dict | list | tuple):
+                stack.append((item, depth + 1))
+            elif type(item) is float and item - item != 0.0:
+                return f"holds {item}, which is not a JSON number"
+    return None
+
+
+def kept_raw(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (JSON the SDK keeps as it came), or a ``ValueError`` naming a key that ``raw_problem`` refuses."""
+    for key, value in values.items():
+        problem = raw_problem(value)
+        if problem is not None:
+            raise ValueError(f"{key!r} {problem}")
+    return values
+
+
 def timestamp(value: str) -> datetime:
     """An ISO-8601 timestamp as an aware datetime; one without an offset is UTC, as the API speaks ("...Z")."""
     parsed = datetime.fromisoformat(value)

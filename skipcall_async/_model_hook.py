@@ -1,10 +1,12 @@
 """The converter's structure function (lenient) and unstructure function for a model, generated once per class.
 
 Structuring does what cattrs' generated function does, cheaper per response. Each field is read once. A value that
-already has the field's scalar type (``str``, ``bool``, ``int``, ``float``, or ``None`` where allowed) is taken
-as it is. Everything else goes through the converter's own hook for the field's type. Unknown keys land in
-``extra``; a missing required key raises ``KeyError``, which the funnel reports as a ``DecodeError``. The strict
-converter keeps cattrs' stock function, and the tests check that both decode the documented examples alike.
+already has the field's scalar type (``str``, ``bool``, ``int``, a finite ``float``, or ``None`` where allowed) is
+taken as it is. Everything else goes through the converter's own hook for the field's type, which converts it or
+refuses it (the decoding policy is the codec's). Unknown keys land in ``extra`` (refused if nested past
+``MAX_RAW_DEPTH``); a missing required key raises
+``KeyError``, which the funnel reports as a ``DecodeError``. The strict converter keeps cattrs' stock function, and
+the tests check that both decode the documented examples alike.
 
 Unstructuring builds the JSON object in one dict display, keys in field order (the API's order), then adds the
 unknown fields from ``extra``. Strings, booleans, integers and nulls are taken as they are; timestamps are written
@@ -28,7 +30,7 @@ from typing import Any
 import attrs
 import cattrs
 
-from ._field_types import SCALARS, allows_none, open_enum_of, optional_inner, scalar_of, timestamp_json
+from ._field_types import SCALARS, allows_none, kept_raw, open_enum_of, optional_inner, scalar_of, timestamp_json
 from ._models import Model
 
 _MISSING = object()
@@ -51,6 +53,7 @@ def model_hook(
         "cl": cl,
         "new": object.__new__,
         "set_extra": _slot_setter(cl, "extra"),
+        "kept_raw": kept_raw,
         "MISSING": _MISSING,
         "NO_EXTRA": attrs.fields(cl).extra.default,
         "MappingProxyType": types.MappingProxyType,
@@ -88,7 +91,7 @@ def model_hook(
         "    if known.issuperset(o):",
         "        set_extra(self, NO_EXTRA)",
         "    else:",
-        "        set_extra(self, MappingProxyType({k: v for k, v in o.items() if k not in known}))",
+        "        set_extra(self, MappingProxyType(kept_raw({k: v for k, v in o.items() if k not in known})))",
         "    return self",
     ]
     structure: Callable[[Any, Any], Model] = _defined("structure", lines, cl, namespace)
@@ -130,7 +133,11 @@ def _conversion(i: int, tp: Any, conv: cattrs.Converter, namespace: dict[str, An
     scalar, nullable = scalar_of(tp)
     if scalar is not None:
         namespace[f"s{i}"] = scalar
-        accept = f"v is None or type(v) is s{i}" if nullable else f"type(v) is s{i}"
+        accept = f"type(v) is s{i}"
+        if scalar is float:  # finite only (inf - inf and nan - nan are nan): the hook refuses the others
+            accept += " and v - v == 0.0"
+        if nullable:
+            accept = f"v is None or {accept}"
         return f"v if {accept} else {generic}", nullable
     return generic, False
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Final, TypeVar
 
+from ._errors import InvalidArgumentError
 from ._models import Page
 
 T = TypeVar("T")
@@ -23,9 +24,9 @@ MAX_PAGE_SIZE: Final = 100
 def check_page_args(page: int, size: int) -> None:
     """Reject a page index or size the API would refuse, before any request."""
     if isinstance(page, bool) or not isinstance(page, int) or page < FIRST_PAGE:
-        raise ValueError(f"page must be an int >= {FIRST_PAGE}, got {page!r}")
+        raise InvalidArgumentError(f"page must be an int >= {FIRST_PAGE}, got {page!r}", argument="page")
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
-        raise ValueError(f"size must be an int from 1 to {MAX_PAGE_SIZE}, got {size!r}")
+        raise InvalidArgumentError(f"size must be an int from 1 to {MAX_PAGE_SIZE}, got {size!r}", argument="size")
 
 
 def page_params(page: int, size: int) -> dict[str, int]:

@@ -1,9 +1,10 @@
 """What is retried, and how long to wait: a policy as data plus pure functions, run by tenacity.
 
-Retried: 429 (after the key's gate), 500/502/503/504, connection errors and timeouts. GET and DELETE are
-always safe to repeat; POST and PATCH only when the request provably never reached the server (refused
-connection) or the operation is documented idempotent. Backoff is full-jitter exponential:
-``uniform(0, min(cap, base * 2 ** (retry - 1)))``, none before a 429 retry (the key's gate already waits).
+Retried: 500/502/503/504, connection errors and timeouts. GET and DELETE are always safe to repeat; POST and
+PATCH only when the request provably never reached the server (refused connection) or the operation is documented
+idempotent. Backoff is full-jitter exponential: ``uniform(0, min(cap, base * 2 ** (retry - 1)))``. A 429 is not
+retried here: the client sends it again after the key's gate, as a wait for the rate limit bounded by
+``max_rate_limit_wait``, not as an attempt.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ def _non_negative(_: object, attribute: attrs.Attribute[float], value: float | N
 class RetryPolicy:
     """How the SDK retries a failed call; pass it as `SkipcallClient(retry=...)`. Frozen, checked when built.
 
-    Retried: 429s, 500/502/503/504 and connection errors or timeouts; a POST or PATCH only when it provably never
+    Retried: 500/502/503/504 and connection errors or timeouts; a POST or PATCH only when it provably never
     reached the server or the operation is documented idempotent. The sleep before retry `n` is drawn from 0 to
-    `min(cap, base * 2 ** (n - 1))` seconds; a 429 is retried without one, since the key's pacing already waits.
+    `min(cap, base * 2 ** (n - 1))` seconds. A 429 is no attempt: the request is sent again when the key's gate
+    opens, within the client's `max_rate_limit_wait`.
 
     Attributes:
         max_attempts: Tries per call, the first included; 1 disables retries. Default 4.
@@ -77,7 +79,7 @@ class RetryPolicy:
 def is_retryable(error: BaseException, *, idempotent: bool) -> bool:
     """Whether ``error`` may be retried for a request that is (or is not) safe to repeat."""
     if isinstance(error, TooManyRequestsError):
-        return True  # the server refused without acting; the gate already waited
+        return False  # 429s are sent again by the rate limit's wait; one that comes this far spent its budget
     if isinstance(error, APIConnectionError):
         return idempotent or not error.request_sent
     if isinstance(error, ServerError):
@@ -110,16 +112,18 @@ async def run_with_retries(
     clock: Callable[[], float],
     sleep: Sleep,
     on_retry: RetryObserver | None = None,
+    sends: Callable[[], int] | None = None,
 ) -> T:
     """Attempts after a failed first one, until one succeeds, an error is final, or the policy says stop.
 
     The caller makes the first attempt itself (most calls succeed at once, so tenacity is only entered after a
     failure) and passes its error. ``attempt(previous_error)`` makes the next one. ``deadline_at`` (on ``clock``,
-    ``inf`` for none) counts from the call's start: no retry starts that would end past it. ``on_retry`` is
-    told of each retry before its sleep.
+    ``inf`` for none) counts from the call's start: no retry starts that would end past it. ``sends`` counts
+    the requests sent for the call (an attempt may send several, when the server answers 429), for the errors.
+    ``on_retry`` is told of each retry before its sleep.
     """
     if policy.max_attempts == 1 or not is_retryable(first_error, idempotent=idempotent):
-        mark_attempts(first_error, 1)
+        mark_attempts(first_error, sends() if sends is not None else 1)
         raise first_error
     stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(policy.max_attempts)
     if math.isfinite(deadline_at):
@@ -152,7 +156,7 @@ async def run_with_retries(
                     previous = error
                     raise
     except SkipcallError as error:
-        mark_attempts(error, number)
+        mark_attempts(error, sends() if sends is not None else number)
         raise
     raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
 

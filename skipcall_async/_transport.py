@@ -41,12 +41,17 @@ class HttpRequest(NamedTuple):
 
 
 class HttpResponse(NamedTuple):
-    """Status, headers (case-insensitive mapping) and the complete body of one response."""
+    """Status, headers (case-insensitive mapping) and the body of one response, complete unless ``cut``.
+
+    ``cut``: the body passed the size limit, and only its first ``limit`` bytes were read (none when its
+    ``Content-Length`` already said so); the funnel decides what that means for the status.
+    """
 
     status: int
     headers: Mapping[str, str]
     body: bytes
     url: str
+    cut: bool = False
 
 
 class AiohttpTransport:
@@ -77,8 +82,12 @@ class AiohttpTransport:
             raise ClientClosedError("the aiohttp session passed to the client has been closed")
         return self._session
 
-    async def send(self, request: HttpRequest, *, timeout: float | None) -> HttpResponse:
-        """Send ``request``, following redirects, each hop within ``timeout`` seconds (body included)."""
+    async def send(self, request: HttpRequest, *, timeout: float | None, max_bytes: int | None = None) -> HttpResponse:
+        """Send ``request``, following redirects, each hop within ``timeout`` seconds (body included).
+
+        A body is read up to ``max_bytes`` (None: no limit), counted after its content encoding is undone, so
+        memory stays bounded whatever the server sends, compressed or not.
+        """
         session = self._get_session()
         hop_timeout = _timeout(timeout)
         try:
@@ -91,25 +100,61 @@ class AiohttpTransport:
                     allow_redirects=False,
                     timeout=hop_timeout,
                 ) as response:
-                    payload = await response.read()
+                    payload, cut = await _read(response, max_bytes)
                     status = response.status
                     location = response.headers.get("Location") if status in _REDIRECTS else None
                     if not location:
-                        return HttpResponse(status, response.headers, payload, request.url)
+                        return HttpResponse(status, response.headers, payload, request.url, cut)
                 request = _redirected(request, status, location)
         except TimeoutError as exc:
-            raise APITimeoutError(f"no complete response within {timeout} s") from exc
+            raise APITimeoutError(f"no complete response from {_site(request.url)} within {timeout} s") from exc
         except aiohttp.ClientConnectorError as exc:
-            raise APIConnectionError(f"cannot connect: {exc.os_error}", request_sent=False) from exc
+            message = f"cannot connect to {_site(request.url)}: {exc.os_error}"
+            raise APIConnectionError(message, request_sent=False) from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}") from exc
-        raise APIConnectionError(f"more than {MAX_REDIRECTS} redirects", request_sent=True)
+            message = f"connection to {_site(request.url)} failed: {type(exc).__name__}: {exc}"
+            raise APIConnectionError(message) from exc
+        raise APIConnectionError(f"more than {MAX_REDIRECTS} redirects from {_site(request.url)}", request_sent=True)
+
+    def abandon(self) -> None:
+        """Let go of the session without closing it, and refuse further requests.
+
+        For a session whose connections cannot be closed from here: its loop has ended, or it is the parent's in
+        a forked child (closing them there could cut the parent's). It is marked closed so that aiohttp does not
+        log it as leaked when it is collected; its sockets are released with it, nothing sent on them.
+        """
+        session, self._session = self._session, None
+        self._closed = True
+        if session is not None and self._owns_session and session.connector is not None:
+            session.connector._closed = True
 
     async def aclose(self) -> None:
         """Close the session if this transport created it; a borrowed session stays open."""
         self._closed = True
         if self._session is not None and self._owns_session:
             await self._session.close()
+
+
+async def _read(response: aiohttp.ClientResponse, limit: int | None) -> tuple[bytes, bool]:
+    """(the body, or its first ``limit`` bytes; whether it was cut there). A cut response's connection is closed,
+    never reused with the rest of the body unread."""
+    if limit is None:
+        return await response.read(), False
+    length = response.content_length
+    if length is not None and length > limit:  # said too large up front: nothing is read
+        response.close()
+        return b"", True
+    if length is not None and response.headers.get("Content-Encoding", "identity") == "identity":
+        return await response.read(), False  # the parser stops at Content-Length: the body cannot exceed it
+    chunks, size = [], 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            chunks.append(chunk[: len(chunk) - (size - limit)])
+            response.close()
+            return b"".join(chunks), True
+        chunks.append(chunk)
+    return b"".join(chunks), False
 
 
 def _redirected(request: HttpRequest, status: int, location: str) -> HttpRequest:
@@ -127,6 +172,13 @@ def _redirected(request: HttpRequest, status: int, location: str) -> HttpRequest
     if origin(url) != origin(request.url):
         headers.pop("Authorization", None)
     return HttpRequest(method, url, headers, body)
+
+
+def _site(url: str) -> str:
+    """``scheme://host:port`` of ``url``, for error messages: which server could not be reached (the base URL's,
+    unless a redirect led elsewhere), never a path, query or credentials."""
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
 
 
 @functools.lru_cache(maxsize=32)

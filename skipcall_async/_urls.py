@@ -1,4 +1,4 @@
-"""Base-URL checks and path building: ids become exactly one percent-encoded path segment."""
+"""Base-URL checks and path building: ids become exactly one percent-encoded path segment, never a dot segment."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import os
 import re
 from collections.abc import Mapping
 from typing import Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, InvalidArgumentError, InvalidArgumentTypeError
 
 DEFAULT_BASE_URL: Final = "https://api-public.skipcall.app"
 BASE_URL_ENV: Final = "SKIPCALL_BASE_URL"
@@ -53,20 +53,36 @@ def origin(url: str) -> tuple[str, str, int | None]:
 
 
 def segment(value: str, name: str = "id") -> str:
-    """Percent-encode ``value`` as one path segment; ``/``, ``?``, ``#`` and dot segments cannot escape it."""
+    """Percent-encode ``value`` as one path segment, so that ``/``, ``?`` and ``#`` cannot leave it.
+
+    A dot segment is refused: ``.``, ``..``, or anything that percent-decodes to one (``%2E%2E``). Encoding is not
+    enough, since URL normalisation in proxies and gateways (WHATWG URL parsing reads ``%2E`` as ``.``) would turn
+    it back into a step up the path, and the request would reach another endpoint.
+    """
     if isinstance(value, str) and _PLAIN_SEGMENT.fullmatch(value) and value != "." and value != "..":
         return value  # the common case (uuids): nothing to encode, nothing to reject
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+        raise InvalidArgumentTypeError(f"{name} must be a str, not {type(value).__name__}", argument=name)
     if not value.strip():
-        raise ValueError(f"{name} must be a non-empty string")
+        raise InvalidArgumentError(f"{name} must be a non-empty string", argument=name)
+    if is_dot_segment(value):
+        message = f"{name} must not be {value!r}: a proxy reads it as a dot segment, a path to another endpoint"
+        raise InvalidArgumentError(message, argument=name)
     try:
-        encoded = quote(value, safe="")
+        return quote(value, safe="")
     except UnicodeEncodeError as exc:
-        raise ValueError(f"{name} is not valid text: it holds a lone surrogate at index {exc.start}") from None
-    if encoded in (".", ".."):
-        encoded = encoded.replace(".", "%2E")
-    return encoded
+        message = f"{name} is not valid text: it holds a lone surrogate at index {exc.start}"
+        raise InvalidArgumentError(message, argument=name) from None
+
+
+def is_dot_segment(value: str) -> bool:
+    """Whether ``value``, percent-decoded as often as it changes (a proxy may decode twice), is ``.`` or ``..``."""
+    while value not in (".", ".."):
+        decoded = unquote(value)
+        if decoded == value:
+            return False
+        value = decoded
+    return True
 
 
 QueryValue = str | int | float | bool | list[str] | tuple[str, ...] | None

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 
 import attrs
 
+from .ietf import ietf_policies
+
 logger = logging.getLogger("skipcall_async")
 
 # X-RateLimit-Reset is "a Unix timestamp" without a unit; its magnitude decides what it is.
@@ -62,6 +64,13 @@ class RateLimitHeaders:
     and ``X-RateLimit-Remaining-long`` (as @nestjs/throttler does for named throttlers). The unsuffixed headers
     are this object's own fields; each suffixed family is in ``named``, under its suffix (lower case), with the
     same fields. Every family is a limit of its own: a request must fit all of them.
+
+    The IETF fields (``RateLimit-Limit``/``-Remaining``/``-Reset``, ``RateLimit``, ``RateLimit-Policy``, every
+    draft servers send today) are read too: each policy they state is a family, named ``"ietf"`` (one unnamed
+    limit) or by its policy name; ``window`` is the window ``RateLimit-Policy`` gives it (``w``). When the
+    unsuffixed ``X-RateLimit-*`` headers state the same limit and remaining as an IETF family, they are one
+    limit, sent twice: it is read once, from the IETF fields. Without ``X-RateLimit-*`` headers, this object's
+    own fields are those of the first IETF family, and ``name`` says which.
     """
 
     limit: int | None = None
@@ -70,24 +79,35 @@ class RateLimitHeaders:
     reset_after: float | None = None
     server_date: float | None = None
     named: tuple[tuple[str, RateLimitHeaders], ...] = ()
+    window: float | None = None
+    name: str = _DEFAULT
 
     @classmethod
     def parse(cls, headers: Mapping[str, str]) -> RateLimitHeaders:
         """Read the headers of one response."""
-        named = _named_families(headers)
-        return cls(  # positionally: this runs for every response
-            *_family(headers.get("X-RateLimit-Limit"), headers.get("X-RateLimit-Remaining"),
-                     headers.get("X-RateLimit-Reset")),
-            http_date(headers.get("Date")),
-            named,
-        )  # fmt: skip
+        legacy = _family(headers.get("X-RateLimit-Limit"), headers.get("X-RateLimit-Remaining"),
+                         headers.get("X-RateLimit-Reset"))  # fmt: skip
+        date, named = http_date(headers.get("Date")), _named_families(headers)
+        policies = ietf_policies(headers)
+        if not policies:  # positionally: this runs for every response
+            return cls(*legacy, date, named)
+        ietf = [cls(p.limit, p.remaining, *_reset(p.reset_after), None, (), p.window, p.name) for p in policies]
+        if legacy == (None, None, None, None):
+            primary, *others = ietf
+            return attrs.evolve(primary, server_date=date, named=(*named, *((f.name, f) for f in others)))
+        twin = next((f for f in ietf if (f.limit, f.remaining) == legacy[:2]), None)
+        if twin is not None:  # the same limit, sent in both forms: read once, from the IETF fields
+            others = [f for f in ietf if f is not twin]
+            return attrs.evolve(twin, server_date=date, name=_DEFAULT,
+                                named=(*named, *((f.name, f) for f in others)))  # fmt: skip
+        return cls(*legacy, date, (*named, *((f.name, f) for f in ietf)))
 
     @property
     def families(self) -> tuple[tuple[str, RateLimitHeaders], ...]:
         """Every limit the response describes, as (name, headers): ``"default"`` for the unsuffixed one."""
         if self.limit is None and self.remaining is None and self.reset_epoch is None and self.reset_after is None:
             return self.named
-        return ((_DEFAULT, self), *self.named)
+        return ((self.name, self), *self.named)
 
 
 def _family(
@@ -95,18 +115,18 @@ def _family(
 ) -> tuple[int | None, int | None, float | None, float | None]:
     limit = _number(raw_limit, "X-RateLimit-Limit")
     remaining = _number(raw_remaining, "X-RateLimit-Remaining")
-    reset = _number(raw_reset, "X-RateLimit-Reset")
-    reset_epoch = reset_after = None
-    if reset is not None and reset > _EPOCH_S_ABOVE:
-        reset_epoch = reset / 1000.0 if reset > _EPOCH_MS_ABOVE else reset
-    else:
-        reset_after = reset
     return (
         int(limit) if limit is not None and limit >= 1 else None,
         None if remaining is None else int(remaining),
-        reset_epoch,
-        reset_after,
+        *_reset(_number(raw_reset, "X-RateLimit-Reset")),
     )
+
+
+def _reset(reset: float | None) -> tuple[float | None, float | None]:
+    """(epoch, seconds until) from a reset value, by its magnitude."""
+    if reset is not None and reset > _EPOCH_S_ABOVE:
+        return (reset / 1000.0 if reset > _EPOCH_MS_ABOVE else reset), None
+    return None, reset
 
 
 def _named_families(headers: Mapping[str, str]) -> tuple[tuple[str, RateLimitHeaders], ...]:

@@ -14,11 +14,13 @@ and ``X-RateLimit-*-<name>`` families): each family is read on its own, with its
 * **The window bound.** A window ends at most one window length after the server counted its first request,
   which was before its response was read: so a reset is never later than that reading plus the window.
   A reset later than that bound only by rounding (up to two seconds) is replaced by the bound.
-* **The window length.** Stated in the policy, it is trusted. Otherwise the documented minute is the longest
-  one believed, and a shorter one is learned: from a fresh window (its first request counted, ``remaining`` at
-  ``limit - probe`` or more) opened by a probe sent right at the previous window's end, the span from the
-  probe's grant to the stated reset is at most the window (measured from the grant, not from when the answer
-  was read, so a late reading cannot shorten it). The shortest such span is kept.
+* **The window length.** Stated by the server (``RateLimit-Policy``'s ``w``) or in the policy, it is trusted.
+  Otherwise the documented minute is the longest one believed, and a shorter one is learned: from a fresh window
+  (its first request counted, ``remaining`` at ``limit - probe`` or more) opened by a probe sent right at the
+  previous window's end, the span from the probe's grant to the stated reset is at most the window (measured
+  from the grant, not from when the answer was read, so a late reading cannot shorten it). The shortest such span
+  is kept. An epoch reset rounded up to a whole second leaves the length known within a second: when a single
+  whole number of seconds fits, the window is taken to last that long (see ``WindowReader._learn_fresh``).
   A sliding log is never fresh at a probe (the last window's hits age out one by one), but one that counts
   down whole seconds from the request that opened its window (@nestjs/throttler's tracker) says the full
   length again at each probe: a probe sent right at the last end whose answer states the longest whole-second
@@ -48,14 +50,15 @@ _SKEW_JUMP = 2.0  # a skew sample this far outside the bounds means a clock was 
 _DATE_SLACK = 0.05  # network latency blurs the upper bound of the skew by about this much
 _ON_TIME = 1.0  # a probe answered within this long after the last window's end was sent right at it
 _MIN_WINDOW = 1.0  # shorter learned windows are noise
+_WHOLE_SLACK = 0.02  # clock error allowed when telling the whole seconds of a window (under the default margin)
 _FIRST_DOUBT = 1.0
 
 
 class WindowReader:
     """How one family's resets are read: its learned window, its doubt interval, the end it last proposed."""
 
-    __slots__ = ("_candidate", "_doubt", "_last_reset", "_learned", "_least", "_longest_whole", "bound_window",
-                 "ceiling", "probe", "window")  # fmt: skip
+    __slots__ = ("_candidate", "_doubt", "_last_reset", "_learned", "_least", "_longest_whole", "_whole_disproved",
+                 "_whole_seconds", "bound_window", "ceiling", "probe", "window")  # fmt: skip
 
     def __init__(self, *, window: float | None, probe: int) -> None:
         self.window = window  # stated by the user: trusted, nothing learned
@@ -69,13 +72,44 @@ class WindowReader:
         self._longest_whole = 0.0  # the longest whole-second "seconds until reset" stated so far
         self._candidate: tuple[float, float] | None = None  # (window id, its length) a probe found, to confirm
         self._least: tuple[float, int] | None = None  # (when read, remaining): the least read in that window
+        self._whole_seconds = False  # the learned length is a whole second taken from a rounded reset ...
+        self._whole_disproved = False  # ... which a 429 proved wrong
 
     def __repr__(self) -> str:
         return f"WindowReader(window={self.bound_window}, doubt={self._doubt})"
 
+    def stated_by_server(self, window: float) -> None:
+        """The server states the window (``RateLimit-Policy``'s ``w``): trusted over the plan's, nothing learned."""
+        if window >= _MIN_WINDOW and window != self.window:
+            self.window = self.ceiling = self.bound_window = window
+
     def rejected(self) -> None:
-        """A 429: the next doubted window is probed later."""
+        """A 429: the next doubted window is probed later; a length taken to be whole seconds is given up."""
         self._doubt = min(self._doubt * 2.0, self.ceiling)
+        if self._whole_seconds:
+            self._whole_seconds, self._learned, self.bound_window = False, None, self.ceiling
+            self._whole_disproved = True
+
+    def _learn_fresh(self, headers: RateLimitHeaders, stated: float, sent_ago: float) -> None:
+        """The window's length from a fresh window opened by a probe granted ``sent_ago`` ago.
+
+        A reset stated in seconds from now is measured from when the window opened (the server answers the probe
+        that opened it), and is the window's length. An epoch reset is measured from the probe's grant, which is
+        a little before the window opened; rounded up to a whole second (as limiters that state epoch seconds
+        do), it is up to a second late: the length is then known only within ``(stated - 1, stated + sent_ago]``,
+        and when exactly one whole second lies within it, the window is taken to last whole seconds, as limiters
+        configure it. A 429 proves that wrong and the bound falls back to the stated reset.
+        """
+        if headers.reset_epoch is None:
+            self._learn(stated)
+            return
+        if headers.reset_epoch == int(headers.reset_epoch) and not self._whole_disproved:
+            whole = _one_whole_second(stated - 1.0 - _WHOLE_SLACK, stated + sent_ago + _WHOLE_SLACK)
+            if whole is not None:
+                self._learn(whole)
+                self._whole_seconds = self._whole_seconds or self._learned == whole
+                return
+        self._learn(stated + sent_ago)
 
     def estimate(self, now: float, headers: RateLimitHeaders, stated: float, sent_ago: float | None) -> float:
         """The window's end: the stated reset, bounded by the window, doubted beyond the longest one believed.
@@ -92,7 +126,7 @@ class WindowReader:
         else:
             on_time = sent_ago is not None and last is not None and 0.0 <= now - sent_ago - last <= _ON_TIME
             if on_time and sent_ago is not None and self._fresh(headers):  # a probe right at the last end: fresh
-                self._learn(stated + (sent_ago if headers.reset_epoch is not None else 0.0))
+                self._learn_fresh(headers, stated, sent_ago)
             self._sliding(now, headers, stated, sent_ago, on_time=on_time)
             bound = self.bound_window
             reset_in = bound if bound < stated <= bound + ROUNDING_SLACK else stated
@@ -136,6 +170,12 @@ class WindowReader:
         if self.window is None and _MIN_WINDOW <= span <= PLAN_WINDOW + ROUNDING_SLACK:
             self._learned = span if self._learned is None else min(self._learned, span)
             self.bound_window = min(self._learned, PLAN_WINDOW)
+
+
+def _one_whole_second(low: float, high: float) -> float | None:
+    """The one whole number of seconds in ``(low, high]``, if there is exactly one."""
+    first = math.floor(low) + 1
+    return float(first) if first <= high < first + 1 and first >= _MIN_WINDOW else None
 
 
 class HeaderInterpreter:
@@ -193,6 +233,8 @@ class HeaderInterpreter:
             found = self._reader(name) if family.remaining is not None and stated is not None else None
             if found is None or family.remaining is None or stated is None:
                 continue
+            if family.window is not None:
+                found.stated_by_server(family.window)
             reset_in = found.estimate(now, family, stated, sent_ago)
             windows.append(WindowSeen(name, family.limit, family.remaining, stated, reset_in, found.bound_window))
         return Observation(False, None, tuple(windows))

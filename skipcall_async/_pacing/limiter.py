@@ -200,6 +200,11 @@ class RateLimiter:
         self._poked = False
         self._retry_at = -math.inf  # when asking a shared store again is worth it (local clock)
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop this limiter's waiting tasks and timer belong to."""
+        return self._loop
+
     def __repr__(self) -> str:
         view = self.backend.view(self.clock())
         return (

@@ -91,6 +91,16 @@ DEFAULT_LIMIT = "default"  # the unsuffixed family's name (the headers' own)
 ENDS_KEPT_BEYOND = 2.0  # ends are kept this much longer than the plan's window (a learned span is never longer)
 _NO_MARK = None  # the window mark while no window is known
 _END_MOVED = 0.01  # seconds a window's end must move for a wake-up
+# Pacing a limiter that sends no headers (``Rules._pace``). A growth is bounded both per second (from the gate's
+# opening) and per request admitted, so that neither time spent idle nor a limiter admitting much at once inflates it:
+SLOW_START_GROWTH = 0.1  # requests added to the slow start's in-flight allowance per answer
+RAMP_FIRST = 2.0  # requests per second from the first 429, before a rate is measured, growing at most ...
+RAMP_PER_SECOND, RAMP_PER_REQUEST = 2.0, 1.25  # ... these factors, until a second 429 measures a rate
+PACE_FIRST = 0.97  # the share of a measured rate kept right after a 429 ...
+SEARCH_PER_SECOND, SEARCH_PER_REQUEST = 1.5, 1.05  # ... growing so while that rate is known only as a floor ...
+PACE_CREEP = 0.001  # ... or by this share per request admitted once it is settled
+SETTLED_WITHIN = 1.08  # a rate is settled when measured again no higher than this times the last measure
+MEASURED_FROM = 4  # admissions between two 429s that measure a rate, however close the 429s
 
 
 class WindowSeen(NamedTuple):
@@ -187,7 +197,7 @@ class Rules:
         if self.admissible(state, now, lane) is not None:
             return None
         stamp = state.ends.count
-        self._commit(state, lane, 0)
+        self._commit(state, now, lane, 0)
         state.add_lease(lease, now + self.settings.lease, stamp)
         return stamp
 
@@ -251,7 +261,7 @@ class Rules:
             index = got[chosen]
             lease = wanted[chosen][index] if index < len(wanted[chosen]) else _new(new_id)
             stamp = state.ends.count
-            self._commit(state, chosen, waiting.bulk)
+            self._commit(state, now, chosen, waiting.bulk)
             state.add_lease(lease, now + self.settings.lease, stamp)
             granted[chosen].append((lease, stamp))
             got[chosen] += 1
@@ -299,19 +309,26 @@ class Rules:
                     unseen.epoch_least = SPOILT
         _end_epoch(state)
         if seen.windows:
-            state.headerless = False
+            state.blind = False
         elif not state.windows and not seen.rate_limited:
-            state.headerless = True
+            if not state.blind:
+                state.blind, state.cwnd = True, float(self.settings.probe)
+            state.cwnd += SLOW_START_GROWTH
         if seen.rate_limited:
             state.rate_limited += 1
+            if state.blind:
+                self._emptied(state, now)
             if now >= state.gate_until:  # requests in flight when the gate closed are one burst: it counts once
                 state.streak += 1
-            wait = seen.gate_in if seen.gate_in is not None else self._backoff(state)
+            wait = self._backoff(state) if seen.gate_in is None else seen.gate_in
+            if seen.gate_in is not None and state.streak > 1:  # the last hint was followed and refused again:
+                wait = max(wait, self._backoff(state, streak=state.streak - 1))  # it is not believed alone
             state.gate_until = max(state.gate_until, now + wait)
             state.windows.clear()  # what we believed was wrong: probe after the gate opens
-            state.headerless = False
         else:
             state.streak = 0
+            if state.blind:
+                state.admitted += 1
         if not wakes:
             return False
         return self.room(state, now, "interactive", reserve=False) > before or _ends_moved(ends, _ends(state))
@@ -371,8 +388,8 @@ class Rules:
         windows = state.windows
         if not windows:
             self._assume(state, now)
-        if state.headerless:
-            return None
+            if state.blind:
+                return self._blind_admissible(state, now)
         granted, probing, wait_until = state.granted, not windows, -math.inf
         margin = self.settings.margin
         for window in windows.values():
@@ -397,8 +414,8 @@ class Rules:
         if now < state.gate_until:
             return 0
         self._assume(state, now)
-        if state.headerless:
-            return 1_000_000_000
+        if state.blind and not state.windows:
+            return 0 if self._blind_admissible(state, now) is not None else max(1, self._slow_start_room(state))
         least: int | None = None
         probing = not state.windows
         for window in state.windows.values():
@@ -446,8 +463,10 @@ class Rules:
 
     # -- internals ------------------------------------------------------------------------------------------------
 
-    def _commit(self, state: KeyState, lane: Lane, bulk_waiting: int) -> None:
+    def _commit(self, state: KeyState, now: float, lane: Lane, bulk_waiting: int) -> None:
         state.granted += 1
+        if state.blind and not state.windows and state.emptied_at > -math.inf:
+            state.pace_at = max(state.pace_at, now) + 1.0 / self._pace(state, now)
         if lane == "bulk":
             state.interactive_run = 0
         elif bulk_waiting > 0:
@@ -538,10 +557,53 @@ class Rules:
             return max(window.earlier_until, _aged_at(state, needed, window.span))
         return _aged_at(state, needed, window.span)
 
-    def _backoff(self, state: KeyState) -> float:
-        """Full jitter over a ceiling that doubles with each consecutive 429, capped at the plan's window."""
-        ceiling = min(self.settings.window, self.settings.backoff_base * 2.0 ** (state.streak - 1))
+    def _backoff(self, state: KeyState, streak: int | None = None) -> float:
+        """Full jitter over a ceiling that doubles with each consecutive 429, capped at the plan's window; from
+        the time one request takes at a measured rate, else from ``backoff_base``."""
+        base = 1.0 / state.rate if state.blind and state.rate > 0 else self.settings.backoff_base
+        ceiling = min(self.settings.window, base * 2.0 ** ((state.streak if streak is None else streak) - 1))
         return self.random() * ceiling
+
+    # -- a limiter that sends no headers ----------------------------------------------------------------------
+
+    def _blind_admissible(self, state: KeyState, now: float) -> float | None:
+        """Admission while answers carry no rate-limit headers: at the pace kept since the first 429, else in
+        slow start (``cwnd`` requests in flight)."""
+        if state.emptied_at > -math.inf:
+            return None if now >= state.pace_at else state.pace_at
+        return None if state.in_flight < _allowance(state) else math.inf
+
+    @staticmethod
+    def _slow_start_room(state: KeyState) -> int:
+        return max(0, _allowance(state) - state.in_flight)
+
+    def _emptied(self, state: KeyState, now: float) -> None:
+        """A 429 without headers: the limiter had nothing left. What it admitted since it last had nothing left
+        is what it refilled meanwhile: its rate (measured from four admissions or more, or over a second).
+
+        That holds if the requests went at least as fast as it refills all along; sent slower for a while (as
+        the pace is at first), some of what it refilled went unused, and the figure is only a floor. So the
+        rate is searched above (the pace grows fast) until a measure is no higher than the last one: then it
+        is settled (the pace creeps).
+        """
+        elapsed = now - state.emptied_at
+        if state.admitted >= MEASURED_FROM or (state.admitted >= 2 and elapsed >= 1.0):
+            measured = state.admitted / elapsed
+            state.settled = 0 < measured <= SETTLED_WITHIN * state.rate
+            state.rate = measured
+        state.emptied_at, state.admitted = now, 0
+        state.pace_at = now
+
+    def _pace(self, state: KeyState, now: float) -> float:
+        """Requests per second while blind: from just under the measured rate, growing while no 429 comes (fast
+        while the rate is a floor, slowly once settled); before a rate is measured, from one request a second."""
+        admitted = min(state.admitted, 1_000)
+        since = min(max(0.0, now - max(state.emptied_at, state.gate_until)), 60.0)
+        if state.rate <= 0:
+            return RAMP_FIRST * min(float(RAMP_PER_SECOND**since), float(RAMP_PER_REQUEST**admitted))
+        if state.settled:
+            return state.rate * (PACE_FIRST + PACE_CREEP * admitted)
+        return state.rate * PACE_FIRST * min(float(SEARCH_PER_SECOND**since), float(SEARCH_PER_REQUEST**admitted))
 
     def _merge(self, state: KeyState, now: float, seen: WindowSeen, stamp: int | None) -> None:
         """One named limit of one response into its window."""
@@ -573,10 +635,14 @@ class Rules:
         # of now.
         generation = answered if stamp is None else stamp
         tolerance = self.settings.tolerance
+        # A window ends within its span of its first answer (the server counted a request before answering it),
+        # whichever process learnt the span: a reset rounded up is cut back to that.
         if window.assumed or now >= window.reset_at or window_id > window.window_id + tolerance:
+            reset_at = min(reset_at, now + window.span)
             window.window_id, window.reset_at = window_id, reset_at  # a new window (or the first real answer)
             window.opened_at, window.probe_at, window.reset_stamp = now, reset_at, generation
         elif window_id >= window.window_id - tolerance:  # the same window: keep the tightest figures
+            reset_at = min(reset_at, window.opened_at + window.span)
             window.window_id = min(window.window_id, window_id)
             window.reset_at = min(window.reset_at, reset_at)
             if generation > window.reset_stamp:
@@ -656,3 +722,8 @@ def _fair_share(room: int, members: list[tuple[int, int]], mine: int) -> int:
             high = middle
     taken = members[-1][0]
     return min(mine, math.ceil(max(0.0, min(taken + mine, low) - taken) - 1e-9))
+
+
+def _allowance(state: KeyState) -> int:
+    """Requests the slow start lets in flight (its sum of growths, read with a rounding error's slack)."""
+    return math.floor(state.cwnd + 1e-9)

@@ -117,15 +117,21 @@ class KeyState:
     """Everything a store keeps of one key's quota."""
 
     __slots__ = (
+        "admitted",
+        "blind",
+        "cwnd",
+        "emptied_at",
         "ends",
         "expiries",
         "gate_until",
         "granted",
-        "headerless",
         "interactive_run",
         "leases",
         "members",
+        "pace_at",
+        "rate",
         "rate_limited",
+        "settled",
         "streak",
         "windows",
     )
@@ -135,7 +141,14 @@ class KeyState:
         self.ends = Ends()  # requests that ended: answered, released sent, or whose lease expired
         self.windows: dict[str, Window] = {}
         self.gate_until = -math.inf
-        self.headerless = False
+        # Pacing a limiter that sends no headers (see ``rules``): answers came without them ...
+        self.blind = False
+        self.cwnd = 0.0  # ... requests it lets in flight before its first 429 (0: the probe's count) ...
+        self.emptied_at = -math.inf  # ... when a 429 last showed the key had nothing left ...
+        self.admitted = 0  # ... the requests it admitted since ...
+        self.rate = 0.0  # ... the rate it admits at, as measured between two such 429s (0: not yet) ...
+        self.settled = False  # ... measured while sending faster than that (else: a floor) ...
+        self.pace_at = -math.inf  # ... and when the next request may go at the pace kept since
         self.rate_limited = 0  # 429s seen
         self.streak = 0  # consecutive 429s
         self.interactive_run = 0  # interactive grants in a row while bulk waited
@@ -181,7 +194,15 @@ class KeyState:
                 "ends": list(self.ends.times),
                 "windows": {name: [_finite(v) for v in w.fields()] for name, w in self.windows.items()},
                 "gate_until": _finite(self.gate_until),
-                "headerless": self.headerless,
+                "blind": [
+                    self.blind,
+                    self.cwnd,
+                    _finite(self.emptied_at),
+                    self.admitted,
+                    self.rate,
+                    self.settled,
+                    _finite(self.pace_at),
+                ],
                 "rate_limited": self.rate_limited,
                 "streak": self.streak,
                 "interactive_run": self.interactive_run,
@@ -200,7 +221,9 @@ class KeyState:
         state.ends = Ends(raw["answered"], collections.deque(raw["ends"]))
         state.windows = {name: _window(values) for name, values in raw["windows"].items()}
         state.gate_until = _infinite(raw["gate_until"], -math.inf)
-        state.headerless = raw["headerless"]
+        blind, cwnd, emptied_at, admitted, rate, settled, pace_at = raw["blind"]
+        state.blind, state.cwnd, state.admitted, state.rate, state.settled = blind, cwnd, admitted, rate, settled
+        state.emptied_at, state.pace_at = _infinite(emptied_at, -math.inf), _infinite(pace_at, -math.inf)
         state.rate_limited = raw["rate_limited"]
         state.streak = raw["streak"]
         state.interactive_run = raw["interactive_run"]

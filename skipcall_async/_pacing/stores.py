@@ -1,8 +1,10 @@
 """Where a key's pacing state lives: the stores' interface and the in-process store (the default).
 
 A store hands each client the one limiter of its (base URL, key) in the running event loop, so every client and
-task on a key is paced together. The Redis store (``redis/store.py``) implements the same interface for a fleet
-of processes; ``resolve.py`` picks the store a policy names.
+task on a key is paced together; the in-process store's limiters of one key in several loops of the process (a
+synchronous client's loop thread beside an application's loop) share one state (``loops.py``). The Redis store
+(``redis/store.py``) implements the same interface for a fleet of processes; ``resolve.py`` picks the store a
+policy names.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import heapq
 import itertools
 import math
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -22,6 +25,7 @@ import attrs
 from .._secret import ApiKey
 from .backend import MemoryBackend
 from .limiter import RateLimiter
+from .loops import SharedKey
 from .rules import Rules
 from .settings import Settings
 
@@ -64,10 +68,10 @@ class _Registry:
     def __len__(self) -> int:
         return len(self._limiters)
 
-    def get(self, base_url: str, key: ApiKey, settings: Settings) -> RateLimiter:
+    def get(self, base_url: str, key: ApiKey, settings: Settings, make: Callable[[], RateLimiter]) -> RateLimiter:
         limiter = self._limiters.get((base_url, key.fingerprint))
         if limiter is None:
-            limiter = in_process_limiter(settings)
+            limiter = make()
             self._limiters[(base_url, key.fingerprint)] = limiter
             self._sweep(limiter.clock())
             self._retain(limiter, limiter.clock() + settings.window)
@@ -86,7 +90,10 @@ class _Registry:
 
 
 class InProcessRateLimitStore(RateLimitStore):
-    """Pacing state in this process's memory, the default store: every client on a key in one event loop shares it.
+    """Pacing state in this process's memory, the default store: every client on a key in the process shares it.
+
+    Clients in different event loops of the process share it too: a
+    [`SyncSkipcallClient`][skipcall_async.SyncSkipcallClient] and an async client on the same key are paced as one.
 
     Processes do not see each other's requests: for a fleet on one key, use a
     [`RedisRateLimitStore`][skipcall_async.RedisRateLimitStore].
@@ -94,18 +101,30 @@ class InProcessRateLimitStore(RateLimitStore):
 
     def __init__(self) -> None:
         self._registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Registry] = weakref.WeakKeyDictionary()
+        self._shared: weakref.WeakValueDictionary[tuple[str, str], SharedKey] = weakref.WeakValueDictionary()
+        self._lock = threading.Lock()  # loops in several threads ask for limiters
 
     def __repr__(self) -> str:
-        return f"InProcessRateLimitStore(keys={sum(len(r) for r in self._registries.values())})"
+        with self._lock:  # loops in other threads may be adding limiters
+            return f"InProcessRateLimitStore(keys={len(self._shared)})"
 
     def _limiter_for(
         self, base_url: str, key: ApiKey, settings: Settings, *, timeout: float | None = None
     ) -> RateLimiter:
         loop = asyncio.get_running_loop()
-        registry = self._registries.get(loop)
-        if registry is None:
-            registry = self._registries[loop] = _Registry()
-        return registry.get(base_url, key, settings)
+        with self._lock:
+            registry = self._registries.get(loop)
+            if registry is None:
+                registry = self._registries[loop] = _Registry()
+            return registry.get(base_url, key, settings, lambda: self._shared_limiter(base_url, key, settings))
+
+    def _shared_limiter(self, base_url: str, key: ApiKey, settings: Settings) -> RateLimiter:
+        """A limiter of the running loop over the key's one state in the process, shared with every loop still
+        open that uses the key (the state of loops that have all ended is not inherited, as before loops shared)."""
+        shared = self._shared.get((base_url, key.fingerprint))
+        if shared is None or not shared.in_use():  # after the loops that used it ended (asyncio.run), start afresh
+            shared = self._shared[(base_url, key.fingerprint)] = SharedKey(in_process_rules(settings))
+        return shared.limiter(window=settings.stated_window, probe=settings.probe)
 
 
 def in_process_limiter(
@@ -115,16 +134,19 @@ def in_process_limiter(
     wall_clock: Callable[[], float] = time.time,
     random: Callable[[], float] | None = None,
 ) -> RateLimiter:
-    """A limiter on this process's own state for ``settings``, in the running event loop.
-
-    Its tokens never expire: a process cannot outlive the requests it holds them for.
-    """
+    """A limiter on state of its own for ``settings``, in the running event loop (tests inject its clock)."""
     clock = clock or asyncio.get_running_loop().time
-    rules = Rules(attrs.evolve(settings, lease=math.inf), **({"random": random} if random is not None else {}))
+    rules = in_process_rules(settings, random=random)
     return RateLimiter(
         MemoryBackend(rules, clock), window=settings.stated_window, probe=settings.probe, clock=clock,
         wall_clock=wall_clock,
     )  # fmt: skip
+
+
+def in_process_rules(settings: Settings, *, random: Callable[[], float] | None = None) -> Rules:
+    """The rules of a key paced in this process: its tokens never expire (a process cannot outlive the requests it
+    holds them for)."""
+    return Rules(attrs.evolve(settings, lease=math.inf), **({"random": random} if random is not None else {}))
 
 
 IN_PROCESS: Final = InProcessRateLimitStore()

@@ -33,8 +33,8 @@ class CallsMixin(BaseClient):
             The calls of that page, with whatever paging metadata the server sent.
 
         Raises:
-            ValueError: `page` or `size` is out of range, or `workspace_ids` is empty or holds a blank id.
-            TypeError: `workspace_ids` is a bare string or not iterable.
+            InvalidArgumentError: `page` or `size` is out of range, or `workspace_ids` is empty or holds a blank id.
+            InvalidArgumentTypeError: `workspace_ids` is a bare string or not iterable.
         """
         params = {"workspaceIds": workspace_filter(workspace_ids), **page_params(page, size)}
         return await self._request_page(LIST_CALLS, LIST_CALLS.path(), Call, params)
@@ -55,8 +55,8 @@ class CallsMixin(BaseClient):
             An async iterator of calls.
 
         Raises:
-            ValueError: `page_size` is out of range, or `workspace_ids` is empty or holds a blank id.
-            TypeError: `workspace_ids` is a bare string or not iterable.
+            InvalidArgumentError: `page_size` is out of range, or `workspace_ids` is empty or holds a blank id.
+            InvalidArgumentTypeError: `workspace_ids` is a bare string or not iterable.
         """
         ids = workspace_filter(workspace_ids)
         return paginate(lambda page, size: self.list_calls(workspace_ids=ids, page=page, size=size), page_size)
@@ -72,8 +72,8 @@ class CallsMixin(BaseClient):
 
         Raises:
             NotFoundError: No such call, or it lies outside the key's workspaces.
-            ValueError: `call_id` is blank.
-            TypeError: `call_id` is not a string.
+            InvalidArgumentError: `call_id` is blank, or `.` or `..`.
+            InvalidArgumentTypeError: `call_id` is not a string.
         """
         path = GET_CALL.path(segment(call_id, "call_id"))
         return await self._request_model(GET_CALL, path, Call, resource_id=call_id)
@@ -89,8 +89,8 @@ class CallsMixin(BaseClient):
 
         Raises:
             NotFoundError: No such call or no recording, or the call lies outside the key's workspaces.
-            ValueError: `call_id` is blank.
-            TypeError: `call_id` is not a string.
+            InvalidArgumentError: `call_id` is blank, or `.` or `..`.
+            InvalidArgumentTypeError: `call_id` is not a string.
         """
         path = GET_CALL_RECORDING.path(segment(call_id, "call_id"))
         return await self._request_model(GET_CALL_RECORDING, path, CallRecording, resource_id=call_id)
@@ -106,8 +106,8 @@ class CallsMixin(BaseClient):
 
         Raises:
             NotFoundError: No such call or no transcription, or the call lies outside the key's workspaces.
-            ValueError: `call_id` is blank.
-            TypeError: `call_id` is not a string.
+            InvalidArgumentError: `call_id` is blank, or `.` or `..`.
+            InvalidArgumentTypeError: `call_id` is not a string.
         """
         path = GET_CALL_TRANSCRIPTION.path(segment(call_id, "call_id"))
         return await self._request_model(GET_CALL_TRANSCRIPTION, path, CallTranscription, resource_id=call_id)

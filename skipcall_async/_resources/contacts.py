@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._base_client import BaseClient
+from .._errors import InvalidArgumentError, InvalidArgumentTypeError
 from .._models import Contact
 from .._routes import Route
 from .._types import NOT_GIVEN, NotGiven
@@ -25,9 +26,10 @@ def _check_contact_fields(fields: dict[str, Any], *, update: bool) -> None:
     if update:
         for name, value in fields.items():
             if value is None:
-                raise TypeError(
+                raise InvalidArgumentTypeError(
                     f"{name} cannot be None: the API takes no null for a contact field, so none can be cleared; "
-                    "leave it out (NOT_GIVEN) to keep it"
+                    "leave it out (NOT_GIVEN) to keep it",
+                    argument=name,
                 )
     for name in ("first_name", "last_name"):
         check_text(name, fields[name], min_length=1, max_length=NAME_MAX, required=not update)
@@ -37,7 +39,8 @@ def _check_contact_fields(fields: dict[str, Any], *, update: bool) -> None:
         check_text(name, fields[name])
     allow = fields["allow_phone_calls"]
     if not (allow is None or allow is NOT_GIVEN or isinstance(allow, bool)):  # `in (True, False)` would admit 1 and 0
-        raise TypeError(f"allow_phone_calls must be a bool, not {type(allow).__name__}")
+        message = f"allow_phone_calls must be a bool, not {type(allow).__name__}"
+        raise InvalidArgumentTypeError(message, argument="allow_phone_calls")
     if fields["custom_fields"] is not None and fields["custom_fields"] is not NOT_GIVEN:
         fields["custom_fields"] = text_map("custom_fields", fields["custom_fields"])
 
@@ -83,9 +86,9 @@ class ContactsMixin(BaseClient):
             The created contact.
 
         Raises:
-            ValueError: A name is blank or a text is too long, a phone number is blank, or a text holds a lone
+            InvalidArgumentError: A name is blank or a text is too long, a phone number is blank, or a text holds a lone
                 surrogate.
-            TypeError: An argument has the wrong type (a name None, `phone_numbers` a bare string,
+            InvalidArgumentTypeError: An argument has the wrong type (a name None, `phone_numbers` a bare string,
                 `allow_phone_calls` not a bool, `custom_fields` not a mapping of str to str).
             BadRequestError: The server refused the contact.
         """
@@ -120,8 +123,8 @@ class ContactsMixin(BaseClient):
 
         Raises:
             NotFoundError: No such contact, or it lies outside the key's workspaces.
-            ValueError: `contact_id` is blank.
-            TypeError: `contact_id` is not a string.
+            InvalidArgumentError: `contact_id` is blank, or `.` or `..`.
+            InvalidArgumentTypeError: `contact_id` is not a string.
         """
         path = GET_CONTACT.path(segment(contact_id, "contact_id"))
         return await self._request_model(GET_CONTACT, path, Contact, resource_id=contact_id)
@@ -169,9 +172,10 @@ class ContactsMixin(BaseClient):
             The contact as it is after the update.
 
         Raises:
-            ValueError: No field to change, a blank id or name, a text that is too long, or one holding a lone
+            InvalidArgumentError: No field to change, a blank id or name, a text that is too long, or one holding a lone
                 surrogate.
-            TypeError: An argument is None or has the wrong type (`custom_fields` not a mapping of str to str).
+            InvalidArgumentTypeError: An argument is None or has the wrong type (`custom_fields` not a mapping of
+                str to str).
             NotFoundError: No such contact, or it lies outside the key's workspaces.
             BadRequestError: The server refused the change.
         """
@@ -195,6 +199,6 @@ class ContactsMixin(BaseClient):
         _check_contact_fields(fields, update=True)
         payload = body(fields, omit_none=False)
         if not payload:
-            raise ValueError("update_contact needs at least one field to change")
+            raise InvalidArgumentError("update_contact needs at least one field to change")
         path = UPDATE_CONTACT.path(segment(contact_id, "contact_id"))
         return await self._request_model(UPDATE_CONTACT, path, Contact, body=payload, resource_id=contact_id)

@@ -43,8 +43,8 @@ class OrganizationMixin(BaseClient):
             The users of that page, with whatever paging metadata the server sent.
 
         Raises:
-            ValueError: `page` or `size` is out of range, or `workspace_ids` is empty or holds a blank id.
-            TypeError: `workspace_ids` is a bare string or not iterable.
+            InvalidArgumentError: `page` or `size` is out of range, or `workspace_ids` is empty or holds a blank id.
+            InvalidArgumentTypeError: `workspace_ids` is a bare string or not iterable.
         """
         params = {"workspaceIds": workspace_filter(workspace_ids), **page_params(page, size)}
         return await self._request_page(LIST_USERS, LIST_USERS.path(), OrganizationUser, params)
@@ -66,8 +66,8 @@ class OrganizationMixin(BaseClient):
             An async iterator of users.
 
         Raises:
-            ValueError: `page_size` is out of range, or `workspace_ids` is empty or holds a blank id.
-            TypeError: `workspace_ids` is a bare string or not iterable.
+            InvalidArgumentError: `page_size` is out of range, or `workspace_ids` is empty or holds a blank id.
+            InvalidArgumentTypeError: `workspace_ids` is a bare string or not iterable.
         """
         ids = workspace_filter(workspace_ids)
         return paginate(lambda page, size: self.list_users(workspace_ids=ids, page=page, size=size), page_size)
@@ -95,8 +95,8 @@ class OrganizationMixin(BaseClient):
 
         Raises:
             NotFoundError: No such workspace, or it lies outside the key's scope.
-            ValueError: `page` or `size` is out of range, or `workspace_id` is blank.
-            TypeError: `workspace_id` is not a string.
+            InvalidArgumentError: `page` or `size` is out of range, or `workspace_id` is blank, `.` or `..`.
+            InvalidArgumentTypeError: `workspace_id` is not a string.
         """
         return await self._request_page(
             LIST_WORKSPACE_MEMBERS,
@@ -123,8 +123,8 @@ class OrganizationMixin(BaseClient):
             An async iterator of workspace members.
 
         Raises:
-            ValueError: `page_size` is out of range, or `workspace_id` is blank.
-            TypeError: `workspace_id` is not a string.
+            InvalidArgumentError: `page_size` is out of range, or `workspace_id` is blank, `.` or `..`.
+            InvalidArgumentTypeError: `workspace_id` is not a string.
         """
         segment(workspace_id, "workspace_id")
         return paginate(lambda page, size: self.list_workspace_members(workspace_id, page=page, size=size), page_size)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Final
 
 from .._base_client import BaseClient
+from .._errors import InvalidArgumentError, InvalidArgumentTypeError
 from .._models import Page, Sequence, SequenceContact, SequenceContactAssignment, SequenceContactsResult
 from .._pagination import MAX_PAGE_SIZE, page_params
 from .._routes import Route
@@ -28,13 +29,15 @@ STATUS_FILTER: Final = "status"
 
 def _assignments(contacts: Iterable[str | SequenceContactAssignment]) -> list[dict[str, str]]:
     if isinstance(contacts, str) or not isinstance(contacts, Iterable):
-        raise TypeError("contacts must be a list of contact ids or SequenceContactAssignment")
+        message = "contacts must be a list of contact ids or SequenceContactAssignment"
+        raise InvalidArgumentTypeError(message, argument="contacts")
     items: list[dict[str, str]] = []
     for entry in contacts:
         if isinstance(entry, str):
             entry = SequenceContactAssignment(contact_id=entry)
         if not isinstance(entry, SequenceContactAssignment):
-            raise TypeError(f"contacts entries must be ids or SequenceContactAssignment, got {entry!r}")
+            message = f"contacts entries must be ids or SequenceContactAssignment, got {entry!r}"
+            raise InvalidArgumentTypeError(message, argument="contacts")
         segment(entry.contact_id, "contacts[].contact_id")
         optional_id("contacts[].assigned_to_workspace_membership_id", entry.assigned_to_workspace_membership_id)
         item = {"contactId": entry.contact_id}
@@ -42,7 +45,9 @@ def _assignments(contacts: Iterable[str | SequenceContactAssignment]) -> list[di
             item["assignedToWorkspaceMembershipId"] = entry.assigned_to_workspace_membership_id
         items.append(item)
     if not 1 <= len(items) <= MAX_BATCH:
-        raise ValueError(f"contacts must hold 1 to {MAX_BATCH} entries, got {len(items)}")
+        raise InvalidArgumentError(
+            f"contacts must hold 1 to {MAX_BATCH} entries, got {len(items)}", argument="contacts"
+        )
     return items
 
 
@@ -68,8 +73,8 @@ class SequencesMixin(BaseClient):
             The created sequence.
 
         Raises:
-            ValueError: `name` or an id is blank.
-            TypeError: `assigned_to_ids` is a bare string or not iterable.
+            InvalidArgumentError: `name` or an id is blank.
+            InvalidArgumentTypeError: `assigned_to_ids` is a bare string or not iterable.
             BadRequestError: The server refused it (an unknown membership id, a workspace outside the key's scope).
         """
         check_text("name", name, min_length=1)
@@ -106,8 +111,8 @@ class SequencesMixin(BaseClient):
 
         Raises:
             NotFoundError: No such sequence, or it lies outside the key's workspaces.
-            ValueError: `page` or `size` is out of range, or an id or filter is blank.
-            TypeError: `sequence_id` is not a string.
+            InvalidArgumentError: `page` or `size` is out of range, or an id or filter is blank (an id `.` or `..`).
+            InvalidArgumentTypeError: `sequence_id` is not a string.
         """
         params = {
             TAG_FILTER: optional_id("tag", tag),
@@ -141,8 +146,8 @@ class SequencesMixin(BaseClient):
             An async iterator of the sequence's contacts.
 
         Raises:
-            ValueError: `page_size` is out of range, or an id or filter is blank.
-            TypeError: `sequence_id` is not a string.
+            InvalidArgumentError: `page_size` is out of range, or an id or filter is blank (an id `.` or `..`).
+            InvalidArgumentTypeError: `sequence_id` is not a string.
         """
         segment(sequence_id, "sequence_id")
         optional_id("tag", tag)
@@ -167,8 +172,8 @@ class SequencesMixin(BaseClient):
             The server's answer (its fields are undocumented: see its `extra`).
 
         Raises:
-            ValueError: No entry, more than 100, or a blank id.
-            TypeError: `contacts` is a bare string, or an entry is neither an id nor an assignment.
+            InvalidArgumentError: No entry, more than 100, or an id blank, `.` or `..`.
+            InvalidArgumentTypeError: `contacts` is a bare string, or an entry is neither an id nor an assignment.
             NotFoundError: No such sequence, or it lies outside the key's workspaces.
         """
         payload = {ADD_CONTACTS_KEY: _assignments(contacts)}
@@ -195,8 +200,8 @@ class SequencesMixin(BaseClient):
             The server's answer (its fields are undocumented: see its `extra`).
 
         Raises:
-            ValueError: No id, more than 100, or a blank id.
-            TypeError: `contact_ids` is a bare string or not iterable.
+            InvalidArgumentError: No id, more than 100, or an id blank, `.` or `..`.
+            InvalidArgumentTypeError: `contact_ids` is a bare string or not iterable.
             NotFoundError: No such sequence, or it lies outside the key's workspaces.
         """
         ids = string_list("contact_ids", contact_ids, min_items=1, max_items=MAX_BATCH)

@@ -6,6 +6,7 @@ import warnings
 from typing import Final, get_args
 
 from .._base_client import BaseClient
+from .._errors import InvalidArgumentError
 from .._models import CallDurationStats, StatusDistribution, TagDistribution, TeamStats
 from .._routes import Route
 from .._types import DateLike, Granularity, StatsCallType, TeamStatsPeriod
@@ -66,7 +67,7 @@ class StatsMixin(BaseClient):
             user_membership_id: Only calls by this organisation membership.
             call_type: Only calls of this kind; one of [`StatsCallType`][skipcall_async.StatsCallType].
             granularity: Time buckets of the result; one of [`Granularity`][skipcall_async.Granularity].
-            start_date: Start of the period: a date, datetime or ISO 8601 string.
+            start_date: Start of the period: a date, a datetime (naive: UTC) or an ISO 8601 string.
             end_date: End of the period, like `start_date`.
             workspace_id: Only this workspace.
             team_id: Deprecated by the API in favour of `workspace_id`; passing it emits a `DeprecationWarning`.
@@ -75,8 +76,9 @@ class StatsMixin(BaseClient):
             The count per tag (per time bucket with a `granularity`).
 
         Raises:
-            ValueError: A value outside the documented choices, or a blank id.
-            TypeError: A date that is not a date, datetime or string.
+            InvalidArgumentError: A value outside the documented choices, a blank id, or a date text that is
+                not an ISO 8601 date or date-time.
+            InvalidArgumentTypeError: A date that is not a date, datetime or string.
             BadRequestError: The server refused a filter (a workspace outside the key's scope).
         """
         params = _filters(
@@ -110,7 +112,7 @@ class StatsMixin(BaseClient):
             sequence_id: Only calls of this sequence.
             user_membership_id: Only calls by this organisation membership.
             granularity: Time buckets of the result; one of [`Granularity`][skipcall_async.Granularity].
-            start_date: Start of the period: a date, datetime or ISO 8601 string.
+            start_date: Start of the period: a date, a datetime (naive: UTC) or an ISO 8601 string.
             end_date: End of the period, like `start_date`.
             workspace_id: Only this workspace.
             team_id: Deprecated by the API in favour of `workspace_id`; passing it emits a `DeprecationWarning`.
@@ -119,8 +121,9 @@ class StatsMixin(BaseClient):
             The count per status (per time bucket with a `granularity`) and the contacts never called.
 
         Raises:
-            ValueError: A value outside the documented choices, or a blank id.
-            TypeError: A date that is not a date, datetime or string.
+            InvalidArgumentError: A value outside the documented choices, a blank id, or a date text that is
+                not an ISO 8601 date or date-time.
+            InvalidArgumentTypeError: A date that is not a date, datetime or string.
             BadRequestError: The server refused a filter (a workspace outside the key's scope).
         """
         params = _filters(
@@ -155,7 +158,7 @@ class StatsMixin(BaseClient):
             user_membership_id: Only calls by this organisation membership.
             call_type: Only calls of this kind; one of [`StatsCallType`][skipcall_async.StatsCallType].
             granularity: Time buckets of the result; one of [`Granularity`][skipcall_async.Granularity].
-            start_date: Start of the period: a date, datetime or ISO 8601 string.
+            start_date: Start of the period: a date, a datetime (naive: UTC) or an ISO 8601 string.
             end_date: End of the period, like `start_date`.
             workspace_id: Only this workspace.
             team_id: Deprecated by the API in favour of `workspace_id`; passing it emits a `DeprecationWarning`.
@@ -164,8 +167,9 @@ class StatsMixin(BaseClient):
             The count and durations (per time bucket with a `granularity`).
 
         Raises:
-            ValueError: A value outside the documented choices, or a blank id.
-            TypeError: A date that is not a date, datetime or string.
+            InvalidArgumentError: A value outside the documented choices, a blank id, or a date text that is
+                not an ISO 8601 date or date-time.
+            InvalidArgumentTypeError: A date that is not a date, datetime or string.
             BadRequestError: The server refused a filter (a workspace outside the key's scope).
         """
         params = _filters(
@@ -195,7 +199,7 @@ class StatsMixin(BaseClient):
         Args:
             period: One of [`TeamStatsPeriod`][skipcall_async.TeamStatsPeriod]; `"custom"` takes `start_date` and
                 `end_date`.
-            start_date: Start of a custom period: a date, datetime or ISO 8601 string.
+            start_date: Start of a custom period: a date, a datetime (naive: UTC) or an ISO 8601 string.
             end_date: End of a custom period, like `start_date`.
             team_id: Only this team (workspace).
 
@@ -203,11 +207,12 @@ class StatsMixin(BaseClient):
             The totals, overall and per team.
 
         Raises:
-            ValueError: `period` is missing or not one of the documented values, or `team_id` is blank.
-            TypeError: A date that is not a date, datetime or string.
+            InvalidArgumentError: `period` is missing or not one of the documented values, `team_id` is blank,
+                or a date text is not an ISO 8601 date or date-time.
+            InvalidArgumentTypeError: A date that is not a date, datetime or string.
         """
         if choice("period", period, PERIODS) is None:
-            raise ValueError("period is required: one of " + ", ".join(PERIODS))
+            raise InvalidArgumentError("period is required: one of " + ", ".join(PERIODS), argument="period")
         params: dict[str, QueryValue] = {
             "period": period,
             "startDate": iso("start_date", start_date),

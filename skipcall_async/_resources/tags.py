@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._base_client import BaseClient
 from .._decode import no_result
+from .._errors import InvalidArgumentTypeError
 from .._models import Tag
 from .._routes import Route
 from .._urls import segment
@@ -25,13 +26,13 @@ class TagsMixin(BaseClient):
             The created tag.
 
         Raises:
-            ValueError: `label` is blank.
-            TypeError: `label` is not a string (None included) or `is_success_tag` is not a bool.
+            InvalidArgumentError: `label` is blank.
+            InvalidArgumentTypeError: `label` is not a string (None included) or `is_success_tag` is not a bool.
             BadRequestError: The server refused the tag.
         """
         check_text("label", label, min_length=1, required=True)
         if not isinstance(is_success_tag, bool):
-            raise TypeError("is_success_tag must be a bool")
+            raise InvalidArgumentTypeError("is_success_tag must be a bool", argument="is_success_tag")
         payload = {"label": label, "isSuccessTag": is_success_tag}
         return await self._request_model(CREATE_TAG, CREATE_TAG.path(), Tag, body=payload)
 
@@ -44,8 +45,8 @@ class TagsMixin(BaseClient):
         Raises:
             BadRequestError: The tag is its workspace's last success tag, which the API refuses to delete.
             NotFoundError: No such tag, or it lies outside the key's workspaces.
-            ValueError: `tag_id` is blank.
-            TypeError: `tag_id` is not a string.
+            InvalidArgumentError: `tag_id` is blank, or `.` or `..`.
+            InvalidArgumentTypeError: `tag_id` is not a string.
         """
         path = DELETE_TAG.path(segment(tag_id, "tag_id"))
         return await self._call(DELETE_TAG, path, no_result, resource_id=tag_id)

@@ -31,7 +31,8 @@ class _Root(click.Group):
 
 @click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="skipcall")
-def cli() -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Show the SDK's log on stderr (also after the command's name).")
+def cli(verbose: bool) -> None:
     """The Skipcall Public API from a shell: every operation, resumable exports, the key's quota.
 
     The key comes from SKIPCALL_API_KEY (or --api-key-file on any command). Exit codes: 0 ok, 1 API or network

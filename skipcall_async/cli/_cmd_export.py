@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Collection
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Final
 
 import click
@@ -49,7 +49,13 @@ def export_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Path(dir_okay=False, allow_dash=True),
             help="The output file, resumed if it exists; - for stdout (not resumable).",
         ),
-        click.option("--format", "fmt", type=click.Choice(("jsonl", "csv")), default="jsonl", show_default=True),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(("jsonl", "csv")),
+            default=None,
+            help="jsonl or csv (default: csv for an --out ending in .csv, else jsonl).",
+        ),
         click.option("--workspace", "workspaces", multiple=True, metavar="ID", help="Only this workspace (repeat)."),
         click.option(
             "--progress/--no-progress",
@@ -60,6 +66,24 @@ def export_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+_SUFFIXES: Final = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def export_format(out: str, fmt: str | None) -> str:
+    """The format asked for, else the one ``out``'s name says (``.csv``: csv), else JSON lines; a format that
+    contradicts the name (``--out calls.csv --format jsonl``) is a usage error rather than a CSV-named file of JSON.
+    """
+    named = _SUFFIXES.get(PurePath(out).suffix.lower()) if out != "-" else None
+    if fmt is None:
+        return named or "jsonl"
+    if named is not None and named != fmt:
+        raise click.UsageError(
+            f"--out {out} is named as {named} but --format is {fmt}: "
+            f"drop --format (or pass --format {named}), or give --out a name ending in .{fmt}"
+        )
+    return fmt
 
 
 @click.group("export")
@@ -79,12 +103,13 @@ def export() -> None:
 def export_calls(
     include: tuple[str, ...],
     out: str,
-    fmt: str,
+    fmt: str | None,
     workspaces: tuple[str, ...],
     progress: bool | None,
     settings: Settings,
 ) -> None:
     """Every call, one JSON object per line (the API's JSON), or CSV with flattened columns."""
+    fmt = export_format(out, fmt)
     ids = list(workspaces) or None
     execute(
         settings,
@@ -108,12 +133,13 @@ def export_calls(
 def export_contacts(
     sequences: tuple[str, ...],
     out: str,
-    fmt: str,
+    fmt: str | None,
     workspaces: tuple[str, ...],
     progress: bool | None,
     settings: Settings,
 ) -> None:
     """Every contact of the calls (or of --sequence), once each, fetched with get_contact."""
+    fmt = export_format(out, fmt)
     if sequences and workspaces:
         raise click.UsageError("--workspace narrows the calls; it cannot be combined with --sequence")
     ids = list(workspaces) or None

@@ -17,9 +17,11 @@ from .._errors import (
     BadRequestError,
     ConfigurationError,
     DecodeError,
+    InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitWaitError,
+    ResponseTooLargeError,
     ServerError,
     SkipcallError,
     TooManyRequestsError,
@@ -41,7 +43,7 @@ def _seconds(value: float | None) -> str:
 
 def describe(error: BaseException, settings: Settings) -> tuple[str, int]:
     """(one-line message, exit code) for an error raised while a command ran."""
-    if isinstance(error, SettingsError | ConfigurationError):
+    if isinstance(error, SettingsError | ConfigurationError | InvalidArgumentError):  # nothing was sent
         return str(error), EXIT_USAGE
     if isinstance(error, AuthenticationError):
         return (
@@ -74,6 +76,12 @@ def describe(error: BaseException, settings: Settings) -> tuple[str, int]:
         return f"no answer within --timeout {settings.timeout:g} s after {error.attempts} attempt(s)", EXIT_ERROR
     if isinstance(error, APIConnectionError):
         return f"cannot reach the API: {error}", EXIT_ERROR
+    if isinstance(error, ResponseTooLargeError):
+        return (
+            f"the API's answer ({error.status}) is larger than --max-response-bytes {error.limit}: "
+            "raise it, or give 0 for no limit",
+            EXIT_ERROR,
+        )
     if isinstance(error, DecodeError):
         return f"unexpected answer from the API: {error}", EXIT_ERROR
     if isinstance(error, SkipcallError):

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from .._base_client import DEFAULT_MAX_RESPONSE_BYTES
 from ._render import FORMATS
 from ._settings import Settings
 
@@ -16,8 +17,8 @@ Command = Callable[..., Any]
 
 
 def connection_options(command: Command) -> Command:
-    """Add ``--api-key-file``, ``--base-url``, ``--timeout``, ``--max-rate-limit-wait``, ``--rate-limit-window``
-    and ``--verbose``.
+    """Add ``--api-key-file``, ``--base-url``, ``--timeout``, ``--max-rate-limit-wait``, ``--rate-limit-window``,
+    ``--max-response-bytes`` and ``--verbose``.
 
     The command receives them as one ``settings`` argument.
     """
@@ -30,6 +31,7 @@ def connection_options(command: Command) -> Command:
         timeout: float,
         max_rate_limit_wait: float,
         rate_limit_window: float | None,
+        max_response_bytes: int,
         verbose: bool,
         **kwargs: Any,
     ) -> Any:
@@ -39,7 +41,8 @@ def connection_options(command: Command) -> Command:
             timeout=timeout,
             max_rate_limit_wait=max_rate_limit_wait,
             rate_limit_window=rate_limit_window,
-            verbose=verbose,
+            max_response_bytes=max_response_bytes or None,
+            verbose=verbose or _verbose_before_the_command(),
         )
         return command(*args, settings=settings, **kwargs)
 
@@ -75,11 +78,25 @@ def connection_options(command: Command) -> Command:
             metavar="SECONDS",
             help="The plan's rate-limit window, if known, for exact pacing (default: learned from the headers).",
         ),
+        click.option(
+            "--max-response-bytes",
+            type=click.IntRange(min=0),
+            default=DEFAULT_MAX_RESPONSE_BYTES,
+            show_default=True,
+            metavar="BYTES",
+            help="The largest answer read; a larger one fails the command. 0: no limit.",
+        ),
         click.option("--verbose", "-v", is_flag=True, help="Show the SDK's log on stderr."),
     ]
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper
+
+
+def _verbose_before_the_command() -> bool:
+    """Whether ``-v`` came before the command's name (``skipcall -v calls list``): the root group's option."""
+    context = click.get_current_context(silent=True)
+    return context is not None and bool(context.find_root().params.get("verbose"))
 
 
 format_option = click.option(
@@ -95,7 +112,7 @@ def list_options(command: Command) -> Command:
     """Add ``--all``, ``--page`` and ``--size`` to a list command."""
     options = [
         click.option("--all", "every_page", is_flag=True, help="Every page, not one."),
-        click.option("--page", type=click.IntRange(min=0), default=0, show_default=True, help="Page index, from 0."),
+        click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page number, from 1."),
         click.option(
             "--size", type=click.IntRange(1, 100), default=100, show_default=True, help="Items per page, 1 to 100."
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, TextIO
@@ -11,6 +12,7 @@ from typing import Any, Final, TextIO
 from ._columns import cell, row
 
 FORMATS: Final = ("table", "json", "jsonl", "csv")
+_UNBOUNDED: Final = 10_000  # a width no table reaches: what a table needs when no terminal bounds it
 
 
 def compact(record: Any) -> str:
@@ -96,18 +98,36 @@ def unbreakable(header: str) -> bool:
 
 
 def print_table(headers: Iterable[str], rows: Iterable[list[str]], caption: str | None = None) -> None:
-    """A rich table on stdout. Ids and timestamps keep their whole width; the other columns wrap to fit."""
+    """A rich table on stdout. Ids and timestamps keep their whole width; the other columns wrap to fit.
+
+    A header is broken only after a dot (``contact.`` over ``firstName``), never inside a word. On a terminal the
+    table fits its width; in a pipe or a file it takes the width it needs (``COLUMNS``, if set, bounds it), so no
+    column is squeezed to nothing for want of a terminal.
+    """
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(caption=caption, caption_justify="left")
+    table = Table(
+        caption=caption,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+        show_edge=False,
+    )
     for header in headers:
         # Folded only on a terminal too narrow for the unbreakable columns themselves (the tables' column sets
         # fit 120 columns with UUIDs for ids).
-        table.add_column(header, overflow="fold", no_wrap=unbreakable(header))
+        parts = header.replace(".", ".\n").splitlines()
+        table.add_column("\n".join(parts), overflow="fold", no_wrap=unbreakable(header), min_width=max(map(len, parts)))
     for cells in rows:
         table.add_row(*cells)
-    Console(file=sys.stdout).print(table)
+    console = Console(file=sys.stdout)
+    if not sys.stdout.isatty() and not os.environ.get("COLUMNS"):
+        wide = Console(file=sys.stdout, width=_UNBOUNDED)
+        console = Console(file=sys.stdout, width=wide.measure(table).maximum)
+    console.print(table)
 
 
 def write_one(record: Mapping[str, Any], fmt: str) -> None:

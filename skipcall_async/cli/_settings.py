@@ -1,4 +1,4 @@
-"""What every command needs to build its client: the key, the base URL, the timeout and the rate-limit bound."""
+"""What every command needs to build its client: the key, the base URL, the timeout, the bounds on waits and sizes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from .._base_client import DEFAULT_MAX_RESPONSE_BYTES
 from .._client import SkipcallClient
 from .._pacing.policy import RateLimitPolicy
 
@@ -28,6 +29,7 @@ class Settings:
         timeout: Seconds for one HTTP exchange.
         max_rate_limit_wait: Longest wait for a rate-limit token before the command fails.
         rate_limit_window: The plan's rate-limit window in seconds, when known; None: learned from the headers.
+        max_response_bytes: The largest response body read; None: no limit.
         verbose: Whether the SDK's log is shown.
     """
 
@@ -36,6 +38,7 @@ class Settings:
     timeout: float = 30.0
     max_rate_limit_wait: float = 300.0
     rate_limit_window: float | None = None
+    max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES
     verbose: bool = False
 
     def api_key(self) -> str:
@@ -60,6 +63,7 @@ class Settings:
             base_url=self.base_url,
             timeout=self.timeout,
             max_rate_limit_wait=self.max_rate_limit_wait,
+            max_response_bytes=self.max_response_bytes,
             rate_limiting=None if self.rate_limit_window is None else RateLimitPolicy(window=self.rate_limit_window),
             **hooks,
         )

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from .._models import Model, Page
-from .._pagination import is_last_page
+from .._pagination import FIRST_PAGE, is_last_page
 from .._priority import priority
 from ._columns import model_columns, table_columns
 from ._render import ListWriter, write_one
@@ -28,12 +28,13 @@ async def print_pages(
     page: int,
     size: int,
 ) -> None:
-    """Print page ``page`` of a list, or with ``every_page`` every page from the first, as each one arrives.
+    """Print page number ``page`` (from 1, as people count) of a list, or with ``every_page`` every page from the
+    first, as each one arrives.
 
     ``every_page`` is bulk work: its requests wait in the bulk lane, behind the key's interactive calls.
     """
     writer = ListWriter(fmt, model_columns(model), table_columns=table_columns(model))
-    index, seen = (0 if every_page else page), 0
+    index, seen = FIRST_PAGE + (0 if every_page else page - 1), 0
     while True:
         with priority("bulk" if every_page else "interactive"):
             result = await fetch(index, size)
@@ -46,5 +47,5 @@ async def print_pages(
         writer.caption = f"{seen} in all"
     elif result.total is not None:
         pages = f" of {result.total_pages}" if result.total_pages is not None else ""
-        writer.caption = f"page {index}{pages}, {result.total} in all; --all for every page"
+        writer.caption = f"page {index - FIRST_PAGE + 1}{pages}, {result.total} in all; --all for every page"
     writer.close()

@@ -23,6 +23,7 @@ from ._lock import lock_exclusively
 from ._render import compact
 
 JSON_START = b'{"id":'  # every exported record is an object whose first key is its id
+CSV_START = b"id,"  # every CSV export's header: its first column is the id
 
 
 class ResumeError(Exception):
@@ -153,6 +154,8 @@ def _jsonl_records(file: BinaryIO) -> Iterator[tuple[dict[str, Any] | None, int]
     """(record, offset after its line) of each complete line; a torn last line ends the iteration."""
     offset = 0
     for number, line in enumerate(iter(file.readline, b""), 1):
+        if number == 1 and line.startswith(CSV_START):
+            raise ResumeError(f"{file.name} holds a CSV export: run it with --format csv, or choose another --out")
         if not line.endswith(b"\n"):
             if not (line.startswith(JSON_START) or JSON_START.startswith(line)):
                 raise ResumeError(f"{file.name}: line {number} is not a record of an export: choose another --out")
@@ -196,6 +199,11 @@ def _csv_records(file: BinaryIO, columns: tuple[str, ...]) -> Iterator[tuple[dic
         file.seek(end)
         if header:
             if not (exact and cells == list(columns)):
+                file.seek(0)
+                if file.read(len(JSON_START)) == JSON_START:
+                    raise ResumeError(
+                        f"{file.name} holds a JSON lines export: run it with --format jsonl, or choose another --out"
+                    )
                 if exact or not _is_prefix(file, columns):
                     raise ResumeError(
                         f"{file.name} does not start with the CSV header of this export (other columns, or not "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shlex
 
 import attrs
 
@@ -128,6 +129,14 @@ def pacing(args: argparse.Namespace, rule: RateLimitRule) -> list[str]:
     ]
 
 
+def exports(url: str, key: str) -> list[str]:
+    """The shell lines that point clients (the SDK, the ``skipcall`` command) in another terminal at this server."""
+    return [
+        "in another shell, point the SDK and the skipcall command at it:",
+        f"  export SKIPCALL_BASE_URL={shlex.quote(url)} SKIPCALL_API_KEY={shlex.quote(key)}",
+    ]
+
+
 async def _serve(args: argparse.Namespace, rule: RateLimitRule, faults: Faults) -> None:
     keys: tuple[str, ...] = (args.key,) if args.key else (DEFAULT_KEY,)
     server = FakeSkipcall(
@@ -135,6 +144,7 @@ async def _serve(args: argparse.Namespace, rule: RateLimitRule, faults: Faults) 
     )
     async with server:
         print(f"fake Skipcall API on {server.url} (key {server.api_key}); Ctrl-C to stop", flush=True)
+        print("\n".join(exports(server.url, server.api_key)), flush=True)
         print("\n".join(pacing(args, rule)), flush=True)
         await asyncio.Event().wait()
 

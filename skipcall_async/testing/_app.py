@@ -37,6 +37,12 @@ BODY: Final = _request_key("body", object)
 RESPONSE_HEADERS: Final = _request_key("response_headers", dict[str, str])
 # The route name recorded for a request no operation serves.
 UNMATCHED: Final = "unmatched"
+MAX_URL_BYTES: Final = 8190
+"""The longest request target (path and query) served, aiohttp's own limit: a longer one is the API's JSON 400."""
+MAX_BODY_BYTES: Final = 1024 * 1024
+"""The largest request body served (aiohttp's default): a larger one is the API's JSON 413, as body parsers answer."""
+PARSER_LINE_LIMIT: Final = 1024 * 1024
+"""What the HTTP parser accepts for a request line, so that up to there the fake, not the parser, answers."""
 logger = logging.getLogger("skipcall_async.testing")
 Handler = Callable[["Api", web.Request], Awaitable[tuple[int, Json]]]
 
@@ -123,7 +129,10 @@ class Api:
     async def dispatch(
         self, request: web.Request, route: str, handler: Handler, *, public: bool = False
     ) -> web.StreamResponse:
-        raw = await request.read()
+        try:
+            raw, too_large = await request.read(), False
+        except web.HTTPRequestEntityTooLarge:  # past the app's client_max_size: answered below, in the envelope
+            raw, too_large = b"", True
         server_now = self.server_now()
         headers: dict[str, str] = {"Date": formatdate(server_now, usegmt=True)}
         faults = self.route_faults.get(route, self.faults)
@@ -139,6 +148,7 @@ class Api:
                 if faults.retry_after is not None:
                     headers["Retry-After"] = str(faults.retry_after)
                 raise HttpProblem(429, "RATE_LIMIT_EXCEEDED", "Too many requests")
+            self._check_size(request, too_large)
             if faults.latency:
                 await asyncio.sleep(faults.latency)
             fault = self._roll(faults)
@@ -161,13 +171,23 @@ class Api:
             status=status, body=body, headers=headers, content_type="application/json" if body else None
         )
 
+    @staticmethod
+    def _check_size(request: web.Request, too_large: bool) -> None:
+        """A request too large to serve is refused like any bad request: counted, in the envelope, with headers."""
+        if len(request.raw_path) > MAX_URL_BYTES:
+            raise bad_request(f"URL is {len(request.raw_path):,} bytes long, more than {MAX_URL_BYTES:,}")
+        if too_large:
+            raise HttpProblem(413, "PAYLOAD_TOO_LARGE", f"body is larger than {MAX_BODY_BYTES:,} bytes")
+
     def _tracker(self, request: web.Request, public: bool) -> str:
         """Whose budget the request spends: its API key, or for a public route called without one, its address.
 
         A route that needs no key (the health probe: ``security: []`` in the API reference) still lists
         X-RateLimit-* on its answer. An API that tracks keys counts a valid key sent there like anywhere else
         (clients send their key on every call); without a valid key the request is counted by client address,
-        @nestjs/throttler's default tracker, in a budget apart from every key's.
+        @nestjs/throttler's default tracker, in a budget apart from every key's. Either way a spent budget is a 429
+        there too, which the description does not list for health: a guard on every route answers it, and the
+        client, which paces health on the key, expects the server to count it as it does (docs/testing.md).
         """
         if public:
             auth = request.headers.get("Authorization", "")

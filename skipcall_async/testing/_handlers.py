@@ -10,7 +10,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from . import _validate as check
-from ._app import BODY, RESPONSE_HEADERS, UNMATCHED, Api, Handler, HttpProblem, Json, bad_request
+from ._app import BODY, MAX_BODY_BYTES, RESPONSE_HEADERS, UNMATCHED, Api, Handler, HttpProblem, Json, bad_request
 from ._stats import call_duration, status_distribution, tag_distribution, team_stats
 from ._store import DEFAULT_WORKSPACE, iso
 
@@ -330,7 +330,7 @@ async def unmatched(api: Api, request: web.Request) -> tuple[int, Json]:
 
 def build_app(api: Api) -> web.Application:
     """The aiohttp application serving every route of ``ROUTES`` from ``api``, and the API's errors elsewhere."""
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     for method, path, route, handler in ROUTES:
 
         async def endpoint(request: web.Request, route: str = route, handler: Handler = handler) -> web.StreamResponse:

@@ -7,7 +7,7 @@ from typing import Final, Self
 
 from aiohttp import web
 
-from ._app import Api, RecordedRequest
+from ._app import PARSER_LINE_LIMIT, Api, RecordedRequest
 from ._faults import NONE, Faults
 from ._handlers import ROUTE_NAMES, build_app
 from ._ratelimit import RateLimitRule
@@ -94,7 +94,7 @@ class FakeSkipcall:
 
     async def start(self) -> None:
         """Listen on the configured host and port (0: an ephemeral port); sets `url`."""
-        self._runner = web.AppRunner(build_app(self.api), access_log=None)
+        self._runner = web.AppRunner(build_app(self.api), access_log=None, max_line_size=PARSER_LINE_LIMIT)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
         await site.start()

@@ -35,13 +35,13 @@ except ImportError:
 
 if HAS_PYTEST_ASYNCIO:
 
-    @async_fixture
+    @async_fixture(loop_scope="function")  # each test's own loop, whatever the project's default loop scope
     async def skipcall_server() -> AsyncIterator[FakeSkipcall]:
         """A fake Skipcall API on 127.0.0.1 with the expert plan (1000 requests per minute)."""
         async with FakeSkipcall(rate_limit=RateLimitRule(plan=PLANS["expert"])) as server:
             yield server
 
-    @async_fixture
+    @async_fixture(loop_scope="function")
     async def skipcall_client(skipcall_server: FakeSkipcall) -> AsyncIterator[SkipcallClient]:
         """A client using the fake server's key and URL, closed after the test."""
         async with SkipcallClient(skipcall_server.api_key, base_url=skipcall_server.url) as client:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,13 +41,31 @@ def test_calls_get_prints_the_calls_json(api: FakeSkipcall) -> None:
 
 
 def test_calls_list_sends_the_filters_and_prints_one_page(api: FakeSkipcall) -> None:
-    """--workspace, --page and --size reach the query; one page is printed, one JSON line per call."""
+    """--workspace, --page and --size reach the query (page 2, counted from 1, is the API's index 1); one page is
+    printed, one JSON line per call."""
     before = len(api.requests)
-    result = invoke(api, "calls", "list", "--workspace", "ws-2", "--page", "1", "--size", "5")
+    result = invoke(api, "calls", "list", "--workspace", "ws-2", "--page", "2", "--size", "5")
     assert result.exit_code == 0, result.stderr
     assert sent_since(api, before) == [("GET", "/v1/calls", {"workspaceIds": "ws-2", "page": "1", "size": "5"})]
     expected = api.store.in_scope("calls", within={"ws-2"})[5:10]
     assert [c["id"] for c in lines(result.stdout)] == [c["id"] for c in expected]
+
+
+def test_page_numbers_start_at_one(api: FakeSkipcall) -> None:
+    """--page 0 is refused with a usage error saying that pages count from 1."""
+    result = invoke(api, "calls", "list", "--page", "0")
+    assert result.exit_code == 2
+    assert "0 is not in the range x>=1" in result.stderr
+
+
+def test_verbose_before_the_command_is_accepted(api: FakeSkipcall) -> None:
+    """skipcall -v calls list works as skipcall calls list -v: the SDK's log goes to stderr at every level."""
+    sdk_log = logging.getLogger("skipcall_async")
+    for args in (("-v", "calls", "list"), ("calls", "list", "-v"), ("calls", "list")):
+        result = invoke(api, *args, "--size", "1")
+        assert result.exit_code == 0, result.stderr
+        assert len(lines(result.stdout)) == 1
+        assert sdk_log.level == (logging.DEBUG if "-v" in args else logging.WARNING), args
 
 
 def test_calls_list_all_walks_every_page(api: FakeSkipcall) -> None:
@@ -89,7 +108,7 @@ def test_calls_list_as_a_table_shows_chosen_columns_and_the_paging(api: FakeSkip
     assert "startedAt" in result.stdout
     assert "providerConferenceId" not in result.stdout
     total = len(api.store.in_scope("calls"))
-    assert f"page 0 of {(total + 1) // 2}, {total} in all; --all for every page" in result.stdout
+    assert f"page 1 of {(total + 1) // 2}, {total} in all; --all for every page" in result.stdout
 
 
 @pytest.mark.parametrize(("command", "route"), [("recording", "recording"), ("transcription", "transcription")])
@@ -433,3 +452,17 @@ def test_version_and_help() -> None:
         assert f"  {command} " in help_text
     assert "rate-limit" in help_text
     assert "export" in help_text
+
+
+def test_max_response_bytes_bounds_what_a_command_reads(api: FakeSkipcall) -> None:
+    """An answer past ``--max-response-bytes`` fails the command, naming the option; 0 lifts the limit."""
+    before = len(api.requests)
+    cut = invoke(api, "calls", "list", "--size", "100", "--max-response-bytes", "1000", "--format", "jsonl")
+    assert cut.exit_code == 1
+    assert "is larger than --max-response-bytes 1000: raise it, or give 0 for no limit" in cut.stderr
+    assert cut.stdout == ""
+    unlimited = invoke(api, "calls", "list", "--size", "100", "--max-response-bytes", "0", "--format", "jsonl")
+    assert unlimited.exit_code == 0, unlimited.stderr
+    assert len(lines(unlimited.stdout)) == 100
+    assert sent_since(api, before) == [("GET", "/v1/calls", {"page": "0", "size": "100"})] * 2
+    assert "--max-response-bytes BYTES" in invoke(None, "calls", "list", "--help").stdout

@@ -160,8 +160,39 @@ def test_a_file_from_other_options_is_refused_untouched(api: FakeSkipcall, tmp_p
     assert stderr == f"skipcall: error: {out} was written with --include recording: run it with the same options\n"
     code, _, stderr = export(api, out, "--format", "csv", "--include", "recording")
     assert code == 2
-    assert "does not start with the CSV header of this export" in stderr
+    assert f"--out {out} is named as jsonl but --format is csv" in stderr
     assert out.read_bytes() == before
+
+
+def test_the_format_follows_the_file_name_and_a_contradiction_is_a_usage_error(
+    api: FakeSkipcall, tmp_path: Path
+) -> None:
+    """--out calls.csv writes CSV without --format; with --format jsonl it is refused before anything is written,
+    saying what to do (it used to write JSON lines into a .csv file, then call that file not an export)."""
+    out = tmp_path / "calls.csv"
+    code, _, stderr = export(api, out, "--format", "jsonl")
+    assert code == 2
+    assert f"--out {out} is named as csv but --format is jsonl: drop --format (or pass --format csv)" in stderr
+    assert not out.exists()
+    code, _, stderr = export(api, out, "--workspace", "ws-1")
+    assert code == 0, stderr
+    assert out.read_text().splitlines()[0].startswith("id,callType,")
+
+
+def test_a_file_of_the_other_format_is_named_as_such(api: FakeSkipcall, tmp_path: Path) -> None:
+    """Resuming a CSV export as JSON lines (or the reverse), under a name that says neither, names the format the
+    file holds and the option to pass; the file is left as it was."""
+    csv_file, jsonl_file = tmp_path / "csv-export.txt", tmp_path / "jsonl-export.txt"
+    assert export(api, csv_file, "--format", "csv", "--workspace", "ws-1")[0] == 0
+    assert export(api, jsonl_file, "--workspace", "ws-1")[0] == 0
+    before = csv_file.read_bytes(), jsonl_file.read_bytes()
+    code, _, stderr = export(api, csv_file, "--workspace", "ws-1")
+    assert (code, stderr) == (2, f"skipcall: error: {csv_file} holds a CSV export: run it with --format csv, "
+                                 "or choose another --out\n")  # fmt: skip
+    code, _, stderr = export(api, jsonl_file, "--format", "csv", "--workspace", "ws-1")
+    assert (code, stderr) == (2, f"skipcall: error: {jsonl_file} holds a JSON lines export: run it with --format "
+                                 "jsonl, or choose another --out\n")  # fmt: skip
+    assert (csv_file.read_bytes(), jsonl_file.read_bytes()) == before
 
 
 def test_a_file_that_is_not_an_export_is_refused_untouched(api: FakeSkipcall, tmp_path: Path) -> None:

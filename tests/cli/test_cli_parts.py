@@ -169,12 +169,18 @@ def test_status_line_and_summary_say_what_the_run_did() -> None:
     assert status_line(stats) == (
         "70/120 records, 5.0/s, ETA 0:10, rate-limit wait 8.0 s, 0 × 429, 2 retries"  # noqa: RUF001
     )
-    assert summary_lines(stats, what="calls", where="c.jsonl", ending="stopped", quota=(100, 60.0)) == [
+    assert summary_lines(stats, what="calls", where="c.jsonl", ending="stopped", quota=(100, 6.0)) == [
         "export interrupted: 70 calls in c.jsonl (50 written now, 20 already there)",
-        "101 requests in 10.0 s (10.10/s; the key allows 100 per 60 s); rate-limit wait 8.0 s, 0 throttled (429), "
-        "2 retries",
+        "101 requests in 10.0 s (50 per 6 s window on average over 2; the key allows 100); rate-limit wait 8.0 s, "
+        "0 throttled (429), 2 retries",
         "not in the API (404, written as null or skipped): recording 3",
     ]
+    # A run shorter than the window is read against the window, not as a rate per second above the limit's.
+    assert (
+        "(101 per 60 s window; the key allows 1000)"
+        in summary_lines(stats, what="calls", where="c.jsonl", ending="complete", quota=(1000, 60.0))[1]
+    )
+    assert "(10.10/s)" in summary_lines(stats, what="calls", where="c.jsonl", ending="complete")[1]
     assert clock_text(3725) == "1:02:05"
     assert clock_text(None) == "?"
 

@@ -111,3 +111,41 @@ def test_one_call_as_a_table_at_120_columns_keeps_every_uuid_whole(api: FakeSkip
     uuids = set(UUID.findall(str(api.store.calls[EXAMPLE_CALL_ID])))
     assert len(uuids) >= 3
     assert uuids <= set(UUID.findall(result.stdout))
+
+
+def header_cells(lines: list[str]) -> set[str]:
+    """The words of a table's header lines (those above its rule), as printed."""
+    rule = next(i for i, line in enumerate(lines) if set(line.strip()) == {"─"})
+    return {word for line in lines[:rule] for word in line.split()}
+
+
+@pytest.mark.parametrize("model", LISTED, ids=lambda m: m.__name__)
+def test_headers_break_only_after_a_dot_at_120_columns(
+    model: type[sc.Model], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """At 120 columns, every header is printed whole, or in parts cut after its dots (contact. / firstName)."""
+    monkeypatch.setenv("COLUMNS", str(WIDTH))
+    headers = table_columns(model)
+    rows = [[sample(h, n * 100 + i) for i, h in enumerate(headers)] for n in range(3)]
+    lines = draw(headers, rows, capsys)
+    assert max(len(line) for line in lines) <= WIDTH
+    words = header_cells(lines)
+    for header in headers:
+        assert set(header.replace(".", ".\n").split()) <= words, (model.__name__, header, words)
+
+
+def test_a_table_in_a_pipe_takes_the_width_it_needs(api: FakeSkipcall, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--format table into a pipe or a file, with no COLUMNS set: no column squeezed, every value on its row whole
+    (a pipe used to get 80 columns, and all columns but two shrank to nothing)."""
+    result = invoke(api, "calls", "list", "--size", "5", "--format", "table", columns=0)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert {"id", "startedAt", "status", "type", "contact.", "firstName", "lastName"} <= header_cells(lines)
+    for call in api.store.in_scope("calls")[:5]:
+        row = next(line for line in lines if call["id"] in line)
+        cells = row.split()
+        assert call["startedAt"] in cells
+        assert call["status"] in cells
+        contact = call.get("contact") or {}
+        if contact.get("firstName"):
+            assert contact["firstName"] in cells

@@ -16,6 +16,7 @@ from skipcall_async import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    AuthenticationError,
     ConfigurationError,
     DecodeError,
     NotFoundError,
@@ -89,23 +90,58 @@ async def test_an_api_error_names_the_operation_s_request(
 
 
 async def test_a_connection_error_names_the_request() -> None:
-    """Nothing listens: APIConnectionError says which call could not connect."""
-    async with SkipcallClient(API_KEY, base_url=f"http://127.0.0.1:{free_port()}", retry=NO_RETRY) as client:
+    """Nothing listens: APIConnectionError says which call could not connect, to which server; its repr too."""
+    port = free_port()
+    async with SkipcallClient(API_KEY, base_url=f"http://127.0.0.1:{port}", retry=NO_RETRY) as client:
         with pytest.raises(APIConnectionError) as info:
             await client.get_contact("ct-1")
-    assert str(info.value).startswith("GET /v1/contacts/ct-1: cannot connect: ")
+    assert str(info.value).startswith(f"GET /v1/contacts/ct-1: cannot connect to http://127.0.0.1:{port}: ")
+    assert repr(info.value) == f"APIConnectionError({str(info.value)!r})"
     assert_names(info.value, "GET", "/v1/contacts/ct-1", "ct-1")
+
+
+async def test_an_unknown_host_is_named() -> None:
+    """A host that does not resolve (a base URL with a typo, or no network) is named in the message."""
+    async with SkipcallClient(API_KEY, base_url="https://no-such-host.invalid", retry=NO_RETRY) as client:
+        with pytest.raises(APIConnectionError) as info:
+            await client.health()
+    assert str(info.value).startswith("GET /v1/health: cannot connect to https://no-such-host.invalid:443: ")
+    assert info.value.request_sent is False
+
+
+async def test_repr_of_an_api_error_names_its_request(backend: Backend) -> None:
+    """repr (what a list of gather(..., return_exceptions=True) results shows) names the request, as str does."""
+    backend.respond(404, {"error": {"code": "NOT_FOUND", "message": "Call not found", "status": 404}})
+    async with SkipcallClient(API_KEY, base_url=backend.url, retry=NO_RETRY) as client:
+        results = await asyncio.gather(client.get_call("c-9"), return_exceptions=True)
+    assert repr(results) == "[NotFoundError('404 GET /v1/calls/c-9: Call not found (NOT_FOUND)')]"
+
+
+async def test_a_401_says_what_to_check(backend: Backend) -> None:
+    """The 401's message names the key's two sources and the base URL's variable; never the key."""
+    backend.respond(401, {"error": {"code": "API_KEY_INVALID", "message": "Invalid API key", "status": 401}})
+    async with SkipcallClient(API_KEY, base_url=backend.url, retry=NO_RETRY) as client:
+        with pytest.raises(AuthenticationError) as info:
+            await client.health()
+    text = str(info.value)
+    assert text.startswith("401 GET /v1/health: Invalid API key (API_KEY_INVALID). Check the API key: ")
+    assert "api_key argument" in text
+    assert "SKIPCALL_API_KEY" in text
+    assert "SKIPCALL_BASE_URL" in text
+    assert API_KEY not in text + repr(info.value)
 
 
 @pytest.mark.slow
 async def test_a_timeout_names_the_request() -> None:
-    """A response slower than the timeout: APITimeoutError says which call timed out."""
+    """A response slower than the timeout: APITimeoutError says which call timed out, and on which server."""
     async with FakeSkipcall(api_keys=(API_KEY,), faults=Faults(latency=1.0)) as server:
         call_id = in_scope(server, 1)[0]
         async with SkipcallClient(API_KEY, base_url=server.url, timeout=0.05, retry=NO_RETRY) as client:
             with pytest.raises(APITimeoutError) as info:
                 await client.get_call_transcription(call_id)
-    assert str(info.value) == f"GET /v1/calls/{call_id}/transcription: no complete response within 0.05 s"
+    assert str(info.value) == (
+        f"GET /v1/calls/{call_id}/transcription: no complete response from {server.url} within 0.05 s"
+    )
     assert_names(info.value, "GET", f"/v1/calls/{call_id}/transcription", call_id)
     assert [r.path for r in server.requests] == [f"/v1/calls/{call_id}/transcription"]
 
@@ -147,9 +183,10 @@ async def test_a_rate_limit_wait_error_names_the_request_never_sent() -> None:
 
 
 async def test_a_429_after_the_retries_names_the_request(backend: Backend) -> None:
-    """TooManyRequestsError is an APIError: status first, then the request."""
+    """TooManyRequestsError is an APIError: status first, then the request (no time to wait for the rate limit:
+    the 429 is final at once)."""
     backend.respond(429, {"error": {"code": "RATE_LIMITED", "message": "slow down", "status": 429}}, Retry_After="0")
-    async with SkipcallClient(API_KEY, base_url=backend.url, retry=NO_RETRY) as client:
+    async with SkipcallClient(API_KEY, base_url=backend.url, max_rate_limit_wait=0) as client:
         with pytest.raises(TooManyRequestsError) as info:
             await client.get_call("c-9")
     assert str(info.value) == "429 GET /v1/calls/c-9: slow down (RATE_LIMITED)"

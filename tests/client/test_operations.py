@@ -277,7 +277,7 @@ CASES = [
         ex.TEAM_STATS,
         "GET",
         "/v1/teams/stats",
-        {"period": "custom", "startDate": "2026-01-01", "endDate": "2026-01-31T00:00:00+00:00"},
+        {"period": "custom", "startDate": "2026-01-01", "endDate": "2026-01-31T00:00:00.000Z"},
         None,
         lambda r: isinstance(r, TeamStats) and r.aggregate.total_calls == 1250 and r.teams[0].team_name == "Sales",
     ),

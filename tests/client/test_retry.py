@@ -100,17 +100,19 @@ async def test_jitter_draws_between_zero_and_the_ceiling() -> None:
     assert ranges == [(0.0, 1.0), (0.0, 2.0), (0.0, 3.0)]
 
 
-async def test_a_429_is_retried_at_once_and_marked_first_in_line() -> None:
-    """No backoff after a 429 (the governor already waited); the next attempt knows it was rejected."""
+async def test_a_429_that_reaches_the_retry_policy_is_final() -> None:
+    """The funnel sends a refused request again itself, within max_rate_limit_wait: a 429 that comes as far as the
+    retry policy has spent that budget, and is not retried (nor slept on)."""
     slept: list[float] = []
 
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
     script = Script(TooManyRequestsError("slow", retry_after=1.0))
-    await run(script, RetryPolicy(jitter=highest), idempotent=False, sleep=sleep)
-    assert slept == [0.0]
-    assert isinstance(script.previous[1], TooManyRequestsError)
+    with pytest.raises(TooManyRequestsError):
+        await run(script, RetryPolicy(jitter=highest), idempotent=False, sleep=sleep)
+    assert slept == []
+    assert len(script.previous) == 1
 
 
 async def test_attempts_are_counted_on_the_final_error() -> None:
@@ -159,7 +161,7 @@ SENT = APIConnectionError("reset", request_sent=True)
         (server_error(504), True, True),
         (server_error(501), True, False),
         (server_error(503), False, False),
-        (TooManyRequestsError("x", retry_after=1), False, True),
+        (TooManyRequestsError("x", retry_after=1), True, False),  # sent again by the rate-limit wait, not by retries
         (RateLimitWaitError("x", retry_after=99), True, False),
         (SENT, True, True),
         (SENT, False, False),
@@ -239,3 +241,38 @@ async def test_the_deadline_counts_the_first_attempt() -> None:
     with pytest.raises(ServerError) as info:
         await run(slow_first, policy, idempotent=True, sleep=sleep, clock=lambda: now[0])
     assert info.value.attempts == 1
+
+
+CALL = {"id": "c-1", "organizationId": "org-1", "status": "completed"}
+REFUSED = {"error": {"code": "RATE_LIMITED", "message": "slow down", "status": 429}}
+
+
+async def test_429s_are_rate_limit_waits_not_attempts(backend: Backend) -> None:
+    """Three 429s then a 200 with retries off: the call returns, each refused request sent again at the gate's end."""
+    for _ in range(3):
+        backend.respond(429, REFUSED, Retry_After="0.1")
+    backend.respond(200, CALL)
+    async with SkipcallClient(API_KEY, base_url=backend.url, retry=RetryPolicy(max_attempts=1)) as client:
+        started = time.monotonic()
+        call = await client.get_call("c-1")
+        took = time.monotonic() - started
+    assert (call.id, call.organization_id) == ("c-1", "org-1")
+    assert [(s.method, s.raw_path) for s in backend.sent] == [("GET", "/v1/calls/c-1")] * 4
+    assert all(s.headers["Authorization"] == f"Bearer {API_KEY}" for s in backend.sent)
+    assert took >= 0.3  # each 429 closed the gate for its Retry-After
+
+
+async def test_a_call_refused_past_its_rate_limit_budget_raises_its_last_429(backend: Backend) -> None:
+    """429s that never end: the waits, together, stay within max_rate_limit_wait; then the last 429 is raised,
+    saying how many times the call was refused, with every request sent counted as an attempt."""
+    backend.respond(429, REFUSED, Retry_After="0.3")
+    async with SkipcallClient(API_KEY, base_url=backend.url, max_rate_limit_wait=0.5) as client:
+        started = time.monotonic()
+        with pytest.raises(TooManyRequestsError) as info:
+            await client.get_call("c-1")
+        took = time.monotonic() - started
+    assert len(backend.sent) == 2  # at 0 and 0.3 s: the next wait (0.3 s at least) would pass 0.5 s
+    assert all((s.method, s.raw_path) == ("GET", "/v1/calls/c-1") for s in backend.sent)
+    assert info.value.attempts == 2
+    assert any("refused 2 times" in note for note in info.value.__notes__)
+    assert 0.3 <= took < 0.5

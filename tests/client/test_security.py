@@ -36,7 +36,8 @@ async def test_the_key_is_absent_from_errors_and_logs(
     """Error messages, reprs, tracebacks and every log record at DEBUG are free of the key."""
     caplog.set_level(logging.DEBUG, logger="skipcall_async")
     backend.respond(status, {"error": {"code": "X", "message": "m"}}, Retry_After="0.01")
-    async with SkipcallClient(API_KEY, base_url=backend.url, retry=RetryPolicy(max_attempts=2, base=0)) as client:
+    retry = RetryPolicy(max_attempts=2, base=0)
+    async with SkipcallClient(API_KEY, base_url=backend.url, retry=retry, max_rate_limit_wait=0.05) as client:
         with pytest.raises(APIError) as info:
             await client.get_call("x")
     rendered = "".join(traceback.format_exception(info.value)) + repr(info.value) + str(vars(info.value))
@@ -83,8 +84,7 @@ def test_https_and_loopback_base_urls_are_accepted(url: str) -> None:
     ("call_id", "raw_path"),
     [
         ("../contacts", "/v1/calls/..%2Fcontacts"),
-        ("..", "/v1/calls/%2E%2E"),
-        (".", "/v1/calls/%2E"),
+        ("...", "/v1/calls/..."),  # not a dot segment: "." and ".." are refused (test_hostile_ids.py)
         ("a/b?c=d#e", "/v1/calls/a%2Fb%3Fc%3Dd%23e"),
         ("é 1", "/v1/calls/%C3%A9%201"),
     ],

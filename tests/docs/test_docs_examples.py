@@ -83,14 +83,24 @@ def test_example_runs_against_the_fake_server(
         assert all(r.status < 500 for r in fake_api.requests[before:])
 
 
+TOML_BLOCK = re.compile(r"^```toml\n(.*?)^```", flags=re.DOTALL | re.MULTILINE)
+
+
+def documented_pytest_config() -> str:
+    """The pytest configuration docs/testing.md tells users to add (its one ```toml block)."""
+    (config,) = TOML_BLOCK.findall((ROOT / "docs" / "testing.md").read_text())
+    return str(config)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("where", "code"), PYTEST_EXAMPLES, ids=[where for where, _ in PYTEST_EXAMPLES])
 def test_pytest_example_passes_with_the_installed_plugin(where: str, code: str, tmp_path: Path) -> None:
-    """The example test module, run by a separate pytest, finds the fixtures through the entry point."""
+    """The example test module, run by a separate pytest with the configuration the page shows and warnings as
+    errors, finds the fixtures through the entry point, and passes with no warning; mypy --strict accepts it."""
     (tmp_path / "test_example.py").write_text(code)
-    (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    (tmp_path / "pyproject.toml").write_text(documented_pytest_config())
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", str(tmp_path)],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -98,6 +108,15 @@ def test_pytest_example_passes_with_the_installed_plugin(where: str, code: str, 
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{code.count('def test_')} passed" in result.stdout
+    assert "warning" not in result.stdout.lower()
+    typed = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "test_example.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert typed.returncode == 0, typed.stdout + typed.stderr
 
 
 @attrs.frozen

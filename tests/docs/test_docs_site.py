@@ -1,7 +1,7 @@
 """The built documentation site: API signatures are formatted, no line longer than 120 characters.
 
 ``check_site.py`` is what ``nox -s docs`` runs on the site it builds; here it is checked on pages made for the
-purpose, and on a real build when mkdocs is installed (the docs extra).
+purpose, and on a real build when mkdocs is installed (the docs dependency group).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def test_a_formatted_signature_passes_and_an_empty_site_does_not(tmp_path: Path)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("mkdocs") is None, reason="the docs extra is not installed")
+@pytest.mark.skipif(importlib.util.find_spec("mkdocs") is None, reason="the docs dependency group is not installed")
 def test_the_built_reference_has_no_signature_line_over_the_limit(tmp_path: Path) -> None:
     """A strict build of this tree: every signature formatted, none with a line over 120 characters."""
     site = tmp_path / "site"

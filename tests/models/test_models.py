@@ -124,9 +124,10 @@ def test_a_boolean_field_takes_only_a_boolean(raw: Any, strict: bool) -> None:
         structure({**ex.CALL, "transferred": raw}, Call, strict=strict)
 
 
-def test_a_null_boolean_reads_as_false_when_required_and_none_when_optional() -> None:
-    """Null keeps its meaning: the default False of a required boolean, None of an optional one."""
-    assert structure({**ex.RECORDING, "hasTranscription": None}, CallRecording).has_transcription is False
+def test_a_null_boolean_is_refused_when_required_and_none_when_optional() -> None:
+    """Null is not False: an error where the API documents a boolean that is never null, None where optional."""
+    with pytest.raises(TypeError, match="expected a boolean, got null"):
+        structure({**ex.RECORDING, "hasTranscription": None}, CallRecording)
     assert structure({**ex.CALL, "transferred": None}, Call).transferred is None
     assert structure({**ex.TAG, "isSuccessTag": False}, Tag, strict=True).is_success_tag is False
 

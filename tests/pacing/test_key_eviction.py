@@ -8,7 +8,7 @@ import gc
 import aiohttp
 import pytest
 
-from skipcall_async import RateLimitPolicy, RetryPolicy, SkipcallClient, TooManyRequestsError
+from skipcall_async import RateLimitPolicy, SkipcallClient, TooManyRequestsError
 from skipcall_async._pacing.stores import IN_PROCESS, _Registry
 from skipcall_async._secret import ApiKey
 from skipcall_async.testing import FakeSkipcall, Faults, Plan, RateLimitRule
@@ -58,8 +58,7 @@ async def gate_a_key(server: FakeSkipcall, key: str) -> float:
     async with aiohttp.ClientSession() as session:
         async with session.get(server.url + "/v1/health", headers={"Authorization": f"Bearer {key}"}) as response:
             assert response.status == 200
-    retry = RetryPolicy(max_attempts=1)
-    async with SkipcallClient(key, base_url=server.url, rate_limiting=POLICY, retry=retry) as client:
+    async with SkipcallClient(key, base_url=server.url, rate_limiting=POLICY, max_rate_limit_wait=0) as client:
         with pytest.raises(TooManyRequestsError):
             await client.health()
         gate = client.rate_limit.gate_closed_for

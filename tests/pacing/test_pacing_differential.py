@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from support.drivers import Clock
 
 from skipcall_async._pacing.backend import MemoryBackend, Ticket
 from skipcall_async._pacing.redis.backend import RedisBackend
@@ -21,6 +20,7 @@ from skipcall_async._pacing.redis.link import Link, Scope
 from skipcall_async._pacing.redis.store import RedisRateLimitStore
 from skipcall_async._pacing.rules import Observation, Rules, WindowSeen
 from skipcall_async._pacing.settings import LANES, Lane, Settings
+from support.drivers import Clock
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 

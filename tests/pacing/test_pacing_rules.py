@@ -243,13 +243,13 @@ async def test_skew_estimate_tightens_with_more_responses(make: Callable[..., Go
     ],
 )
 async def test_garbage_headers_are_ignored(raw: dict[str, str], make: Callable[..., Governor]) -> None:
-    """Unreadable or negative values are dropped, never a crash; without headers nothing throttles."""
+    """Unreadable or negative values are dropped, never a crash; without headers the key starts slowly."""
     parsed = RateLimitHeaders.parse(raw)
     assert parsed.remaining is None or (parsed.reset_after is None and parsed.reset_epoch is None)
     gov = make()
     await gov.reserve(0.0)
     await observe(gov, 0.0, parsed)
-    assert await admit(gov, 0.0) == 1_000  # no pacing information: the concurrency cap and 429 gate take over
+    assert await admit(gov, 0.0) == 1  # no pacing information: one more in flight per ten answers
 
 
 async def test_a_429_closes_the_gate_until_retry_after_then_probes(make: Callable[..., Governor]) -> None:
@@ -423,6 +423,50 @@ async def test_the_window_is_learned_from_a_fresh_window_probed_at_the_reset(mak
     await observe(gov, 20.3, headers(99, "19.9", limit="100"))  # a fresh window, 19.9 s from its first response
     assert gov.reader.bound_window == pytest.approx(19.9)
     assert (await gov.state(20.3)).reset_in == pytest.approx(19.9)
+
+
+async def test_an_epoch_reset_rounded_up_to_the_second_is_read_as_a_window_of_whole_seconds(
+    make: Callable[..., Governor],
+) -> None:
+    """A limiter stating its reset as a whole epoch second, rounded up: the probe sent right after one window's
+    stated end opens the next just after a whole second, so that window's stated end is ~0.95 s late, and so on,
+    locked in phase. The window's length is known within a second from the probe's grant and the stated reset;
+    when one whole number of seconds fits, it is the length, and each window ends within it of its first answer."""
+    gov = make()
+    epoch = int(WALL)
+    await gov.reserve(0.0)
+    await observe(gov, 0.1, headers(99, str(epoch + 11)))  # opened at 0.05 (10 s): ends 10.05, stated 11
+    assert await admit(gov, 0.1) == 99
+    for _ in range(99):
+        await observe(gov, 0.2, headers(0, str(epoch + 11)))
+    probe_at = await gov.reserve(0.3)
+    assert probe_at == pytest.approx(11.0 + gov.margin, abs=0.02)  # the stated end: nothing says it is late yet
+    assert await gov.reserve(probe_at) is None
+    await observe(gov, probe_at + 0.05, headers(99, str(epoch + 22)))  # opened at probe_at: ends at +10, stated 22
+    assert gov.reader._reader("default").bound_window == pytest.approx(10.0)
+    # Ends at most 10 s after its answer was read (it opened before): 0.05 s late at most, not 0.95 s.
+    assert (await gov.state(probe_at + 0.05)).reset_in == pytest.approx(10.0)
+
+
+async def test_a_429_disproves_a_window_taken_to_be_whole_seconds(make: Callable[..., Governor]) -> None:
+    """Taken to be 10 s, the window was longer (a 429 came): the bound falls back, and the guess is not made again."""
+    gov = make()
+    reader = gov.reader._reader("default")
+    epoch = int(WALL)
+    await gov.reserve(0.0)
+    await observe(gov, 0.1, headers(99, str(epoch + 11)))
+    for _ in range(99):
+        await gov.reserve(0.1)
+        await observe(gov, 0.2, headers(0, str(epoch + 11)))
+    probe_at = await gov.reserve(0.3)
+    assert probe_at is not None
+    await gov.reserve(probe_at)
+    await observe(gov, probe_at + 0.05, headers(99, str(epoch + 22)))
+    assert reader.bound_window == pytest.approx(10.0)
+    await gov.reserve(probe_at + 0.1)
+    await observe(gov, probe_at + 0.2, headers(None, None), status=429, after=1.0)
+    assert reader.bound_window == PLAN_WINDOW
+    assert reader._whole_disproved
 
 
 async def test_a_learned_window_cuts_back_a_reset_rounded_up(make: Callable[..., Governor]) -> None:

@@ -219,14 +219,6 @@ async def test_a_request_that_may_have_reached_the_server_spends_its_token(store
     assert (await driver.view()).in_flight == 2
 
 
-async def test_responses_without_headers_switch_pacing_off(stores: Stores) -> None:
-    """No rate-limit headers at all: the concurrency cap and the 429 gate are all that is left."""
-    driver = stores()
-    await driver.reserve(1)
-    await driver.record(seen(None, None))
-    assert (await driver.reserve(500))[0] == 500
-
-
 async def test_hits_age_out_one_span_after_their_answers(stores: Stores) -> None:
     """A sliding log reporting a far reset: a request answered a span ago no longer counts, whatever the reset."""
     driver = stores(probe=10)
@@ -438,3 +430,20 @@ async def test_bulk_held_back_by_the_reserve_goes_again_as_soon_as_room_ages_out
     assert retry_in == pytest.approx(0.5, abs=0.05)
     await driver.sleep(0.55)
     assert (await driver.reserve_lanes(0, 200))[1] == 1  # the probe's room, the reserve still held
+
+
+async def test_a_hint_followed_and_refused_again_is_not_believed_alone(stores: Stores) -> None:
+    """429s that keep asking for 10 ms: the first is believed; from the second in a row, the gate stays closed at
+    least as long as a hint-less 429 would close it (a server whose hint is wrong is not hammered)."""
+    driver = stores(backoff_base=1.0)
+    await driver.reserve(1)
+    await driver.record(rejected(0.01))
+    assert (await driver.reserve(1))[1] == pytest.approx(0.01)
+    await driver.sleep(0.02)
+    assert (await driver.reserve(1))[0] == 1
+    await driver.record(rejected(0.01))
+    assert (await driver.reserve(1))[1] == pytest.approx(1.0)  # the top of the first backoff range: 1 s
+    await driver.sleep(1.01)
+    assert (await driver.reserve(1))[0] == 1
+    await driver.record(rejected(0.01))
+    assert (await driver.reserve(1))[1] == pytest.approx(2.0)

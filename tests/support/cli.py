@@ -24,9 +24,9 @@ def invoke(
 ) -> Result:
     """Run ``skipcall ARGS`` in-process against ``server``; stdout and stderr are kept apart.
 
-    Tables are drawn for a terminal ``columns`` wide (wide by default).
+    Tables are drawn for a terminal ``columns`` wide (wide by default); 0: no ``COLUMNS``, as in a pipe.
     """
-    env: dict[str, str | None] = {"SKIPCALL_REDIS_URL": None, "COLUMNS": str(columns)}
+    env: dict[str, str | None] = {"SKIPCALL_REDIS_URL": None, "COLUMNS": str(columns) if columns else None}
     if server is not None:
         env |= {"SKIPCALL_API_KEY": server.api_key, "SKIPCALL_BASE_URL": server.url}
     if key is not None:

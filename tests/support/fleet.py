@@ -54,11 +54,13 @@ def start_workers(
     redis_url: str | None,
     extra_env: Mapping[str, str] | None = None,
     hold: bool = False,
+    python: str | None = None,
 ) -> list[subprocess.Popen[bytes]]:
     """Start one worker process per job (see ``fleet_worker.py``); with ``redis_url`` they share the key's quota.
 
     ``hold``: each worker sets up its client, then waits for :func:`go` instead of its job's ``start_at``, so that
-    every worker starts at one instant however long start-up takes on a busy machine.
+    every worker starts at one instant however long start-up takes on a busy machine. ``python``: the interpreter
+    that runs the workers, and so the SDK they load (default: this one); a benchmark's baseline is another's.
     """
     env = {k: v for k, v in os.environ.items() if k != REDIS_URL_ENV}
     if redis_url:
@@ -67,7 +69,7 @@ def start_workers(
     processes = []
     for job in jobs:
         process = subprocess.Popen(
-            [sys.executable, "-P", str(WORKER)],  # -P: not this folder on sys.path, only the installed SDK
+            [python or sys.executable, "-P", str(WORKER)],  # -P: not this folder on sys.path, only the installed SDK
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,

@@ -9,7 +9,9 @@ once the client is set up, then read the start time from stdin). Optional: ``win
 ``max_attempts``, ``max_rate_limit_wait``, ``store`` (settings of a Redis store built on ``SKIPCALL_REDIS_URL``,
 such as ``lease_slack``), ``warmup`` (ids fetched one by one before the start, left out of the report: the key's
 quota is then known when the run starts), ``concurrency`` (at most this many calls at once; default: all of them),
-``priority`` (the lane of its calls) and ``every`` (seconds between the starts of its calls, instead of all at once).
+``priority`` (the lane of its calls), ``every`` (seconds between the starts of its calls, instead of all at once)
+and ``sdk_defaults`` (true: the SDK's own timeout, retry policy and ``max_rate_limit_wait``, as a new user's client
+has them, instead of the fleet's settings and the three keys above that override them).
 """
 
 from __future__ import annotations
@@ -79,15 +81,20 @@ async def run(job: Mapping[str, Any]) -> dict[str, Any]:
     store = None
     if "store" in job:  # store settings stated: build it here, from the same URL the variable gives
         store = RedisRateLimitStore(os.environ["SKIPCALL_REDIS_URL"], **job["store"])
+    settings: dict[str, Any] = {}
+    if not job.get("sdk_defaults"):
+        settings = {
+            "timeout": float(job.get("timeout", 30.0)),
+            "retry": RetryPolicy(max_attempts=int(job.get("max_attempts", 8)), base=0.05, cap=1.0),
+            "max_rate_limit_wait": float(job.get("max_rate_limit_wait", 120.0)),
+        }
     async with SkipcallClient(
         job["api_key"],
         base_url=job["base_url"],
-        timeout=float(job.get("timeout", 30.0)),
-        retry=RetryPolicy(max_attempts=int(job.get("max_attempts", 8)), base=0.05, cap=1.0),
         rate_limiting=RateLimitPolicy(window=job.get("window"), store=store),
-        max_rate_limit_wait=float(job.get("max_rate_limit_wait", 120.0)),
         on_response=on_response,
         on_rate_limit_wait=on_wait,
+        **settings,
     ) as client:
         for call_id in job.get("warmup", []):
             await client.get_call(call_id)

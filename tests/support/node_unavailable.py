@@ -1,4 +1,4 @@
-"""What a test that needs Node.js does without it: fail in CI, where it is installed on purpose; skip elsewhere."""
+"""What a test that needs Node.js or nginx does without it: fail in CI, which installs them; skip elsewhere."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from typing import NoReturn
 import pytest
 
 
-def node_unavailable(what: str, reason: str) -> NoReturn:
-    """Fail under ``CI=true``, skip otherwise; either way, say what to install."""
-    message = f"{what} needs Node.js: {reason}"
+def unavailable(message: str) -> NoReturn:
+    """Fail under ``CI=true``, skip otherwise, with ``message`` (which says what to install)."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+def node_unavailable(what: str, reason: str) -> NoReturn:
+    """Fail under ``CI=true``, skip otherwise; either way, say what to install."""
+    unavailable(f"{what} needs Node.js: {reason}")

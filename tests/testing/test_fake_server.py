@@ -481,7 +481,7 @@ async def test_requests_are_recorded_without_the_key() -> None:
 
 
 def test_the_server_runs_as_a_process_and_prints_its_url() -> None:
-    """python -m skipcall_async.testing prints a URL that answers."""
+    """python -m skipcall_async.testing prints a URL that answers, the export line for it, and its pacing."""
     import subprocess
     import sys
     import urllib.request
@@ -493,6 +493,7 @@ def test_the_server_runs_as_a_process_and_prints_its_url() -> None:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         url = line.split(" on ")[1].split(" ")[0]
+        exported = [proc.stdout.readline().rstrip("\n") for _ in range(2)]
         pacing = [proc.stdout.readline().rstrip("\n") for _ in range(3)]
         request = urllib.request.Request(url + "/v1/health", headers={"Authorization": "Bearer sk_test_fake_skipcall"})
         with urllib.request.urlopen(request, timeout=5) as resp:
@@ -500,6 +501,10 @@ def test_the_server_runs_as_a_process_and_prints_its_url() -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=5)
+    assert exported == [
+        "in another shell, point the SDK and the skipcall command at it:",
+        f"  export SKIPCALL_BASE_URL={url} SKIPCALL_API_KEY=sk_test_fake_skipcall",
+    ]
     assert pacing == [
         "rate limit: 100 requests per 60 s window for the key (plan starter, rule fixed-clock, real time)",
         "more in one window get 429; a SkipcallClient waits for the next window instead (up to 60 s)",
@@ -542,6 +547,21 @@ def test_the_process_says_how_it_paces_and_how_to_change_it(argv: list[str], fir
     assert f"(up to {rule.window:g} s)" in lines[1]
     assert lines[2].startswith("change it with --plan")
     assert lines[2].endswith(change)
+
+
+def test_the_printed_export_line_points_a_shell_at_the_server() -> None:
+    """The start message's export line, run by a shell, sets the base URL and key the SDK reads (quoted safely)."""
+    import subprocess
+
+    from skipcall_async.testing.__main__ import exports
+
+    lines = exports("http://127.0.0.1:8080", "sk_test_it's")
+    assert lines[1].strip().startswith("export SKIPCALL_BASE_URL=http://127.0.0.1:8080 SKIPCALL_API_KEY=")
+    shown = subprocess.run(
+        ["bash", "-c", f'{lines[1]}\nprintf "%s|%s" "$SKIPCALL_BASE_URL" "$SKIPCALL_API_KEY"'],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert shown.stdout == "http://127.0.0.1:8080|sk_test_it's"
 
 
 def test_the_lying_header_flags_reach_the_process() -> None:

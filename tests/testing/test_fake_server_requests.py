@@ -6,6 +6,7 @@ field, with the rate-limit headers every answer carries.
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -207,3 +208,90 @@ async def test_workspace_ids_narrow_and_never_fail(api: Api) -> None:
         status, _, body = await api.send("GET", path, params={"workspaceIds": "ws-1,,nowhere"})
         assert status == 200
         assert body["total"] > 0
+
+
+STATS_PATHS = ["/v1/stats/tag-repartition", "/v1/stats/status-repartition", "/v1/stats/call-duration"]
+
+
+@pytest.mark.parametrize("path", [*STATS_PATHS, "/v1/teams/stats?period=custom"])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"startDate": "notadate"}, "startDate"),
+        ({"endDate": "2026-02-30"}, "endDate"),
+        ({"startDate": ""}, "startDate"),
+        ({"endDate": "2026-01-05T25:00:00Z"}, "endDate"),
+        ({"startDate": "2026-01-06", "endDate": "2026-01-05"}, "endDate"),
+        ({"startDate": "2026-01-06T10:00:00Z", "endDate": "2026-01-06T09:59:59.999Z"}, "endDate"),
+    ],
+)
+async def test_stats_dates_are_checked(api: Api, path: str, params: dict[str, str], field: str) -> None:
+    """A date that is not one, or an end before the start, is a 400 naming it (it was ignored: a 200)."""
+    assert_refused(await api.send("GET", path, params=params), field)
+
+
+def calls_started(api: Api, start: str, end: str) -> list[dict[str, Any]]:
+    """The key's calls that started from ``start`` to ``end``, both included."""
+    first, last = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    calls = api.server.store.in_scope("calls")
+    return [c for c in calls if first <= datetime.fromisoformat(c["startedAt"]) <= last]
+
+
+async def test_stats_count_only_the_calls_of_the_period(api: Api) -> None:
+    """A date covers its whole day; a date-time is an instant, included; days add up to the whole."""
+    day = calls_started(api, "2026-01-06T00:00:00Z", "2026-01-06T23:59:59.999999Z")
+    _, _, whole = await api.send("GET", "/v1/stats/status-repartition")
+    _, _, one_day = await api.send(
+        "GET", "/v1/stats/status-repartition", params={"startDate": "2026-01-06", "endDate": "2026-01-06"}
+    )
+    assert 0 < sum(i["count"] for i in one_day["data"]) == len(day) < sum(i["count"] for i in whole["data"])
+    per_day = []
+    for date_ in ("2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08"):
+        _, _, answer = await api.send(
+            "GET", "/v1/stats/status-repartition", params={"startDate": date_, "endDate": date_}
+        )
+        per_day.append(sum(i["count"] for i in answer["data"]))
+    assert sum(per_day) == sum(i["count"] for i in whole["data"])
+    first = min(day, key=lambda c: c["startedAt"])["startedAt"]
+    _, _, up_to = await api.send("GET", "/v1/stats/call-duration", params={"startDate": "2026-01-06", "endDate": first})
+    recorded = [c for c in calls_started(api, "2026-01-06T00:00:00Z", first) if c["id"] in api.server.store.recordings]
+    assert up_to["data"][0]["count"] == len(recorded) <= 1
+    _, _, before_any = await api.send("GET", "/v1/stats/call-duration", params={"endDate": "2025-12-31"})
+    assert before_any["data"][0]["count"] == 0
+    _, _, team = await api.send(
+        "GET", "/v1/teams/stats", params={"period": "custom", "startDate": "2026-01-06", "endDate": "2026-01-06"}
+    )
+    assert team["aggregate"]["totalCalls"] == len(day)
+
+
+async def test_tags_count_in_the_period_their_contact_was_last_called(api: Api) -> None:
+    """Before any call no tag counts; over every call, only contacts that were called count."""
+    path = "/v1/stats/tag-repartition"
+    _, _, whole = await api.send("GET", path)
+    _, _, before_any = await api.send("GET", path, params={"endDate": "2026-01-04"})
+    _, _, every_call = await api.send("GET", path, params={"startDate": "2026-01-05", "endDate": "2026-01-31"})
+    assert before_any["data"] == []
+    total = sum(i["count"] for i in whole["data"])
+    assert 0 < sum(i["count"] for i in every_call["data"]) <= total
+
+
+async def test_an_oversized_url_gets_the_api_s_400_with_the_rate_limit_headers(api: Api) -> None:
+    """Past 8,190 bytes aiohttp answered a text/plain 400 without the envelope or headers; now the fake does."""
+    longest = "/v1/calls?page=0&x=" + "a" * (8190 - len("/v1/calls?page=0&x="))
+    status, headers, _ = await api.send("GET", longest)
+    assert status == 200
+    assert_refused(await api.send("GET", longest + "a"), "URL is 8,191 bytes long, more than 8,190")
+    assert_refused(await api.send("GET", "/v1/calls/" + "c" * 200_000), "URL is 200,010 bytes long")
+    routes = [(r.route, r.status) for r in api.server.requests]
+    assert routes == [("list_calls", 200), ("list_calls", 400), ("get_call", 400)]
+    assert int(headers["X-RateLimit-Remaining"]) > 0
+
+
+async def test_an_oversized_body_gets_the_api_s_413_with_the_rate_limit_headers(api: Api) -> None:
+    """A body past 1 MiB: aiohttp's text/plain 413 before; now the envelope, counted like any request."""
+    body = io.BytesIO(b'{"firstName": "' + b"a" * (1024 * 1024) + b'"}')
+    status, headers, answer = await api.send("POST", "/v1/contacts", data=body)
+    assert (status, answer["error"]["code"]) == (413, "PAYLOAD_TOO_LARGE")
+    assert answer["error"]["message"] == "body is larger than 1,048,576 bytes"
+    assert headers.keys() >= RATE_HEADERS
+    assert [(r.route, r.status) for r in api.server.requests] == [("create_contact", 413)]

@@ -9,72 +9,18 @@ builds from the description's examples (a stats ``date`` of ``"2023-10-01T00:00:
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterator
-from datetime import date
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from skipcall_async import RetryPolicy, SequenceContactAssignment, SkipcallClient
+from skipcall_async import RetryPolicy, SkipcallClient
 from support.api_description import DESCRIPTION
+from support.operations import CONTACT_ID, OPERATIONS
 from support.prism import prism_mock
 
 pytestmark = [pytest.mark.node, pytest.mark.slow]
-
-CALL_ID = "123e4567-e89b-12d3-a456-426614174000"
-CONTACT_ID = "550e8400-e29b-41d4-a716-446655440000"
-SEQUENCE_ID = "123e4567-e89b-12d3-a456-426614174010"
-
-Operation = Callable[[Any], Awaitable[Any]]
-OPERATIONS: dict[str, Operation] = {
-    "health": lambda r: r.health(),
-    "list_calls": lambda r: r.list_calls(workspace_ids=["ws-1", "ws-2"], page=1, size=25),
-    "get_call": lambda r: r.get_call(CALL_ID),
-    "get_call_recording": lambda r: r.get_call_recording(CALL_ID),
-    "get_call_transcription": lambda r: r.get_call_transcription(CALL_ID),
-    "create_contact": lambda r: r.create_contact(
-        first_name="John",
-        last_name="Doe",
-        phone_numbers=["+33612345678"],
-        email="john.doe@example.com",
-        company="Acme Inc.",
-        city="Paris",
-        country="France",
-        url="https://example.com",
-        linkedin_url="https://linkedin.com/in/johndoe",
-        linkedin_sales_url="https://linkedin.com/sales/people/johndoe",
-        role="CTO",
-        allow_phone_calls=True,
-        custom_fields={"industry": "Technology", "team_size": "50-100"},
-    ),
-    "get_contact": lambda r: r.get_contact(CONTACT_ID),
-    "update_contact": lambda r: r.update_contact(
-        CONTACT_ID, city="Lyon", phone_numbers=["+33612345678", "+33698765432"], custom_fields={"tier": "gold"}
-    ),
-    "create_sequence": lambda r: r.create_sequence(
-        name="Q3 outreach", assigned_to_ids=["om-1", "om-2"], creator_id="om-1", workspace_id="ws-1"
-    ),
-    "list_sequence_contacts": lambda r: r.list_sequence_contacts(SEQUENCE_ID, tag="Lead", status="IN_PROGRESS"),
-    "add_sequence_contacts": lambda r: r.add_sequence_contacts(
-        SEQUENCE_ID,
-        [CONTACT_ID, SequenceContactAssignment(contact_id=CALL_ID, assigned_to_workspace_membership_id="wm-1")],
-    ),
-    "remove_sequence_contacts": lambda r: r.remove_sequence_contacts(SEQUENCE_ID, [CONTACT_ID]),
-    "get_tag_distribution": lambda r: r.get_tag_distribution(
-        call_type="direct", granularity="week", start_date=date(2026, 1, 1), end_date="2026-01-31", workspace_id="ws-1"
-    ),
-    "get_status_distribution": lambda r: r.get_status_distribution(
-        sequence_id=SEQUENCE_ID, user_membership_id="om-1", granularity="day", workspace_id="ws-1"
-    ),
-    "get_call_duration_stats": lambda r: r.get_call_duration_stats(call_type="all", granularity="month"),
-    "create_tag": lambda r: r.create_tag(label="Meeting booked", is_success_tag=True),
-    "delete_tag": lambda r: r.delete_tag("123e4567-e89b-12d3-a456-426614174099"),
-    "get_team_stats": lambda r: r.get_team_stats(period="custom", start_date="2026-01-01", end_date="2026-01-31"),
-    "list_users": lambda r: r.list_users(workspace_ids=["ws-1"]),
-    "list_workspaces": lambda r: r.list_workspaces(),
-    "list_workspace_members": lambda r: r.list_workspace_members("ws-1", page=0, size=50),
-}
 
 
 @pytest.fixture(scope="module")

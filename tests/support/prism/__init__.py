@@ -1,4 +1,5 @@
-"""Stoplight Prism serving the API description: ``npm ci`` from the committed lockfile, then ``prism mock``.
+"""Stoplight Prism serving the API description: ``npm ci`` from the committed lockfile, then ``prism mock`` or
+``prism proxy``.
 
 Prism (``package.json`` beside this module, pinned by ``package-lock.json``) validates every request against the
 description; with ``--errors`` a violation is answered with an error status and listed in the ``sl-violations``
@@ -48,7 +49,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-            pytest.fail(f"prism mock exited with {process.returncode}:\n{output}", pytrace=False)
+            pytest.fail(f"prism exited with {process.returncode}:\n{output}", pytrace=False)
         try:
             with urllib.request.urlopen(url + "/v1/health", timeout=1):
                 return
@@ -56,17 +57,31 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 
             return  # it answered
         except OSError:
             time.sleep(0.2)
-    pytest.fail(f"prism mock did not answer on {url} within {timeout:g} s", pytrace=False)
+    pytest.fail(f"prism did not answer on {url} within {timeout:g} s", pytrace=False)
 
 
 @contextmanager
 def prism_mock(description: Path = API_DESCRIPTION) -> Iterator[str]:
     """A ``prism mock --errors`` of ``description`` on a free port of 127.0.0.1; yields its URL."""
+    with _prism("mock", "--errors", str(description)) as url:
+        yield url
+
+
+@contextmanager
+def prism_proxy(description: Path, upstream: str) -> Iterator[str]:
+    """A ``prism proxy`` of ``description`` in front of ``upstream``: it forwards every request, normalising its URL
+    as Node's URL parser does (``%2E`` is a dot), and reports violations in ``sl-violations``; yields its URL."""
+    with _prism("proxy", str(description), upstream) as url:
+        yield url
+
+
+@contextmanager
+def _prism(*arguments: str) -> Iterator[str]:
     node = prism_node()
     port = _free_port()
     cli = PRISM_DIR / "node_modules" / "@stoplight" / "prism-cli" / "dist" / "index.js"
     process = subprocess.Popen(
-        [node, str(cli), "mock", "--host", "127.0.0.1", "--port", str(port), "--errors", str(description)],
+        [node, str(cli), arguments[0], "--host", "127.0.0.1", "--port", str(port), *arguments[1:]],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

@@ -1,8 +1,9 @@
 """A real NestJS app guarded by the real @nestjs/throttler, started on a free port for benchmarks and tests.
 
 The app (``app.js``) and its locked dependencies (``package.json``, ``package-lock.json``) live beside this module;
-``ensure_installed`` runs ``npm ci`` when needed (`support.node_packages`). Node.js 20 or newer is needed. Standard
-library only, so a benchmark can start it under another interpreter's SDK.
+``ensure_installed`` runs ``npm ci`` when needed (`support.node_packages`), and `support.limiters.node_app` runs the
+process. Node.js 20 or newer is needed. Standard library only, so a benchmark can start it under another
+interpreter's SDK.
 """
 
 from __future__ import annotations
@@ -10,16 +11,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
-import subprocess
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
+from support.limiters.node_app import NodeApp
 from support.node_packages import npm_ci
 
 HERE = Path(__file__).resolve().parent
@@ -43,7 +41,7 @@ def throttler(ttl: float, limit: int, *, block: float | None = None, name: str |
     return entry
 
 
-class NestApp:
+class NestApp(NodeApp):
     """The app as a child process: ``with NestApp([throttler(10, 100)]) as app: app.url ...``.
 
     Attributes:
@@ -59,13 +57,11 @@ class NestApp:
         call: Mapping[str, Any] | None = None,
         start_timeout: float = 60.0,
     ) -> None:
+        super().__init__(HERE, [], start_timeout=start_timeout)
         self.throttlers = [dict(t) for t in throttlers]
         self.tracker = tracker
         self.fake_clock = fake_clock
         self.call = call
-        self.start_timeout = start_timeout
-        self.url = ""
-        self._process: subprocess.Popen[str] | None = None
         self._call_file: str | None = None
 
     def __repr__(self) -> str:
@@ -73,63 +69,29 @@ class NestApp:
 
     def start(self) -> None:
         """Install if needed, start the app, and wait for it to listen."""
-        node = ensure_installed()
-        args = [node, str(HERE / "app.js"), "--port", "0", "--throttlers", json.dumps(self.throttlers),
-                "--tracker", self.tracker]  # fmt: skip
+        self.arguments = ["--port", "0", "--throttlers", json.dumps(self.throttlers), "--tracker", self.tracker]
         if self.fake_clock:
-            args.append("--fake-clock")
+            self.arguments.append("--fake-clock")
         if self.call is not None:
             with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
                 json.dump(self.call, file)
             self._call_file = file.name
-            args += ["--call", file.name]
-        self._process = process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=HERE)
-        assert process.stdout is not None
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            line = process.stdout.readline() if ready else ""
-            if line.startswith("listening on "):
-                self.url = line.split()[-1]
-                return
-            if not ready or process.poll() is not None or not line:
-                self.stop()
-                raise RuntimeError(f"the NestJS app did not start (exit {process.poll()}): {line!r}")
+            self.arguments += ["--call", file.name]
+        super().start()
 
     def stop(self) -> None:
         """Stop the app (its state goes with it)."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if process is not None and process.stdout is not None:
-            process.stdout.close()
+        super().stop()
         if self._call_file is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self._call_file)
             self._call_file = None
-
-    def log(self) -> list[tuple[float, int]]:
-        """When each ``/v1`` request arrived (epoch seconds on the app's clock) and its status, in order."""
-        with urllib.request.urlopen(f"{self.url}/__admin/log", timeout=30) as response:
-            return [(ms / 1000.0, status) for ms, status in json.load(response)]
 
     def set_clock(self, epoch_seconds: float) -> None:
         """Set the app's clock (``fake_clock=True`` only): every later ``Date.now()`` reads this instant."""
         request = urllib.request.Request(f"{self.url}/__admin/clock?now={round(epoch_seconds * 1000)}", method="POST")
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object | TracebackType) -> None:
-        self.stop()
 
 
 @contextlib.contextmanager

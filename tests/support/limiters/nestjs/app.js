@@ -8,7 +8,7 @@
 //   --throttlers JSON  ThrottlerModule.forRoot's list, e.g. '[{"ttl":10000,"limit":100}]' (milliseconds)
 //   --tracker key|ip   what a tracker is: the bearer key (default, as an API tracks its keys) or the client IP
 //   --fake-clock       Date.now() reads a clock set by POST /__admin/clock?now=MS (for trace replays)
-//   --call FILE        the JSON call served for every id (its "id" is replaced); default: a small built-in call
+//   --call FILE        the JSON call served for every id (its "id" is replaced); default: ../call.json
 //
 // Outside the throttled routes, /__admin/log returns [[ms, status], ...]: when each /v1 request arrived (on the
 // app's clock) and its status, so a benchmark judges utilization on the server's side.
@@ -48,12 +48,8 @@ if (options.fakeClock) {
   Date.now = () => fakeNow;
 }
 
-const CALL = options.call || {
-  id: '', callType: 'CALL_SESSION', status: 'completed', type: 'outbound', transferred: false,
-  startedAt: '2026-01-05T09:00:59.000Z', endedAt: '2026-01-05T09:06:39.000Z',
-  createdAt: '2026-01-05T09:00:54.000Z', updatedAt: '2026-01-05T09:06:39.000Z',
-  organizationId: 'org-1', organizationMembershipId: 'om-1', notes: null, contact: null,
-};
+// The call every limiter app serves (../call.json), unless --call names another.
+const CALL = options.call || require('../call.json');
 
 class CallController {
   findOne(id) {
