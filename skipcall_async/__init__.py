@@ -27,7 +27,8 @@ from ._errors import (
     SkipcallError,
     TooManyRequestsError,
 )
-from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent
+from ._events import FailureEvent, Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent
+from ._logs import configure_from_environment as _configure_logging
 from ._models import (
     Call,
     CallContact,
@@ -93,6 +94,7 @@ __all__ = [
     "DateLike",
     "DecodeError",
     "EventLoopError",
+    "FailureEvent",
     "Granularity",
     "Health",
     "Hook",
@@ -152,4 +154,5 @@ __all__ = [
     "priority",
 ]
 
+_configure_logging()  # SKIPCALL_LOG=debug|info: the SDK's log lines on stderr
 _plain_docstrings(globals()[name] for name in __all__)  # help() shows names where the site shows links

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import logging
 import math
 import re
 import time
@@ -18,6 +17,7 @@ from typing import Any, Self, TypeVar
 
 import aiohttp
 
+from . import _otel
 from ._decode import ApiResponse, api_error, decode_json, model_decoder, page_decoder
 from ._errors import (
     APIConnectionError,
@@ -30,7 +30,7 @@ from ._errors import (
     event_loop_error,
     locate,
 )
-from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, emit
+from ._events import FailureEvent, Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent
 from ._models import Page
 from ._pacing.backend import Ticket
 from ._pacing.headers import RateLimitHeaders, retry_after
@@ -41,14 +41,14 @@ from ._pacing.settings import Lane
 from ._priority import Priority, checked_priority, lane_of
 from ._raw_response import RawResponse
 from ._retry import IDEMPOTENT_METHODS, RetryPolicy, run_with_retries
+from ._routes import Route
 from ._secret import resolve_api_key
 from ._slots import Slots
+from ._telemetry import current_observer, observe, retry_observer
 from ._transport import AiohttpTransport, HttpRequest
 from ._types import NOT_GIVEN, NotGiven
 from ._urls import QueryValue, normalize_base_url, query_string, resolve_base_url
 from ._version import __version__
-
-logger = logging.getLogger("skipcall_async")
 
 T = TypeVar("T")
 
@@ -78,6 +78,7 @@ class BaseClient:
         on_response: Hook[ResponseEvent] | None = None,
         on_retry: Hook[RetryEvent] | None = None,
         on_rate_limit_wait: Hook[RateLimitWaitEvent] | None = None,
+        on_failure: Hook[FailureEvent] | None = None,
     ) -> None:
         self._key = resolve_api_key(api_key)
         self._base_url = normalize_base_url(resolve_base_url(base_url))
@@ -105,6 +106,9 @@ class BaseClient:
         self._on_response = on_response
         self._on_retry = on_retry
         self._on_rate_limit_wait = on_rate_limit_wait
+        self._on_failure = on_failure
+        self._hooked = any(h is not None for h in (on_request, on_response, on_retry, on_rate_limit_wait, on_failure))
+        _otel.load()  # OpenTelemetry's API, if installed: imported with the first client, not with the package
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -269,7 +273,7 @@ class BaseClient:
                 deadline_at=call.deadline,
                 clock=limiter.clock,
                 sleep=asyncio.sleep,
-                on_retry=self._on_retry,
+                on_retry=retry_observer(),
                 sends=call.count,
             )
         attempts = call.sends
@@ -342,6 +346,7 @@ class BaseClient:
         Steps that need no waiting are inline rather than awaited (most requests find a token and a slot free):
         this function runs for every request, and each coroutine layer costs as much as a step.
         """
+        observer = current_observer()  # hooks, logs, telemetry: None when nothing listens
         # 1. A rate-limit token, taken at once if free.
         ticket = None if at_head else limiter.try_acquire(lane)
         if ticket is None:
@@ -351,8 +356,8 @@ class BaseClient:
         sent = False
         try:
             # 2. A connection slot, after on_request: a slow hook must not hold a connection.
-            if self._on_request is not None:
-                await emit(self._on_request, RequestEvent(method=request.method, path=path, attempt=number))
+            if observer is not None:
+                await observer.sending(request.headers, request.url, number)
             if not self._slots.try_acquire():
                 await self._slots.wait()
             # 3. The exchange, its timeout starting once the slot is held and ending by the call's deadline.
@@ -360,7 +365,7 @@ class BaseClient:
                 timeout = self._timeout
                 if deadline != math.inf:
                     timeout = _min_timeout(timeout, deadline - limiter.clock())
-                started = limiter.clock() if self._on_response is not None else 0.0  # the clock is read when needed
+                started = limiter.clock() if observer is not None else 0.0  # the clock is read when needed
                 sent = True
                 response = await self._transport.send(request, timeout=timeout, max_bytes=self._max_response_bytes)
             finally:
@@ -369,6 +374,8 @@ class BaseClient:
             # A request that never left (cancelled before its slot, a refused connection) gives its token back.
             refused = isinstance(error, APIConnectionError) and not error.request_sent
             limiter.release(ticket, sent=sent and not refused)
+            if observer is not None and sent:
+                observer.unanswered(number, error, limiter.clock() - started)
             raise
         # 4. The limiter learns from the response (any status); then it becomes the result or the typed error.
         status, headers = response.status, response.headers
@@ -377,15 +384,11 @@ class BaseClient:
         pending = limiter.record(ticket, rate_headers, status=status, retry_after=wait)
         if pending is not None:  # a shared store's round trip
             await pending
-        if self._on_response is not None:  # events are only built for a hook that listens
-            elapsed = limiter.clock() - started
-            event = ResponseEvent(method=request.method, path=path, attempt=number, status=status, elapsed=elapsed)
-            await emit(self._on_response, event)
+        if observer is not None:
+            await observer.answered(number, status, limiter.clock() - started, wait)
         if not 200 <= status < 300:
-            if status == 429:
-                logger.info("%s %s got 429; the gate is closed for this key", request.method, path)
-                if wait is None:
-                    wait = rate_headers.reset_after
+            if status == 429 and wait is None:
+                wait = rate_headers.reset_after
             raise api_error(status, headers, response.body, retry_after=wait)  # a cut body only feeds its message
         if response.cut:
             limit = self._max_response_bytes or 0
@@ -410,29 +413,48 @@ class BaseClient:
             raise call.refused from too_long
         waited = limiter.clock() - started
         call.waited += waited
-        if waited > 0:
-            logger.debug("%s %s waited %.3f s for the rate limit", request.method, path, waited)
-            if self._on_rate_limit_wait is not None:
-                event = RateLimitWaitEvent(method=request.method, path=path, waited=waited, lane=lane)
-                await emit(self._on_rate_limit_wait, event)
+        if waited > 0 and (observer := current_observer()) is not None:
+            await observer.waited_for_token(waited, lane, limiter)
         return ticket
 
     # -- what operations call ----------------------------------------------------------------------------------
 
+    def _call(
+        self, route: Route, path: str, decode: Callable[[ApiResponse], T], **kwargs: Any
+    ) -> Coroutine[Any, Any, T]:
+        """The funnel's coroutine for one operation, at ``path`` (built from ``route``), observed if anything listens.
+
+        A plain function returning the funnel's coroutine, so that operations await the funnel directly; an observed
+        call is awaited inside its observer (hooks, logs, OpenTelemetry), which names it by its route.
+        """
+        observer = observe(self, route, path)
+        call = self._request(route.method, path, decode, **kwargs)
+        return call if observer is None else observer.run(call)
+
     def _request_model(
-        self, method: str, path: str, model: type[T], *, empty_ok: bool = False, **kwargs: Any
+        self, route: Route, path: str, model: type[T], *, empty_ok: bool = False, **kwargs: Any
     ) -> Coroutine[Any, Any, T]:
         """Any call whose answer is one ``model``; ``empty_ok`` reads an empty body as ``{}`` (undocumented bodies).
 
-        A plain function returning the funnel's coroutine, so that operations await the funnel directly.
+        ``_call`` written out, as the most used entry: a layer less on every call.
         """
-        return self._request(method, path, model_decoder(model, empty_ok=empty_ok), **kwargs)
+        observer = observe(self, route, path)
+        call = self._request(route.method, path, model_decoder(model, empty_ok=empty_ok), **kwargs)
+        return call if observer is None else observer.run(call)
 
     def _request_page(
-        self, path: str, item_model: type[T], params: Mapping[str, QueryValue], *, resource_id: str | None = None
+        self,
+        route: Route,
+        path: str,
+        item_model: type[T],
+        params: Mapping[str, QueryValue],
+        *,
+        resource_id: str | None = None,
     ) -> Coroutine[Any, Any, Page[T]]:
         """One page of ``item_model`` (a GET); ``resource_id`` names the parent (a sequence, a workspace)."""
-        return self._request("GET", path, page_decoder(item_model), params=params, resource_id=resource_id)
+        observer = observe(self, route, path)
+        call = self._request("GET", path, page_decoder(item_model), params=params, resource_id=resource_id)
+        return call if observer is None else observer.run(call)
 
 
 class _Call:

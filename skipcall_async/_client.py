@@ -86,6 +86,8 @@ class SkipcallClient(CallsMixin, ContactsMixin, SequencesMixin, TagsMixin, Stats
         on_retry: Async hook given a [`RetryEvent`][skipcall_async.RetryEvent] before each retry's sleep.
         on_rate_limit_wait: Async hook given a [`RateLimitWaitEvent`][skipcall_async.RateLimitWaitEvent] after a
             request waited for a rate-limit token.
+        on_failure: Async hook given a [`FailureEvent`][skipcall_async.FailureEvent] once when a call fails for
+            good (after its retries), just before its error is raised.
 
     Raises:
         ConfigurationError: No API key, an unsafe or malformed `base_url`, or an argument out of range

@@ -9,7 +9,6 @@ retried here: the client sends it again after the key's gate, as a wait for the 
 
 from __future__ import annotations
 
-import logging
 import math
 import random
 from collections.abc import Awaitable, Callable
@@ -19,9 +18,6 @@ import attrs
 import tenacity
 
 from ._errors import APIConnectionError, ServerError, SkipcallError, TooManyRequestsError
-from ._events import Hook, RetryEvent, emit
-
-logger = logging.getLogger("skipcall_async")
 
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
@@ -92,6 +88,8 @@ def is_retryable(error: BaseException, *, idempotent: bool) -> bool:
 
 
 Sleep = Callable[[float], Awaitable[None]]
+# Told of each retry before its sleep: the attempt that failed, its error, the sleep (the call's observer).
+RetryObserver = Callable[[int, BaseException, float], Awaitable[None]]
 
 
 def mark_attempts(error: BaseException, attempts: int) -> None:
@@ -113,7 +111,7 @@ async def run_with_retries(
     deadline_at: float,
     clock: Callable[[], float],
     sleep: Sleep,
-    on_retry: Hook[RetryEvent] | None = None,
+    on_retry: RetryObserver | None = None,
     sends: Callable[[], int] | None = None,
 ) -> T:
     """Attempts after a failed first one, until one succeeds, an error is final, or the policy says stop.
@@ -122,6 +120,7 @@ async def run_with_retries(
     failure) and passes its error. ``attempt(previous_error)`` makes the next one. ``deadline_at`` (on ``clock``,
     ``inf`` for none) counts from the call's start: no retry starts that would end past it. ``sends`` counts
     the requests sent for the call (an attempt may send several, when the server answers 429), for the errors.
+    ``on_retry`` is told of each retry before its sleep.
     """
     if policy.max_attempts == 1 or not is_retryable(first_error, idempotent=idempotent):
         mark_attempts(first_error, sends() if sends is not None else 1)
@@ -132,12 +131,8 @@ async def run_with_retries(
 
     async def before_sleep(state: tenacity.RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
-        delay = state.upcoming_sleep
-        logger.info(
-            "retrying after %s (attempt %d failed), sleeping %.2f s", _describe(error), state.attempt_number, delay
-        )
-        if error is not None:
-            await emit(on_retry, RetryEvent(attempt=state.attempt_number, error=error, delay=delay))
+        if on_retry is not None and error is not None:
+            await on_retry(state.attempt_number, error, state.upcoming_sleep)
 
     retrying = tenacity.AsyncRetrying(
         stop=stop,
@@ -175,7 +170,3 @@ class _StopAtDeadline(tenacity.stop.stop_base):
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         return self.clock() + retry_state.upcoming_sleep >= self.deadline_at
-
-
-def _describe(error: BaseException | None) -> str:
-    return "an unknown failure" if error is None else f"{type(error).__name__}: {error}"

@@ -16,7 +16,7 @@ from typing import Any, Concatenate, Final, ParamSpec, Self, TypeVar
 from ._base_client import DEFAULT_MAX_RESPONSE_BYTES
 from ._client import SkipcallClient
 from ._errors import ClientClosedError
-from ._events import Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent
+from ._events import FailureEvent, Hook, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent
 from ._pacing.limiter import RateLimitSnapshot
 from ._pacing.policy import RateLimitPolicy
 from ._portal import PORTAL
@@ -168,12 +168,14 @@ class SyncSkipcallClient(_Blocking):
         on_response: Hook[ResponseEvent] | None = None,
         on_retry: Hook[RetryEvent] | None = None,
         on_rate_limit_wait: Hook[RateLimitWaitEvent] | None = None,
+        on_failure: Hook[FailureEvent] | None = None,
     ) -> None:
         self._settings: dict[str, Any] = {
             "base_url": base_url, "timeout": timeout, "max_connections": max_connections, "retry": retry,
             "rate_limiting": rate_limiting, "max_rate_limit_wait": max_rate_limit_wait,
             "max_response_bytes": max_response_bytes, "on_request": on_request,
             "on_response": on_response, "on_retry": on_retry, "on_rate_limit_wait": on_rate_limit_wait,
+            "on_failure": on_failure,
         }  # fmt: skip
         self._api_key = api_key
         self._client = SkipcallClient(api_key, **self._settings)  # checks every argument, here and now

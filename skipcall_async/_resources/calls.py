@@ -7,9 +7,15 @@ from collections.abc import AsyncIterator, Iterable
 from .._base_client import BaseClient
 from .._models import Call, CallRecording, CallTranscription, Page
 from .._pagination import MAX_PAGE_SIZE, page_params
+from .._routes import Route
 from .._urls import segment
 from ._arguments import workspace_filter
 from ._paging import paginate
+
+LIST_CALLS = Route("list_calls", "GET", "/v1/calls")
+GET_CALL = Route("get_call", "GET", "/v1/calls/{id}")
+GET_CALL_RECORDING = Route("get_call_recording", "GET", "/v1/calls/{id}/recording")
+GET_CALL_TRANSCRIPTION = Route("get_call_transcription", "GET", "/v1/calls/{id}/transcription")
 
 
 class CallsMixin(BaseClient):
@@ -31,7 +37,7 @@ class CallsMixin(BaseClient):
             InvalidArgumentTypeError: `workspace_ids` is a bare string or not iterable.
         """
         params = {"workspaceIds": workspace_filter(workspace_ids), **page_params(page, size)}
-        return await self._request_page("/v1/calls", Call, params)
+        return await self._request_page(LIST_CALLS, LIST_CALLS.path(), Call, params)
 
     def iter_calls(
         self, *, workspace_ids: Iterable[str] | None = None, page_size: int = MAX_PAGE_SIZE
@@ -69,7 +75,8 @@ class CallsMixin(BaseClient):
             InvalidArgumentError: `call_id` is blank, or `.` or `..`.
             InvalidArgumentTypeError: `call_id` is not a string.
         """
-        return await self._request_model("GET", f"/v1/calls/{segment(call_id, 'call_id')}", Call, resource_id=call_id)
+        path = GET_CALL.path(segment(call_id, "call_id"))
+        return await self._request_model(GET_CALL, path, Call, resource_id=call_id)
 
     async def get_call_recording(self, call_id: str) -> CallRecording:
         """Recording metadata of a call: duration, start and transcription state (the API gives no audio URL).
@@ -85,8 +92,8 @@ class CallsMixin(BaseClient):
             InvalidArgumentError: `call_id` is blank, or `.` or `..`.
             InvalidArgumentTypeError: `call_id` is not a string.
         """
-        path = f"/v1/calls/{segment(call_id, 'call_id')}/recording"
-        return await self._request_model("GET", path, CallRecording, resource_id=call_id)
+        path = GET_CALL_RECORDING.path(segment(call_id, "call_id"))
+        return await self._request_model(GET_CALL_RECORDING, path, CallRecording, resource_id=call_id)
 
     async def get_call_transcription(self, call_id: str) -> CallTranscription:
         """The transcript of a call, utterance by utterance, and its AI summary.
@@ -102,6 +109,5 @@ class CallsMixin(BaseClient):
             InvalidArgumentError: `call_id` is blank, or `.` or `..`.
             InvalidArgumentTypeError: `call_id` is not a string.
         """
-        return await self._request_model(
-            "GET", f"/v1/calls/{segment(call_id, 'call_id')}/transcription", CallTranscription, resource_id=call_id
-        )
+        path = GET_CALL_TRANSCRIPTION.path(segment(call_id, "call_id"))
+        return await self._request_model(GET_CALL_TRANSCRIPTION, path, CallTranscription, resource_id=call_id)

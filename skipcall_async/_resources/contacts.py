@@ -8,9 +8,14 @@ from typing import Any
 from .._base_client import BaseClient
 from .._errors import InvalidArgumentError, InvalidArgumentTypeError
 from .._models import Contact
+from .._routes import Route
 from .._types import NOT_GIVEN, NotGiven
 from .._urls import segment
 from ._arguments import body, check_text, string_list, text_map
+
+CREATE_CONTACT = Route("create_contact", "POST", "/v1/contacts")
+GET_CONTACT = Route("get_contact", "GET", "/v1/contacts/{id}")
+UPDATE_CONTACT = Route("update_contact", "PATCH", "/v1/contacts/{id}")
 
 NAME_MAX = 100
 TEXT_MAX = 200
@@ -103,7 +108,9 @@ class ContactsMixin(BaseClient):
             "custom_fields": custom_fields,
         }
         _check_contact_fields(fields, update=False)
-        return await self._request_model("POST", "/v1/contacts", Contact, body=body(fields, omit_none=True))
+        return await self._request_model(
+            CREATE_CONTACT, CREATE_CONTACT.path(), Contact, body=body(fields, omit_none=True)
+        )
 
     async def get_contact(self, contact_id: str) -> Contact:
         """One contact.
@@ -119,8 +126,8 @@ class ContactsMixin(BaseClient):
             InvalidArgumentError: `contact_id` is blank, or `.` or `..`.
             InvalidArgumentTypeError: `contact_id` is not a string.
         """
-        path = f"/v1/contacts/{segment(contact_id, 'contact_id')}"
-        return await self._request_model("GET", path, Contact, resource_id=contact_id)
+        path = GET_CONTACT.path(segment(contact_id, "contact_id"))
+        return await self._request_model(GET_CONTACT, path, Contact, resource_id=contact_id)
 
     async def update_contact(
         self,
@@ -193,6 +200,5 @@ class ContactsMixin(BaseClient):
         payload = body(fields, omit_none=False)
         if not payload:
             raise InvalidArgumentError("update_contact needs at least one field to change")
-        return await self._request_model(
-            "PATCH", f"/v1/contacts/{segment(contact_id, 'contact_id')}", Contact, body=payload, resource_id=contact_id
-        )
+        path = UPDATE_CONTACT.path(segment(contact_id, "contact_id"))
+        return await self._request_model(UPDATE_CONTACT, path, Contact, body=payload, resource_id=contact_id)

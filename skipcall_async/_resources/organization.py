@@ -8,9 +8,15 @@ from .._base_client import BaseClient
 from .._decode import list_decoder
 from .._models import Health, OrganizationUser, Page, Workspace, WorkspaceMember
 from .._pagination import MAX_PAGE_SIZE, page_params
+from .._routes import Route
 from .._urls import segment
 from ._arguments import workspace_filter
 from ._paging import paginate
+
+HEALTH = Route("health", "GET", "/v1/health")
+LIST_USERS = Route("list_users", "GET", "/v1/users")
+LIST_WORKSPACES = Route("list_workspaces", "GET", "/v1/workspaces")
+LIST_WORKSPACE_MEMBERS = Route("list_workspace_members", "GET", "/v1/workspaces/{id}/members")
 
 
 class OrganizationMixin(BaseClient):
@@ -20,7 +26,7 @@ class OrganizationMixin(BaseClient):
         Returns:
             The probe's answer (fields beyond `status` are in its `extra`).
         """
-        return await self._request_model("GET", "/v1/health", Health, empty_ok=True)
+        return await self._request_model(HEALTH, HEALTH.path(), Health, empty_ok=True)
 
     async def list_users(
         self, *, workspace_ids: Iterable[str] | None = None, page: int = 0, size: int = MAX_PAGE_SIZE
@@ -41,7 +47,7 @@ class OrganizationMixin(BaseClient):
             InvalidArgumentTypeError: `workspace_ids` is a bare string or not iterable.
         """
         params = {"workspaceIds": workspace_filter(workspace_ids), **page_params(page, size)}
-        return await self._request_page("/v1/users", OrganizationUser, params)
+        return await self._request_page(LIST_USERS, LIST_USERS.path(), OrganizationUser, params)
 
     def iter_users(
         self, *, workspace_ids: Iterable[str] | None = None, page_size: int = MAX_PAGE_SIZE
@@ -72,7 +78,7 @@ class OrganizationMixin(BaseClient):
         Returns:
             The workspaces.
         """
-        return await self._request("GET", "/v1/workspaces", list_decoder(Workspace))
+        return await self._call(LIST_WORKSPACES, LIST_WORKSPACES.path(), list_decoder(Workspace))
 
     async def list_workspace_members(
         self, workspace_id: str, *, page: int = 0, size: int = MAX_PAGE_SIZE
@@ -93,7 +99,8 @@ class OrganizationMixin(BaseClient):
             InvalidArgumentTypeError: `workspace_id` is not a string.
         """
         return await self._request_page(
-            f"/v1/workspaces/{segment(workspace_id, 'workspace_id')}/members",
+            LIST_WORKSPACE_MEMBERS,
+            LIST_WORKSPACE_MEMBERS.path(segment(workspace_id, "workspace_id")),
             WorkspaceMember,
             dict(page_params(page, size)),
             resource_id=workspace_id,

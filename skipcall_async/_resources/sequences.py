@@ -9,6 +9,7 @@ from .._base_client import BaseClient
 from .._errors import InvalidArgumentError, InvalidArgumentTypeError
 from .._models import Page, Sequence, SequenceContact, SequenceContactAssignment, SequenceContactsResult
 from .._pagination import MAX_PAGE_SIZE, page_params
+from .._routes import Route
 from .._urls import segment
 from ._arguments import MAX_BATCH, body, check_text, optional_id, string_list
 from ._paging import paginate
@@ -16,6 +17,11 @@ from ._paging import paginate
 # Inferred wrapper keys (the docs show the arrays, not their names): change here if the API differs.
 ADD_CONTACTS_KEY: Final = "contacts"
 REMOVE_CONTACTS_KEY: Final = "contactIds"
+
+CREATE_SEQUENCE = Route("create_sequence", "POST", "/v1/sequences")
+LIST_SEQUENCE_CONTACTS = Route("list_sequence_contacts", "GET", "/v1/sequences/{id}/contacts")
+ADD_SEQUENCE_CONTACTS = Route("add_sequence_contacts", "POST", "/v1/sequences/{id}/contacts")
+REMOVE_SEQUENCE_CONTACTS = Route("remove_sequence_contacts", "DELETE", "/v1/sequences/{id}/contacts")
 # Inferred filter names of List contacts of a sequence.
 TAG_FILTER: Final = "tag"
 STATUS_FILTER: Final = "status"
@@ -78,7 +84,9 @@ class SequencesMixin(BaseClient):
             "creator_id": optional_id("creator_id", creator_id),
             "workspace_id": optional_id("workspace_id", workspace_id),
         }
-        return await self._request_model("POST", "/v1/sequences", Sequence, body=body(fields, omit_none=True))
+        return await self._request_model(
+            CREATE_SEQUENCE, CREATE_SEQUENCE.path(), Sequence, body=body(fields, omit_none=True)
+        )
 
     async def list_sequence_contacts(
         self,
@@ -112,7 +120,8 @@ class SequencesMixin(BaseClient):
             **page_params(page, size),
         }
         return await self._request_page(
-            f"/v1/sequences/{segment(sequence_id, 'sequence_id')}/contacts",
+            LIST_SEQUENCE_CONTACTS,
+            LIST_SEQUENCE_CONTACTS.path(segment(sequence_id, "sequence_id")),
             SequenceContact,
             params,
             resource_id=sequence_id,
@@ -169,8 +178,8 @@ class SequencesMixin(BaseClient):
         """
         payload = {ADD_CONTACTS_KEY: _assignments(contacts)}
         return await self._request_model(
-            "POST",
-            f"/v1/sequences/{segment(sequence_id, 'sequence_id')}/contacts",
+            ADD_SEQUENCE_CONTACTS,
+            ADD_SEQUENCE_CONTACTS.path(segment(sequence_id, "sequence_id")),
             SequenceContactsResult,
             body=payload,
             idempotent=True,
@@ -197,8 +206,8 @@ class SequencesMixin(BaseClient):
         """
         ids = string_list("contact_ids", contact_ids, min_items=1, max_items=MAX_BATCH)
         return await self._request_model(
-            "DELETE",
-            f"/v1/sequences/{segment(sequence_id, 'sequence_id')}/contacts",
+            REMOVE_SEQUENCE_CONTACTS,
+            REMOVE_SEQUENCE_CONTACTS.path(segment(sequence_id, "sequence_id")),
             SequenceContactsResult,
             body={REMOVE_CONTACTS_KEY: ids},
             idempotent=True,

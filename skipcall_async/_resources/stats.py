@@ -8,6 +8,7 @@ from typing import Final, get_args
 from .._base_client import BaseClient
 from .._errors import InvalidArgumentError
 from .._models import CallDurationStats, StatusDistribution, TagDistribution, TeamStats
+from .._routes import Route
 from .._types import DateLike, Granularity, StatsCallType, TeamStatsPeriod
 from .._urls import QueryValue
 from ._arguments import choice, iso, optional_id
@@ -16,8 +17,11 @@ from ._arguments import choice, iso, optional_id
 CALL_TYPES: Final[tuple[str, ...]] = get_args(StatsCallType)
 GRANULARITIES: Final[tuple[str, ...]] = get_args(Granularity)
 PERIODS: Final[tuple[str, ...]] = get_args(TeamStatsPeriod)
+GET_TAG_DISTRIBUTION = Route("get_tag_distribution", "GET", "/v1/stats/tag-repartition")
+GET_STATUS_DISTRIBUTION = Route("get_status_distribution", "GET", "/v1/stats/status-repartition")
 # Inferred path: only the docs page slug of this operation was seen.
-CALL_DURATION_PATH: Final = "/v1/stats/call-duration"
+GET_CALL_DURATION_STATS = Route("get_call_duration_stats", "GET", "/v1/stats/call-duration")
+GET_TEAM_STATS = Route("get_team_stats", "GET", "/v1/teams/stats")
 
 
 def _filters(
@@ -87,7 +91,9 @@ class StatsMixin(BaseClient):
             team_id=team_id,
         )
         params["callType"] = choice("call_type", call_type, CALL_TYPES)
-        return await self._request_model("GET", "/v1/stats/tag-repartition", TagDistribution, params=params)
+        return await self._request_model(
+            GET_TAG_DISTRIBUTION, GET_TAG_DISTRIBUTION.path(), TagDistribution, params=params
+        )
 
     async def get_status_distribution(
         self,
@@ -129,7 +135,9 @@ class StatsMixin(BaseClient):
             workspace_id=workspace_id,
             team_id=team_id,
         )
-        return await self._request_model("GET", "/v1/stats/status-repartition", StatusDistribution, params=params)
+        return await self._request_model(
+            GET_STATUS_DISTRIBUTION, GET_STATUS_DISTRIBUTION.path(), StatusDistribution, params=params
+        )
 
     async def get_call_duration_stats(
         self,
@@ -174,7 +182,9 @@ class StatsMixin(BaseClient):
             team_id=team_id,
         )
         params["callType"] = choice("call_type", call_type, CALL_TYPES)
-        return await self._request_model("GET", CALL_DURATION_PATH, CallDurationStats, params=params)
+        return await self._request_model(
+            GET_CALL_DURATION_STATS, GET_CALL_DURATION_STATS.path(), CallDurationStats, params=params
+        )
 
     async def get_team_stats(
         self,
@@ -209,4 +219,4 @@ class StatsMixin(BaseClient):
             "endDate": iso("end_date", end_date),
             "teamId": optional_id("team_id", team_id),
         }
-        return await self._request_model("GET", "/v1/teams/stats", TeamStats, params=params)
+        return await self._request_model(GET_TEAM_STATS, GET_TEAM_STATS.path(), TeamStats, params=params)

@@ -6,8 +6,12 @@ from .._base_client import BaseClient
 from .._decode import no_result
 from .._errors import InvalidArgumentTypeError
 from .._models import Tag
+from .._routes import Route
 from .._urls import segment
 from ._arguments import check_text
+
+CREATE_TAG = Route("create_tag", "POST", "/v1/tags")
+DELETE_TAG = Route("delete_tag", "DELETE", "/v1/tags/{id}")
 
 
 class TagsMixin(BaseClient):
@@ -29,7 +33,8 @@ class TagsMixin(BaseClient):
         check_text("label", label, min_length=1, required=True)
         if not isinstance(is_success_tag, bool):
             raise InvalidArgumentTypeError("is_success_tag must be a bool", argument="is_success_tag")
-        return await self._request_model("POST", "/v1/tags", Tag, body={"label": label, "isSuccessTag": is_success_tag})
+        payload = {"label": label, "isSuccessTag": is_success_tag}
+        return await self._request_model(CREATE_TAG, CREATE_TAG.path(), Tag, body=payload)
 
     async def delete_tag(self, tag_id: str) -> None:
         """Delete a tag.
@@ -43,4 +48,5 @@ class TagsMixin(BaseClient):
             InvalidArgumentError: `tag_id` is blank, or `.` or `..`.
             InvalidArgumentTypeError: `tag_id` is not a string.
         """
-        return await self._request("DELETE", f"/v1/tags/{segment(tag_id, 'tag_id')}", no_result, resource_id=tag_id)
+        path = DELETE_TAG.path(segment(tag_id, "tag_id"))
+        return await self._call(DELETE_TAG, path, no_result, resource_id=tag_id)

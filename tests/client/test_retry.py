@@ -13,15 +13,13 @@ from skipcall_async import (
     APITimeoutError,
     BadRequestError,
     RateLimitWaitError,
-    RetryEvent,
     RetryPolicy,
     ServerError,
     SkipcallClient,
     SkipcallError,
     TooManyRequestsError,
 )
-from skipcall_async._events import Hook
-from skipcall_async._retry import Sleep, is_retryable, run_with_retries
+from skipcall_async._retry import RetryObserver, Sleep, is_retryable, run_with_retries
 from support.backends import API_KEY, Backend
 
 
@@ -53,7 +51,7 @@ async def run(
     *,
     idempotent: bool,
     sleep: Sleep,
-    on_retry: Hook[RetryEvent] | None = None,
+    on_retry: RetryObserver | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> str:
     """What the client's funnel does: the first attempt by itself, the rest through ``run_with_retries``."""
@@ -132,11 +130,11 @@ async def test_attempts_are_counted_on_the_final_error() -> None:
 
 
 async def test_on_retry_hears_each_retry() -> None:
-    """The hook gets the failed attempt's number, its error and the delay chosen."""
-    events: list[RetryEvent] = []
+    """The call's observer is told the failed attempt's number, its error and the delay chosen."""
+    told: list[tuple[int, float, type[BaseException]]] = []
 
-    async def hook(event: RetryEvent) -> None:
-        events.append(event)
+    async def observer(attempt: int, error: BaseException, delay: float) -> None:
+        told.append((attempt, delay, type(error)))
 
     async def sleep(_: float) -> None:
         return None
@@ -146,9 +144,9 @@ async def test_on_retry_hears_each_retry() -> None:
         RetryPolicy(jitter=highest, base=1.0),
         idempotent=True,
         sleep=sleep,
-        on_retry=hook,
+        on_retry=observer,
     )
-    assert [(e.attempt, e.delay, type(e.error)) for e in events] == [(1, 1.0, ServerError), (2, 2.0, ServerError)]
+    assert told == [(1, 1.0, ServerError), (2, 2.0, ServerError)]
 
 
 NOT_SENT = APIConnectionError("refused", request_sent=False)

@@ -18,6 +18,7 @@ import attrs
 import pytest
 
 from skipcall_async.testing import PLANS, FakeSkipcall, RateLimitRule
+from support.otel import reset_globals
 from support.threaded_server import threaded_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +72,11 @@ def test_example_runs_against_the_fake_server(
     if "SKIPCALL_REDIS_URL" in code:  # a fleet example: a real Redis, as a user's would be
         monkeypatch.setenv("SKIPCALL_REDIS_URL", request.getfixturevalue("redis_server").url)
     before = len(fake_api.requests)
-    exec(compile(code, where, "exec"), {"__name__": "__main__"})
+    try:
+        exec(compile(code, where, "exec"), {"__name__": "__main__"})
+    finally:
+        if "opentelemetry" in code:  # an example sets the global providers, once per process: not for the next tests
+            reset_globals()
     if "SkipcallClient(" in code:
         assert len(fake_api.requests) > before
         assert capsys.readouterr().out.strip()

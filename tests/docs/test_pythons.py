@@ -24,7 +24,7 @@ def test_the_versions_ci_tests_are_the_classifiers() -> None:
 
 def test_only_user_facing_extras_are_published() -> None:
     """Extras are what users install; what developing the SDK needs is in dependency groups (PEP 735)."""
-    assert set(PROJECT["project"]["optional-dependencies"]) == {"redis", "cli", "testing"}
+    assert set(PROJECT["project"]["optional-dependencies"]) == {"redis", "cli", "otel", "testing"}
     assert set(PROJECT["dependency-groups"]) == {"tests", "lint", "docs", "bench"}
 
 
