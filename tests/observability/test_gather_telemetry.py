@@ -1,17 +1,19 @@
 """The issue's measure: a gather of 300 calls with the OpenTelemetry SDK set up makes 300 operation spans with their
-attributes and rate-limit waits, the metrics, and a real Prometheus server scrapes the same numbers."""
+attributes and rate-limit waits, the metrics, and a real Prometheus server scrapes the same numbers; the same with
+the sync client, from threads."""
 
 from __future__ import annotations
 
 import asyncio
 import math
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from prometheus_client import start_http_server
 
-from skipcall_async import SkipcallClient
+from skipcall_async import SkipcallClient, SyncSkipcallClient
 from skipcall_async.testing import FakeSkipcall, Plan, RateLimitRule
 from support.otel import global_sdk
 from support.prometheus import Prometheus, prometheus_server
@@ -138,6 +140,52 @@ async def test_a_300_call_gather_is_traced_measured_and_scraped_by_prometheus() 
                     remaining = await asyncio.to_thread(prometheus.query, "skipcall_rate_limit_remaining")
                     assert len(remaining) <= 1
                     assert all(0 <= value <= LIMIT for _, value in remaining)
+    finally:
+        http_server.shutdown()
+        http_server.server_close()
+        thread.join(timeout=5)
+
+
+async def test_300_calls_of_the_sync_client_are_traced_measured_and_scraped_by_prometheus() -> None:
+    """The same from threads through `SyncSkipcallClient`: its calls run on the SDK's loop thread, and are traced
+    and measured as the async client's are."""
+    exporter = PrometheusMetricReader()
+    http_server, thread = start_http_server(0, addr="127.0.0.1")
+    target = f"127.0.0.1:{http_server.server_port}"
+    rule = RateLimitRule(plan=Plan(limit=LIMIT, window=60.0), time_scale=60.0)
+    try:
+        with global_sdk(extra_readers=[exporter]) as otel, prometheus_server([target]) as prometheus:
+            async with FakeSkipcall(rate_limit=rule, calls=CALLS) as server:
+                ids = [c["id"] for c in server.store.in_scope("calls")]
+                ids = (ids * (CALLS // len(ids) + 1))[:CALLS]
+
+                def from_threads() -> list[str]:
+                    with SyncSkipcallClient(server.api_key, base_url=server.url) as client:
+                        with ThreadPoolExecutor(max_workers=30) as pool:
+                            return [call.id for call in pool.map(client.get_call, ids)]
+
+                assert await asyncio.to_thread(from_threads) == ids
+                spans = otel.spans("GET /v1/calls/{id}")
+                assert len(spans) == CALLS
+                for span in spans:
+                    assert span.attributes is not None
+                    assert set(span.attributes) >= SPAN_ATTRIBUTES, set(span.attributes)
+                assert server.rate_limited == 0
+                assert {r.headers["traceparent"][3:35] for r in server.requests} == {
+                    f"{s.context.trace_id:032x}" for s in spans if s.context
+                }
+                [requests] = [
+                    p
+                    for p in otel.points("http.client.request.duration")
+                    if p.attributes.get("http.response.status_code") == 200
+                ]
+                assert requests.count == CALLS
+                selector = '{url_template="/v1/calls/{id}",http_response_status_code="200"}'
+
+                def scraped() -> bool:
+                    return total(prometheus, f"http_client_request_duration_seconds_count{selector}") == CALLS
+
+                await asyncio.to_thread(prometheus.wait_for, scraped, what=f"{CALLS} requests from the sync client")
     finally:
         http_server.shutdown()
         http_server.server_close()
