@@ -102,14 +102,19 @@ class WindowReader:
         """
         if headers.reset_epoch is None:
             self._learn(stated)
-            return
-        if headers.reset_epoch == int(headers.reset_epoch) and not self._whole_disproved:
-            whole = _one_whole_second(stated - 1.0 - _WHOLE_SLACK, stated + sent_ago + _WHOLE_SLACK)
-            if whole is not None:
-                self._learn(whole)
-                self._whole_seconds = self._whole_seconds or self._learned == whole
-                return
-        self._learn(stated + sent_ago)
+        elif not self._learn_whole(headers, stated, sent_ago):
+            self._learn(stated + sent_ago)
+
+    def _learn_whole(self, headers: RateLimitHeaders, stated: float, sent_ago: float) -> bool:
+        """The whole seconds a window opened by a probe lasts, from its epoch reset (see `_learn_fresh`)."""
+        if headers.reset_epoch is None or headers.reset_epoch != int(headers.reset_epoch) or self._whole_disproved:
+            return False
+        whole = _one_whole_second(stated - 1.0 - _WHOLE_SLACK, stated + sent_ago + _WHOLE_SLACK)
+        if whole is None:
+            return False
+        self._learn(whole)
+        self._whole_seconds = self._whole_seconds or self._learned == whole
+        return True
 
     def estimate(self, now: float, headers: RateLimitHeaders, stated: float, sent_ago: float | None) -> float:
         """The window's end: the stated reset, bounded by the window, doubted beyond the longest one believed.
@@ -127,6 +132,8 @@ class WindowReader:
             on_time = sent_ago is not None and last is not None and 0.0 <= now - sent_ago - last <= _ON_TIME
             if on_time and sent_ago is not None and self._fresh(headers):  # a probe right at the last end: fresh
                 self._learn_fresh(headers, stated, sent_ago)
+            elif last is None and sent_ago is not None and self._fresh(headers):
+                self._learn_whole(headers, stated, sent_ago)  # the first answer, to a request that opened its window
             self._sliding(now, headers, stated, sent_ago, on_time=on_time)
             bound = self.bound_window
             reset_in = bound if bound < stated <= bound + ROUNDING_SLACK else stated

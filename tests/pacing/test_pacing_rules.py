@@ -448,6 +448,19 @@ async def test_an_epoch_reset_rounded_up_to_the_second_is_read_as_a_window_of_wh
     assert (await gov.state(probe_at + 0.05)).reset_in == pytest.approx(10.0)
 
 
+async def test_the_first_answer_to_the_request_that_opened_a_window_tells_its_whole_seconds(
+    make: Callable[..., Governor],
+) -> None:
+    """The cold start's probe opened the window (99 of 100 left) half-way through a second: its epoch reset, 11 s
+    away rounded up, leaves one whole number of seconds, 10, for the window: the first window ends 10 s after that
+    answer, not at the rounded reset."""
+    gov = make()
+    await gov.reserve(0.5)
+    await observe(gov, 0.53, headers(99, str(int(WALL) + 11)))  # opened at 0.51: ends at 10.51, stated 11
+    assert gov.reader._reader("default").bound_window == pytest.approx(10.0)
+    assert (await gov.state(0.53)).reset_in == pytest.approx(10.0)
+
+
 async def test_a_429_disproves_a_window_taken_to_be_whole_seconds(make: Callable[..., Governor]) -> None:
     """Taken to be 10 s, the window was longer (a 429 came): the bound falls back, and the guess is not made again."""
     gov = make()
